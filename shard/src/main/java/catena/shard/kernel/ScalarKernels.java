@@ -1,0 +1,51 @@
+package catena.shard.kernel;
+
+import catena.shard.tensor.F32Matrix;
+import catena.shard.tensor.Matrix;
+import catena.shard.tensor.Q8Matrix;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/** Plain-loop reference of every kernel: the ground truth the vectorized ones are tested against. */
+public final class ScalarKernels {
+    private ScalarKernels() {
+    }
+
+    public static void matmul(Matrix w, float[] x, int xOff, float[] out, int outOff, int n) {
+        int rows = w.rows();
+        int cols = w.cols();
+        for (int r = 0; r < n; r++) {
+            for (int i = 0; i < rows; i++) {
+                out[outOff + r * rows + i] = dotRow(w, i, x, xOff + r * cols);
+            }
+        }
+    }
+
+    /** Dot product of weight row {@code i} with {@code x[xOff .. xOff+cols)}. */
+    public static float dotRow(Matrix w, int i, float[] x, int xOff) {
+        return switch (w) {
+            case Q8Matrix q -> {
+                MemorySegment d = q.data();
+                long base = i * q.rowBytes();
+                float sum = 0f;
+                for (int b = 0; b < q.cols() / Q8Matrix.BLOCK; b++) {
+                    long blk = base + (long) b * Q8Matrix.BLOCK_BYTES;
+                    float s = 0f;
+                    for (int k = 0; k < Q8Matrix.BLOCK; k++) {
+                        s += d.get(ValueLayout.JAVA_BYTE, blk + 2 + k) * x[xOff + b * Q8Matrix.BLOCK + k];
+                    }
+                    sum += s * Float.float16ToFloat(d.get(Q8Matrix.F16, blk));
+                }
+                yield sum;
+            }
+            case F32Matrix f -> {
+                float sum = 0f;
+                long base = (long) i * f.cols();
+                for (int k = 0; k < f.cols(); k++) {
+                    sum += f.data().getAtIndex(F32Matrix.F32, base + k) * x[xOff + k];
+                }
+                yield sum;
+            }
+        };
+    }
+}

@@ -1,0 +1,25 @@
+package catena.shard.tensor;
+
+/**
+ * A weight matrix of {@code rows} rows of {@code cols} elements (GGUF shape {cols, rows}): row r is
+ * output r of {@code y = W x}. Held off-heap, either int8 Q8_0 blocks (the working format) or F32
+ * (for exact comparisons and for matrices whose rows are not a multiple of 32).
+ */
+public sealed interface Matrix permits Q8Matrix, F32Matrix {
+
+    int rows();
+
+    int cols();
+
+    /** Bytes a full pass over the matrix reads from memory. */
+    long byteSize();
+
+    /** Bytes of one row. */
+    long rowBytes();
+
+    /** Dequantizes row {@code r} into {@code out[off .. off+cols)}. */
+    void row(int r, float[] out, int off);
+
+    /** Rows {@code [from, from+count)} as their own matrix (expert slabs of 3-D tensors). */
+    Matrix slice(int from, int count);
+}

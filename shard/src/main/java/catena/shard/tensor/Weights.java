@@ -1,0 +1,91 @@
+package catena.shard.tensor;
+
+import catena.shard.gguf.GgmlType;
+import catena.shard.gguf.GgufFile;
+import catena.shard.gguf.GgufFormatException;
+import catena.shard.gguf.TensorInfo;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Turns GGUF tensors into the engine's working formats: Q8_0 tensors are used in place from the
+ * mapping; F32/F16/BF16/Q4_0 matrices are quantized to Q8_0 at load ({@code keepF32} keeps them as
+ * F32 instead, for exact comparisons); a matrix whose rows are not a multiple of 32 stays F32.
+ */
+public final class Weights {
+    private final GgufFile file;
+    private final boolean keepF32;
+    private final Arena arena;
+
+    /** {@code arena} owns the converted copies; it must outlive the returned matrices. */
+    public Weights(GgufFile file, boolean keepF32, Arena arena) {
+        this.file = file;
+        this.keepF32 = keepF32;
+        this.arena = arena;
+    }
+
+    public GgufFile file() {
+        return file;
+    }
+
+    public boolean has(String name) {
+        return file.tensors().containsKey(name);
+    }
+
+    public TensorInfo info(String name) {
+        TensorInfo t = file.tensors().get(name);
+        if (t == null) {
+            throw new GgufFormatException(file.path().getFileName() + ": missing tensor '" + name + "'");
+        }
+        return t;
+    }
+
+    /** A 2-D (or higher, viewed as rows) weight matrix. */
+    public Matrix matrix(String name) {
+        TensorInfo t = info(name);
+        requireSupported(t);
+        int cols = Math.toIntExact(t.cols());
+        int rows = Math.toIntExact(t.rows());
+        MemorySegment src = file.tensorData(t);
+        if (t.type() == GgmlType.Q8_0) {
+            return new Q8Matrix(src, rows, cols);
+        }
+        if (t.type() == GgmlType.F32 && (keepF32 || cols % 32 != 0)) {
+            return new F32Matrix(src, rows, cols);
+        }
+        float[] row = new float[cols];
+        long srcRowBytes = t.byteSize() / rows;
+        if (keepF32 || cols % 32 != 0) {
+            MemorySegment dst = arena.allocate((long) rows * cols * 4, 64);
+            for (int r = 0; r < rows; r++) {
+                Dequant.decode(t.type(), src, r * srcRowBytes, row, 0, cols);
+                MemorySegment.copy(row, 0, dst, F32Matrix.F32, (long) r * cols * 4, cols);
+            }
+            return new F32Matrix(dst, rows, cols);
+        }
+        long dstRowBytes = (long) (cols / 32) * Q8Matrix.BLOCK_BYTES;
+        MemorySegment dst = arena.allocate(rows * dstRowBytes, 64);
+        for (int r = 0; r < rows; r++) {
+            Dequant.decode(t.type(), src, r * srcRowBytes, row, 0, cols);
+            Q8_0.quantize(row, 0, cols, dst, r * dstRowBytes);
+        }
+        return new Q8Matrix(dst, rows, cols);
+    }
+
+    /** A 1-D tensor (norm weights, scalars) as floats on the heap. */
+    public float[] vector(String name) {
+        TensorInfo t = info(name);
+        requireSupported(t);
+        float[] out = new float[Math.toIntExact(t.elementCount())];
+        Dequant.decode(t.type(), file.tensorData(t), 0, out, 0, out.length);
+        return out;
+    }
+
+    private void requireSupported(TensorInfo t) {
+        if (!t.type().isSupported()) {
+            throw new GgufFormatException(file.path().getFileName() + ": tensor '" + t.name() + "' has type "
+                    + t.type() + "; Catena computes with F32, F16, BF16, Q8_0 and Q4_0 (re-quantize with "
+                    + "'catena-shard quantize' or llama-quantize to Q8_0)");
+        }
+    }
+}
