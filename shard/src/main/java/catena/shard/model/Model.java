@@ -1,72 +1,385 @@
 package catena.shard.model;
 
+import catena.shard.gguf.GgufFile;
+import catena.shard.gguf.GgufFormatException;
+import catena.shard.gguf.TensorInfo;
+import catena.shard.kernel.MatMul;
+import catena.shard.kernel.VectorOps;
+import catena.shard.tensor.Matrix;
+import catena.shard.tensor.Weights;
+import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.file.Path;
 
 /**
- * A loaded model, or a contiguous slice of its layers (a pipeline stage). Pure computation:
- * no threads of its own beyond the shared compute pool, no I/O after load. Thread-safe for
- * concurrent reads, but {@link #forward} calls must not share a {@link KvCache}.
+ * A loaded model, or a contiguous slice of its layers (a pipeline stage). Pure computation: no
+ * threads of its own beyond the shared compute pool, no I/O after load. {@link #forward} calls on
+ * one instance are serialized; different instances (stages) run concurrently.
+ *
+ * <p>The layer math follows GEMMA_SPEC.md: one method per step of the layer.
  */
 public final class Model implements AutoCloseable {
+    private final GgufFile file;
+    private final Arena arena;
+    private final ModelConfig config;
+    private final int from;
+    private final int to;
+    private final Matrix tokenEmbd;
+    private final float[] outputNorm;
+    private final Matrix output;
+    private final LayerWeights[] layers;
+    private final Rope[] ropes;
+    private final Scratch s;
+
+    private Model(GgufFile file, Arena arena, ModelConfig config, int from, int to, Matrix tokenEmbd,
+                  float[] outputNorm, Matrix output, LayerWeights[] layers) {
+        this.file = file;
+        this.arena = arena;
+        this.config = config;
+        this.from = from;
+        this.to = to;
+        this.tokenEmbd = tokenEmbd;
+        this.outputNorm = outputNorm;
+        this.output = output;
+        this.layers = layers;
+        this.ropes = new Rope[to - from];
+        for (int l = from; l < to; l++) {
+            LayerSpec ls = config.layer(l);
+            ropes[l - from] = new Rope(ls.ropeDims(), ls.ropeBase(), ls.ropeScale(), config.neoxRope());
+        }
+        this.s = new Scratch(config, from, to);
+    }
 
     /** Opens and maps the GGUF, validating it; refuses unknown architectures with a clear message. */
-    public static Model load(Path path, LoadOptions options) throws java.io.IOException {
-        throw new UnsupportedOperationException("not built yet");
+    public static Model load(Path path, LoadOptions options) throws IOException {
+        GgufFile file = GgufFile.open(path);
+        Arena arena = Arena.ofShared();
+        try {
+            return load(file, arena, options);
+        } catch (RuntimeException e) {
+            arena.close();
+            file.close();
+            if (e instanceof GgufFormatException g && !g.getMessage().startsWith(path.getFileName().toString())) {
+                throw new GgufFormatException(path.getFileName() + ": " + g.getMessage());
+            }
+            throw e;
+        }
+    }
+
+    private static Model load(GgufFile file, Arena arena, LoadOptions options) {
+        ModelConfig config = ModelConfig.from(file);
+        int from = options.fromLayer();
+        int to = options.toLayer() == LoadOptions.ALL ? config.layerCount() : options.toLayer();
+        if (from < 0 || to > config.layerCount() || from >= to) {
+            throw new IllegalArgumentException("layer range [" + from + ", " + to + ") is not within the model's "
+                    + config.layerCount() + " layers");
+        }
+        Weights w = new Weights(file, options.keepF32(), arena);
+        boolean head = to == config.layerCount();
+        Matrix output = null;
+        float[] outputNorm = null;
+        if (head) {
+            outputNorm = w.vector("output_norm.weight");
+            // Gemma 1 always ties the head to the embedding; later ones use `output` when present.
+            output = config.arch() != Arch.GEMMA && w.has("output.weight") ? w.matrix("output.weight") : null;
+        }
+        Matrix tokenEmbd = from == 0 || (head && output == null) ? w.matrix("token_embd.weight") : null;
+        if (head && output == null) {
+            output = tokenEmbd;
+        }
+        LayerWeights[] layers = new LayerWeights[to - from];
+        for (int l = from; l < to; l++) {
+            layers[l - from] = LayerWeights.load(w, l);
+            check(config, l, layers[l - from]);
+        }
+        if (output != null) {
+            requireShape("output", output, config.vocabSize(), config.dim());
+        }
+        return new Model(file, arena, config, from, to, tokenEmbd, outputNorm, output, layers);
+    }
+
+    private static void check(ModelConfig c, int l, LayerWeights w) {
+        LayerSpec s = c.layer(l);
+        String b = "blk." + l + ".";
+        requireShape(b + "attn_q", w.attnQ(), s.qDim(), c.dim());
+        requireShape(b + "attn_k", w.attnK(), s.kvDim(), c.dim());
+        requireShape(b + "attn_v", w.attnV(), s.kvDim(), c.dim());
+        requireShape(b + "attn_output", w.attnOutput(), c.dim(), s.qDim());
+        requireShape(b + "ffn_gate", w.ffnGate(), s.ffnDim(), c.dim());
+        requireShape(b + "ffn_up", w.ffnUp(), s.ffnDim(), c.dim());
+        requireShape(b + "ffn_down", w.ffnDown(), c.dim(), s.ffnDim());
+        requireLength(b + "attn_norm", w.attnNorm(), c.dim());
+        requireLength(b + "ffn_norm", w.ffnNorm(), c.dim());
+        if (w.attnQNorm() != null) {
+            requireLength(b + "attn_q_norm", w.attnQNorm(), s.headDim());
+            requireLength(b + "attn_k_norm", w.attnKNorm(), s.headDim());
+        }
+    }
+
+    private static void requireShape(String name, Matrix m, int rows, int cols) {
+        if (m.rows() != rows || m.cols() != cols) {
+            throw new GgufFormatException("tensor '" + name + "' has shape {" + m.cols() + ", " + m.rows()
+                    + "}, the metadata implies {" + cols + ", " + rows + "}");
+        }
+    }
+
+    private static void requireLength(String name, float[] v, int n) {
+        if (v.length != n) {
+            throw new GgufFormatException("tensor '" + name + "' has " + v.length + " elements, expected " + n);
+        }
     }
 
     public ModelConfig config() {
-        throw new UnsupportedOperationException();
+        return config;
     }
 
     /** First layer held (inclusive). */
     public int fromLayer() {
-        throw new UnsupportedOperationException();
+        return from;
     }
 
     /** Last layer held (exclusive). */
     public int toLayer() {
-        throw new UnsupportedOperationException();
+        return to;
     }
 
     /** Whether this slice holds the token embedding (it starts at layer 0). */
     public boolean hasEmbedding() {
-        return fromLayer() == 0;
+        return from == 0;
     }
 
     /** Whether this slice holds the final norm and output head (it ends at the last layer). */
     public boolean hasHead() {
-        return toLayer() == config().layerCount();
+        return to == config.layerCount();
     }
 
     /** A fresh KV cache for one sequence, covering this slice's layers. */
     public KvCache newCache() {
-        throw new UnsupportedOperationException();
+        return new KvCache(config, from, to);
+    }
+
+    /** Weight bytes one decoded token reads in this slice (layers, plus the head on the last stage). */
+    public long bytesPerToken() {
+        long b = 0;
+        for (LayerWeights lw : layers) {
+            b += lw.bytes();
+        }
+        return hasHead() ? b + output.byteSize() : b;
     }
 
     /** Embeds {@code n} tokens into {@code x[0 .. n*dim)} (stage 0 only). */
     public void embed(int[] tokens, int off, int n, float[] x) {
-        throw new UnsupportedOperationException();
+        if (!hasEmbedding()) {
+            throw new IllegalStateException("this slice starts at layer " + from + " and holds no embedding");
+        }
+        int dim = config.dim();
+        for (int i = 0; i < n; i++) {
+            int t = tokens[off + i];
+            if (t < 0 || t >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + t + " is outside the vocabulary [0, "
+                        + config.vocabSize() + ")");
+            }
+            tokenEmbd.row(t, x, i * dim);
+            for (int k = 0; k < dim; k++) {
+                x[i * dim + k] *= config.embedScale();
+            }
+        }
     }
 
     /**
      * Runs this slice's layers over every row of {@code batch}, in place on {@code x} ([rows][dim]),
      * appending each row's keys and values to its sequence's cache.
      */
-    public void forward(Batch batch, float[] x) {
-        throw new UnsupportedOperationException();
+    public synchronized void forward(Batch batch, float[] x) {
+        int rows = batch.rows();
+        s.ensure(rows);
+        for (int i = 0, r = 0; i < batch.size(); i++) {
+            KvCache cache = batch.cache(i);
+            cache.reserve(batch.count(i));
+            for (int j = 0; j < batch.count(i); j++, r++) {
+                s.pos[r] = cache.length() + j;
+                s.seq[r] = i;
+            }
+        }
+        for (int l = from; l < to; l++) {
+            layer(l, batch, x, rows);
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            batch.cache(i).advance(batch.count(i));
+        }
+    }
+
+    private void layer(int l, Batch batch, float[] x, int rows) {
+        LayerWeights w = layers[l - from];
+        LayerSpec ls = config.layer(l);
+        int dim = config.dim();
+        rmsNorm(x, s.xb, rows, dim, w.attnNorm());
+        MatMul.matmul(w.attnQ(), s.xb, s.q, rows);
+        MatMul.matmul(w.attnK(), s.xb, s.k, rows);
+        MatMul.matmul(w.attnV(), s.xb, s.v, rows);
+        if (w.attnQNorm() != null) {
+            rmsNorm(s.q, s.q, rows * ls.heads(), ls.headDim(), w.attnQNorm());
+            rmsNorm(s.k, s.k, rows * ls.kvHeads(), ls.headDim(), w.attnKNorm());
+        }
+        rope(l, ls, rows);
+        storeKv(l, ls, batch, rows);
+        attention(l, ls, batch, rows);
+        MatMul.matmul(w.attnOutput(), s.att, s.xb, rows);
+        if (w.postAttentionNorm() != null) {
+            rmsNorm(s.xb, s.xb, rows, dim, w.postAttentionNorm());
+        }
+        add(x, s.xb, rows * dim);
+        rmsNorm(x, s.xb, rows, dim, w.ffnNorm());
+        ffn(w, ls, rows);
+        if (w.postFfwNorm() != null) {
+            rmsNorm(s.xb, s.xb, rows, dim, w.postFfwNorm());
+        }
+        add(x, s.xb, rows * dim);
+    }
+
+    private void rope(int l, LayerSpec ls, int rows) {
+        Rope rope = ropes[l - from];
+        for (int r = 0; r < rows; r++) {
+            rope.angles(s.pos[r], s.cos, s.sin);
+            rope.rotate(s.q, r * ls.qDim(), ls.heads(), ls.headDim(), s.cos, s.sin);
+            rope.rotate(s.k, r * ls.kvDim(), ls.kvHeads(), ls.headDim(), s.cos, s.sin);
+        }
+    }
+
+    private void storeKv(int l, LayerSpec ls, Batch batch, int rows) {
+        int kvDim = ls.kvDim();
+        for (int r = 0; r < rows; r++) {
+            KvCache c = batch.cache(s.seq[r]);
+            int off = c.offset(l, s.pos[r]);
+            System.arraycopy(s.k, r * kvDim, c.keys(l), off, kvDim);
+            System.arraycopy(s.v, r * kvDim, c.values(l), off, kvDim);
+        }
+    }
+
+    /** Causal (and for local layers, windowed) attention of every row's query heads over its cache. */
+    private void attention(int l, LayerSpec ls, Batch batch, int rows) {
+        int hd = ls.headDim();
+        int group = ls.heads() / ls.kvHeads();
+        float scale = config.queryScale();
+        float cap = config.attnSoftcap();
+        float[] scores = s.scores;
+        for (int r = 0; r < rows; r++) {
+            KvCache c = batch.cache(s.seq[r]);
+            float[] keys = c.keys(l);
+            float[] values = c.values(l);
+            int pos = s.pos[r];
+            int start = ls.sliding() ? Math.max(0, pos - ls.window() + 1) : 0;
+            int n = pos - start + 1;
+            for (int h = 0; h < ls.heads(); h++) {
+                int qOff = r * ls.qDim() + h * hd;
+                int kvOff = (h / group) * hd;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int t = 0; t < n; t++) {
+                    float sc = VectorOps.dot(s.q, qOff, keys, c.offset(l, start + t) + kvOff, hd) * scale;
+                    if (cap > 0f) {
+                        sc = cap * (float) Math.tanh(sc / cap);
+                    }
+                    scores[t] = sc;
+                    max = Math.max(max, sc);
+                }
+                float sum = 0f;
+                for (int t = 0; t < n; t++) {
+                    scores[t] = (float) Math.exp(scores[t] - max);
+                    sum += scores[t];
+                }
+                int outOff = r * ls.qDim() + h * hd;
+                java.util.Arrays.fill(s.att, outOff, outOff + hd, 0f);
+                float inv = 1f / sum;
+                for (int t = 0; t < n; t++) {
+                    VectorOps.axpy(scores[t] * inv, values, c.offset(l, start + t) + kvOff, s.att, outOff, hd);
+                }
+            }
+        }
+    }
+
+    private void ffn(LayerWeights w, LayerSpec ls, int rows) {
+        MatMul.matmul(w.ffnGate(), s.xb, s.hb, rows);
+        MatMul.matmul(w.ffnUp(), s.xb, s.hb2, rows);
+        int n = rows * ls.ffnDim();
+        if (config.gelu()) {
+            for (int i = 0; i < n; i++) {
+                s.hb[i] = Gelu.apply(s.hb[i]) * s.hb2[i];
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                float g = s.hb[i];
+                s.hb[i] = g / (1f + (float) Math.exp(-g)) * s.hb2[i];
+            }
+        }
+        MatMul.matmul(w.ffnDown(), s.hb, s.xb, rows);
     }
 
     /** Final norm and output head on row {@code row} of {@code x}, into {@code logits[0 .. vocab)} (last stage only). */
-    public void logits(float[] x, int row, float[] logits) {
-        throw new UnsupportedOperationException();
+    public synchronized void logits(float[] x, int row, float[] logits) {
+        if (!hasHead()) {
+            throw new IllegalStateException("this slice ends at layer " + to + " and holds no output head");
+        }
+        int dim = config.dim();
+        System.arraycopy(x, row * dim, s.head, 0, dim);
+        rmsNorm(s.head, s.head, 1, dim, outputNorm);
+        MatMul.matmul(output, s.head, logits, 1);
+        float cap = config.finalSoftcap();
+        if (cap > 0f) {
+            for (int i = 0; i < config.vocabSize(); i++) {
+                logits[i] = cap * (float) Math.tanh(logits[i] / cap);
+            }
+        }
     }
 
-    /** Bytes of weights each layer reads per token (what stage balancing cuts by). */
-    public static long[] layerBytes(Path path) throws java.io.IOException {
-        throw new UnsupportedOperationException();
+    /** {@code out[r] = x̂[r] ⊙ w} for {@code n} vectors of length {@code len}; in place when out == x. */
+    private void rmsNorm(float[] x, float[] out, int n, int len, float[] w) {
+        for (int r = 0; r < n; r++) {
+            int off = r * len;
+            double mean = VectorOps.sumSquares(x, off, len) / len;
+            float scale = (float) (1.0 / Math.sqrt(mean + config.eps()));
+            for (int i = 0; i < len; i++) {
+                out[off + i] = x[off + i] * scale * w[i];
+            }
+        }
+    }
+
+    private static void add(float[] x, float[] y, int n) {
+        for (int i = 0; i < n; i++) {
+            x[i] += y[i];
+        }
+    }
+
+    /** Weight bytes of each layer as the engine holds them (Q8_0 unless kept F32): what stages are balanced by. */
+    public static long[] layerBytes(Path path) throws IOException {
+        try (GgufFile f = GgufFile.open(path)) {
+            ModelConfig c = ModelConfig.from(f);
+            long[] bytes = new long[c.layerCount()];
+            for (TensorInfo t : f.tensors().values()) {
+                String n = t.name();
+                if (n.startsWith("blk.")) {
+                    int l = Integer.parseInt(n.substring(4, n.indexOf('.', 4)));
+                    if (l >= 0 && l < bytes.length) {
+                        bytes[l] += heldBytes(t);
+                    }
+                } else if (n.equals("output.weight") || (n.equals("token_embd.weight")
+                        && !f.tensors().containsKey("output.weight"))) {
+                    bytes[bytes.length - 1] += heldBytes(t);
+                }
+            }
+            return bytes;
+        }
+    }
+
+    private static long heldBytes(TensorInfo t) {
+        if (t.shape().length >= 2 && t.cols() % 32 == 0) {
+            return t.elementCount() / 32 * 34;
+        }
+        return t.elementCount() * 4;
     }
 
     @Override
     public void close() {
+        arena.close();
+        file.close();
     }
 }
