@@ -1,0 +1,2 @@
+/** Pekko settings of Catena nodes (embedded, gateway, worker). */
+package catena.worker.config;

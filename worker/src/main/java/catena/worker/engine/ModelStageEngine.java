@@ -1,0 +1,108 @@
+package catena.worker.engine;
+
+import catena.shard.model.Batch;
+import catena.shard.model.KvCache;
+import catena.shard.model.LoadOptions;
+import catena.shard.model.Model;
+import catena.shard.sample.Sampler;
+import catena.shard.sample.SamplingParams;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** The engine's model slice as a {@link StageEngine}: maps only the tensors of its layers. */
+public final class ModelStageEngine implements StageEngine {
+    private final Model model;
+    private final ModelFacts facts;
+    private final int from;
+    private final int to;
+    private final Batch batch = new Batch();
+
+    private ModelStageEngine(Model model, ModelFacts facts, int from, int to) {
+        this.model = model;
+        this.facts = facts;
+        this.from = from;
+        this.to = to;
+    }
+
+    /** Loads layers [from, to) of the GGUF at {@code path}. */
+    public static ModelStageEngine load(Path path, boolean keepF32, int from, int to) throws IOException {
+        ModelFacts facts = ModelFacts.read(path);
+        return new ModelStageEngine(Model.load(path, LoadOptions.keepF32(keepF32).layers(from, to)), facts, from, to);
+    }
+
+    @Override
+    public int fromLayer() {
+        return from;
+    }
+
+    @Override
+    public int toLayerExclusive() {
+        return to;
+    }
+
+    @Override
+    public int layerCount() {
+        return facts.layerCount();
+    }
+
+    @Override
+    public int dim() {
+        return facts.dim();
+    }
+
+    @Override
+    public int vocabSize() {
+        return facts.vocabSize();
+    }
+
+    @Override
+    public int contextLength() {
+        return facts.contextLength();
+    }
+
+    @Override
+    public SequenceCache newCache() {
+        return new Cache(model.newCache());
+    }
+
+    @Override
+    public void embed(int[] tokens, int n, float[] x) {
+        model.embed(tokens, 0, n, x);
+    }
+
+    @Override
+    public void forward(SequenceCache[] caches, int[] counts, int size, float[] x) {
+        batch.clear();
+        for (int i = 0; i < size; i++) {
+            batch.add(((Cache) caches[i]).kv, counts[i]);
+        }
+        model.forward(batch, x);
+    }
+
+    @Override
+    public void logits(float[] x, int row, float[] logits) {
+        model.logits(x, row, logits);
+    }
+
+    @Override
+    public int sample(float[] logits, SamplingParams params, long step, int[] history, int historyLen) {
+        return Sampler.sample(logits, 0, vocabSize(), params, step, history, historyLen);
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+
+    private record Cache(KvCache kv) implements SequenceCache {
+        @Override
+        public int length() {
+            return kv.length();
+        }
+
+        @Override
+        public long bytes() {
+            return kv.bytes();
+        }
+    }
+}

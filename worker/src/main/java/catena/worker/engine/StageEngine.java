@@ -1,0 +1,51 @@
+package catena.worker.engine;
+
+import catena.shard.sample.SamplingParams;
+
+/**
+ * Layers [fromLayer, toLayerExclusive) of a model. Not thread-safe: a stage calls it from one
+ * compute thread at a time. Activations are row-major float arrays [rows][dim].
+ */
+public interface StageEngine extends AutoCloseable {
+    int fromLayer();
+
+    int toLayerExclusive();
+
+    int layerCount();
+
+    /** Width of a hidden row. */
+    int dim();
+
+    int vocabSize();
+
+    int contextLength();
+
+    default boolean hasEmbedding() {
+        return fromLayer() == 0;
+    }
+
+    default boolean hasHead() {
+        return toLayerExclusive() == layerCount();
+    }
+
+    /** A fresh, empty cache for one sequence. */
+    SequenceCache newCache();
+
+    /** Embeds {@code n} tokens into {@code x[0 .. n*dim)} (first stage only). */
+    void embed(int[] tokens, int n, float[] x);
+
+    /**
+     * Runs the layers over a batch in place: sequence i owns {@code counts[i]} consecutive rows,
+     * continuing {@code caches[i]}; {@code size} sequences, each at most once.
+     */
+    void forward(SequenceCache[] caches, int[] counts, int size, float[] x);
+
+    /** Final norm and head on row {@code row} into {@code logits[0 .. vocab)} (last stage only). */
+    void logits(float[] x, int row, float[] logits);
+
+    /** The next token (pure function of its arguments; see catena.shard.sample.Sampler). */
+    int sample(float[] logits, SamplingParams params, long step, int[] history, int historyLen);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,77 @@
+package catena.worker.serial;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import catena.shard.sample.SamplingParams;
+import catena.worker.actor.SequenceEvent;
+import catena.worker.actor.StageActor;
+import java.util.List;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializers;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+class ClusterSerializerTest {
+    private static final ActorTestKit KIT = ActorTestKit.create();
+    private static final Serialization SERIALIZATION = SerializationExtension.get(Adapter.toClassic(KIT.system()));
+
+    @AfterAll
+    static void shutdown() {
+        KIT.shutdownTestKit();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T roundTrip(T message) {
+        var serializer = SERIALIZATION.findSerializerFor(message);
+        assertThat(serializer).isInstanceOf(ClusterSerializer.class);
+        byte[] bytes = serializer.toBinary(message);
+        String manifest = Serializers.manifestFor(serializer, message);
+        return (T) SERIALIZATION.deserialize(bytes, serializer.identifier(), manifest).get();
+    }
+
+    @Test
+    void shouldRoundTripActivationsAsLittleEndianFloatsWithTheirSequenceHeaders() {
+        TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+        SamplingParams params = new SamplingParams(0.7f, 40, 0.9f, 0.05f, 1.1f, 64, 1234567890123L);
+        StageActor.Start start = new StageActor.Start(7, new int[] {2, 17, 99}, params, 32, new int[] {1, 106},
+                sink.getRef());
+        float[] data = {1.5f, -2.25f, Float.MIN_VALUE, 3e38f, 0f, -0f, 1e-7f, 42f};
+        StageActor.Forward f = new StageActor.Forward(
+                List.of(new StageActor.Rows(7, 1, false, start), new StageActor.Rows(9, 1, true, null)), data, 4);
+        StageActor.Forward back = roundTrip(f);
+        assertThat(back.data()).containsExactly(data);
+        assertThat(back.dim()).isEqualTo(4);
+        assertThat(back.sequences().get(1)).isEqualTo(new StageActor.Rows(9, 1, true, null));
+        StageActor.Start s = back.sequences().get(0).start();
+        assertThat(s.prompt()).containsExactly(2, 17, 99);
+        assertThat(s.endIds()).containsExactly(1, 106);
+        assertThat(s.sampling()).isEqualTo(params);
+        assertThat(s.maxTokens()).isEqualTo(32);
+        assertThat(s.sink()).isEqualTo(sink.getRef());
+    }
+
+    @Test
+    void shouldRoundTripControlMessagesAndReplies() {
+        TestProbe<StageActor.LoadReply> replies = KIT.createTestProbe();
+        TestProbe<StageActor.Command> next = KIT.createTestProbe();
+        TestProbe<StageActor.StageStats> stats = KIT.createTestProbe();
+        List<Object> messages = List.of(
+                new StageActor.Load("/m.gguf", true, 1, 3, 2, 4, next.getRef(), replies.getRef()),
+                new StageActor.StageLoaded(1, 2, 4, next.getRef()),
+                new StageActor.StageFailed(2, "no such file: /m.gguf"),
+                new StageActor.NextToken(5, 77),
+                new StageActor.Free(5),
+                new StageActor.Throttle(5, true),
+                new StageActor.GetStats(stats.getRef()),
+                new StageActor.StageStats(0, 0, 2, 3, 4096, 10, 55, 4, 3),
+                new SequenceEvent.TokenSampled(5, 77, 3, SequenceEvent.EndReason.LENGTH),
+                new SequenceEvent.SequenceFailed(5, "stage 1 failed"));
+        for (Object m : messages) {
+            assertThat(roundTrip(m)).isEqualTo(m);
+        }
+    }
+}
