@@ -75,8 +75,11 @@ public final class StageActor {
     public record Rows(long sequenceId, int count, boolean sample, Start start) {
     }
 
-    /** Hidden rows of one batch from the previous stage: {@code data} is [rows][dim] row-major. */
-    public record Forward(List<Rows> sequences, float[] data, int dim) implements Command, ClusterMessage {
+    /**
+     * Hidden rows of one batch from the previous stage: {@code data} is [rows][dim] row-major;
+     * {@code tokens} the token id of each row.
+     */
+    public record Forward(List<Rows> sequences, int[] tokens, float[] data, int dim) implements Command, ClusterMessage {
         @Override
         public String toString() {
             return "Forward[" + sequences.size() + " sequences, " + data.length / Math.max(1, dim) + " rows]";
@@ -376,7 +379,8 @@ public final class StageActor {
             job.add(s, take, s.pendingLen == 0, start);
             rows += take;
         }
-        job.tokens = tokens;
+        job.tokens = rows == tokens.length ? tokens : Arrays.copyOf(tokens, rows);
+        job.embed = true;
         job.rows = rows;
         job.x = new float[rows * engine.dim()];
         return job;
@@ -420,6 +424,7 @@ public final class StageActor {
         }
         Job job = new Job(entries);
         float[] x = new float[rows * dim];
+        int[] tokens = new int[rows];
         int row = 0;
         int n = 0;
         for (Forward f : taken) {
@@ -432,6 +437,7 @@ public final class StageActor {
                 Seq s = admit(r);
                 if (s != null) {
                     System.arraycopy(f.data(), src * dim, x, row * dim, r.count() * dim);
+                    System.arraycopy(f.tokens(), src, tokens, row, r.count());
                     job.add(s, r.count(), r.sample(), r.start());
                     row += r.count();
                     n++;
@@ -444,6 +450,7 @@ public final class StageActor {
         }
         job.rows = row;
         job.x = row * dim == x.length ? x : Arrays.copyOf(x, row * dim);
+        job.tokens = row == tokens.length ? tokens : Arrays.copyOf(tokens, row);
         return job;
     }
 
@@ -488,7 +495,7 @@ public final class StageActor {
             for (int i = 0; i < job.size; i++) {
                 out.add(new Rows(job.seqs[i].id, job.counts[i], job.sample[i], job.starts[i]));
             }
-            load.next().tell(new Forward(out, job.x, engine.dim()));
+            load.next().tell(new Forward(out, job.tokens, job.x, engine.dim()));
         }
         runNext();
     }
@@ -612,6 +619,7 @@ public final class StageActor {
         int size;
         int rows;
         int[] tokens;
+        boolean embed;
         float[] x;
 
         Job(int capacity) {
@@ -635,10 +643,10 @@ public final class StageActor {
         }
 
         Job run(StageEngine engine, float[] logits) {
-            if (tokens != null) {
+            if (embed) {
                 engine.embed(tokens, rows, x);
             }
-            engine.forward(caches, counts, size, x);
+            engine.forward(caches, counts, size, tokens, x);
             if (logits != null) {
                 int row = 0;
                 for (int i = 0; i < size; i++) {

@@ -71,10 +71,11 @@ public final class ModelStageEngine implements StageEngine {
     }
 
     @Override
-    public void forward(SequenceCache[] caches, int[] counts, int size, float[] x) {
+    public void forward(SequenceCache[] caches, int[] counts, int size, int[] tokens, float[] x) {
         batch.clear();
-        for (int i = 0; i < size; i++) {
-            batch.add(((Cache) caches[i]).kv, counts[i]);
+        for (int i = 0, row = 0; i < size; i++) {
+            batch.add(((Cache) caches[i]).kv, tokens, row, counts[i]);
+            row += counts[i];
         }
         model.forward(batch, x);
     }

@@ -36,9 +36,10 @@ public interface StageEngine extends AutoCloseable {
 
     /**
      * Runs the layers over a batch in place: sequence i owns {@code counts[i]} consecutive rows,
-     * continuing {@code caches[i]}; {@code size} sequences, each at most once.
+     * continuing {@code caches[i]}; {@code size} sequences, each at most once. {@code tokens}
+     * holds the token id of every row.
      */
-    void forward(SequenceCache[] caches, int[] counts, int size, float[] x);
+    void forward(SequenceCache[] caches, int[] counts, int size, int[] tokens, float[] x);
 
     /** Final norm and head on row {@code row} into {@code logits[0 .. vocab)} (last stage only). */
     void logits(float[] x, int row, float[] logits);

@@ -199,6 +199,9 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
             }
             b.addSequences(rb);
         }
+        for (int t : m.tokens()) {
+            b.addTokens(t);
+        }
         ByteBuffer buf = ByteBuffer.allocate(m.data().length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         buf.asFloatBuffer().put(m.data());
         return b.setData(ByteString.copyFrom(buf.array())).build();
@@ -212,7 +215,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
         }
         float[] data = new float[p.getData().size() / Float.BYTES];
         p.getData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
-        return new StageActor.Forward(rows, data, p.getDim());
+        return new StageActor.Forward(rows, ints(p.getTokensList()), data, p.getDim());
     }
 
     private static int[] ints(List<Integer> list) {

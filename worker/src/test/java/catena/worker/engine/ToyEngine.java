@@ -81,7 +81,7 @@ public final class ToyEngine implements StageEngine {
     }
 
     @Override
-    public void forward(SequenceCache[] caches, int[] counts, int size, float[] x) {
+    public void forward(SequenceCache[] caches, int[] counts, int size, int[] tokens, float[] x) {
         if (delayMillis > 0) {
             try {
                 Thread.sleep(delayMillis);
@@ -94,6 +94,10 @@ public final class ToyEngine implements StageEngine {
             Cache c = (Cache) caches[i];
             for (int r = 0; r < counts[i]; r++, row++) {
                 int position = c.length + r;
+                if (tokens[row] != (int) x[row * DIM]) {
+                    throw new IllegalStateException("row " + row + " carries token " + tokens[row]
+                            + " but its activations say " + x[row * DIM]);
+                }
                 if (from == 0) {
                     x[row * DIM + 1] = position;
                 } else if (x[row * DIM + 1] != position) {

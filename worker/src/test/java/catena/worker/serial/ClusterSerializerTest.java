@@ -41,10 +41,11 @@ class ClusterSerializerTest {
                 sink.getRef());
         float[] data = {1.5f, -2.25f, Float.MIN_VALUE, 3e38f, 0f, -0f, 1e-7f, 42f};
         StageActor.Forward f = new StageActor.Forward(
-                List.of(new StageActor.Rows(7, 1, false, start), new StageActor.Rows(9, 1, true, null)), data, 4);
+                List.of(new StageActor.Rows(7, 1, false, start), new StageActor.Rows(9, 1, true, null)), new int[] {2, 5}, data, 4);
         StageActor.Forward back = roundTrip(f);
         assertThat(back.data()).containsExactly(data);
         assertThat(back.dim()).isEqualTo(4);
+        assertThat(back.tokens()).containsExactly(2, 5);
         assertThat(back.sequences().get(1)).isEqualTo(new StageActor.Rows(9, 1, true, null));
         StageActor.Start s = back.sequences().get(0).start();
         assertThat(s.prompt()).containsExactly(2, 17, 99);
