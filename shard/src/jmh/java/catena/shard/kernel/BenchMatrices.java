@@ -1,0 +1,49 @@
+package catena.shard.kernel;
+
+import catena.shard.tensor.Q8Matrix;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/** Q8_0 matrices of random content for the benchmarks (values do not change the kernels' speed). */
+final class BenchMatrices {
+    private BenchMatrices() {
+    }
+
+    /** {@code "ROWSxCOLS"} to {rows, cols}. */
+    static int[] shape(String s) {
+        String[] p = s.split("x");
+        return new int[] {Integer.parseInt(p[0]), Integer.parseInt(p[1])};
+    }
+
+    /**
+     * Enough copies of a rows x cols Q8_0 matrix to fill {@code totalBytes} (at least one): cycling
+     * through them makes every pass read from DRAM, as decode does with a model larger than the caches.
+     */
+    static Q8Matrix[] q8Copies(Arena arena, int rows, int cols, long totalBytes) {
+        long bytes = (long) rows * (cols / Q8Matrix.BLOCK) * Q8Matrix.BLOCK_BYTES;
+        int copies = (int) Math.max(1, totalBytes / bytes);
+        Q8Matrix[] ms = new Q8Matrix[copies];
+        long seed = 0x9E3779B97F4A7C15L;
+        for (int c = 0; c < copies; c++) {
+            MemorySegment seg = arena.allocate(bytes, 64);
+            for (long o = 0; o + 8 <= bytes; o += 8) {
+                seed = seed * 6364136223846793005L + 1442695040888963407L;
+                seg.set(ValueLayout.JAVA_LONG_UNALIGNED, o, seed);
+            }
+            for (long blk = 0; blk < bytes; blk += Q8Matrix.BLOCK_BYTES) {
+                seg.set(Q8Matrix.F16, blk, Float.floatToFloat16(0.01f));
+            }
+            ms[c] = new Q8Matrix(seg.asReadOnly(), rows, cols);
+        }
+        return ms;
+    }
+
+    static float[] floats(int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) Math.sin(i * 0.1);
+        }
+        return a;
+    }
+}

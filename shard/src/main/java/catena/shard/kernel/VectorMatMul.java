@@ -1,0 +1,277 @@
+package catena.shard.kernel;
+
+import catena.shard.tensor.F32Matrix;
+import catena.shard.tensor.Matrix;
+import catena.shard.tensor.Q8Matrix;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API matmul over a range of output rows: the single-threaded body that {@link MatMul}
+ * splits across the {@link ComputePool}. Activations stay f32 (measured faster than int8
+ * activations here: the Vector API has no int8 multiply-add-pairs, see MatMul's Javadoc).
+ *
+ * <p>Q8_0 weights are read in place from their (possibly read-only, mapped) segment: each 34-byte
+ * block ({@code [f16 d][32 x int8]}, unaligned) is widened int8 to f32 in registers, scaled by d,
+ * and used against several activation rows at once (register tiles of {@link #TILE_ROWS} weight
+ * rows x {@link #TILE_ACTS} activation rows), so one weight load feeds up to 16 FMAs.
+ *
+ * <p>The species are {@code static final}: C2 intrinsifies Vector API calls only when the species
+ * is a compile-time constant (an instance field, even a record's, is not one once a kernel method
+ * is compiled on its own; measured 100x slower). The preferred species is taken: 512 bits on
+ * AVX-512, 256 on AVX2 (run the tests with {@code -XX:MaxVectorSize=32} to cover that shape).
+ */
+public final class VectorMatMul {
+    /** Weight rows per register tile. */
+    public static final int TILE_ROWS = 4;
+    /** Activation rows per register tile. */
+    public static final int TILE_ACTS = 4;
+
+    private static final int BLOCK = Q8Matrix.BLOCK;
+    private static final int BLOCK_BYTES = Q8Matrix.BLOCK_BYTES;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /** Float lanes L (4, 8 or 16; a Q8_0 block is 32/L vectors). */
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Bytes widened into one float vector: L lanes, or 8 when L = 4 (64 bits is the smallest shape). */
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
+    private static final int PARTS_PER_LOAD = B.length() / F.length();
+
+    private VectorMatMul() {
+    }
+
+    /**
+     * Output rows {@code [from, to)} for all {@code n} activation rows (see {@link MatMul#matmul}).
+     * Loop order: activation tiles outside, weight-row tiles inside, so a chunk's weights (sized by
+     * the caller to stay in L2) are reused from cache by every activation tile.
+     */
+    public static void rows(Matrix w, float[] x, int xOff, float[] out, int outOff, int n, int from, int to) {
+        switch (w) {
+            case Q8Matrix q -> q8Rows(q, x, xOff, out, outOff, n, from, to);
+            case F32Matrix f -> f32Rows(f, x, xOff, out, outOff, n, from, to);
+        }
+    }
+
+    private static void q8Rows(Q8Matrix w, float[] x, int xOff, float[] out, int outOff, int n, int from, int to) {
+        MemorySegment seg = w.data();
+        int cols = w.cols();
+        int rows = w.rows();
+        long rowBytes = w.rowBytes();
+        int tiledTo = from + (to - from) / TILE_ROWS * TILE_ROWS;
+        int a = 0;
+        for (; a + TILE_ACTS <= n; a += TILE_ACTS) {
+            int xa = xOff + a * cols;
+            int oa = outOff + a * rows;
+            int i = from;
+            for (; i < tiledTo; i += TILE_ROWS) {
+                q8Tile4x4(seg, i * rowBytes, rowBytes, cols, x, xa, out, oa + i, rows);
+            }
+            for (; i < to; i++) {
+                q8Tile1x4(seg, i * rowBytes, cols, x, xa, out, oa + i, rows);
+            }
+        }
+        for (; a < n; a++) {
+            int xa = xOff + a * cols;
+            int oa = outOff + a * rows;
+            int i = from;
+            for (; i < tiledTo; i += TILE_ROWS) {
+                q8Tile4x1(seg, i * rowBytes, rowBytes, cols, x, xa, out, oa + i);
+            }
+            for (; i < to; i++) {
+                out[oa + i] = q8Tile1x1(seg, i * rowBytes, cols, x, xa);
+            }
+        }
+    }
+
+    /** The dequantized (not yet scaled) sub-vector {@code part} of the block at byte {@code blk}. */
+    private static FloatVector weights(MemorySegment seg, long blk, int h) {
+        if (PARTS_PER_LOAD == 1) {
+            // the usual case (AVX2, AVX-512): a constant part 0, so the conversion is intrinsified
+            ByteVector b = ByteVector.fromMemorySegment(B, seg, blk + 2 + (long) h * B.length(), LE);
+            return (FloatVector) b.convertShape(VectorOperators.B2F, F, 0);
+        }
+        ByteVector b = ByteVector.fromMemorySegment(B, seg, blk + 2 + (long) (h / PARTS_PER_LOAD) * B.length(), LE);
+        return (FloatVector) b.convertShape(VectorOperators.B2F, F, h % PARTS_PER_LOAD);
+    }
+
+    private static float scale(MemorySegment seg, long blk) {
+        return Float.float16ToFloat(seg.get(Q8Matrix.F16, blk));
+    }
+
+    /** One weight row, one activation row. */
+    private static float q8Tile1x1(MemorySegment seg, long base, int cols, float[] x, int xa) {
+        int lanes = F.length();
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < cols; k += BLOCK) {
+            long blk = base + (long) (k / BLOCK) * BLOCK_BYTES;
+            FloatVector s = FloatVector.zero(F);
+            for (int h = 0; h < BLOCK / lanes; h++) {
+                s = weights(seg, blk, h).fma(FloatVector.fromArray(F, x, xa + k + h * lanes), s);
+            }
+            acc = s.fma(FloatVector.broadcast(F, scale(seg, blk)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Four weight rows, one activation row: the decode (matrix x vector) kernel. */
+    private static void q8Tile4x1(MemorySegment seg, long base, long rowBytes, int cols, float[] x, int xa,
+                           float[] out, int o) {
+        int lanes = F.length();
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = acc0;
+        FloatVector acc2 = acc0;
+        FloatVector acc3 = acc0;
+        long b0 = base;
+        long b1 = base + rowBytes;
+        long b2 = base + 2 * rowBytes;
+        long b3 = base + 3 * rowBytes;
+        for (int k = 0; k < cols; k += BLOCK, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES, b2 += BLOCK_BYTES, b3 += BLOCK_BYTES) {
+            FloatVector s0 = FloatVector.zero(F);
+            FloatVector s1 = s0;
+            FloatVector s2 = s0;
+            FloatVector s3 = s0;
+            for (int h = 0; h < BLOCK / lanes; h++) {
+                FloatVector xv = FloatVector.fromArray(F, x, xa + k + h * lanes);
+                s0 = weights(seg, b0, h).fma(xv, s0);
+                s1 = weights(seg, b1, h).fma(xv, s1);
+                s2 = weights(seg, b2, h).fma(xv, s2);
+                s3 = weights(seg, b3, h).fma(xv, s3);
+            }
+            acc0 = s0.fma(FloatVector.broadcast(F, scale(seg, b0)), acc0);
+            acc1 = s1.fma(FloatVector.broadcast(F, scale(seg, b1)), acc1);
+            acc2 = s2.fma(FloatVector.broadcast(F, scale(seg, b2)), acc2);
+            acc3 = s3.fma(FloatVector.broadcast(F, scale(seg, b3)), acc3);
+        }
+        out[o] = acc0.reduceLanes(VectorOperators.ADD);
+        out[o + 1] = acc1.reduceLanes(VectorOperators.ADD);
+        out[o + 2] = acc2.reduceLanes(VectorOperators.ADD);
+        out[o + 3] = acc3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** One weight row, four activation rows (weight-row remainder of the 4x4 tiles). */
+    private static void q8Tile1x4(MemorySegment seg, long base, int cols, float[] x, int xa,
+                           float[] out, int o, int outStride) {
+        int lanes = F.length();
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = acc0;
+        FloatVector acc2 = acc0;
+        FloatVector acc3 = acc0;
+        long blk = base;
+        for (int k = 0; k < cols; k += BLOCK, blk += BLOCK_BYTES) {
+            float d = scale(seg, blk);
+            for (int h = 0; h < BLOCK / lanes; h++) {
+                FloatVector wv = weights(seg, blk, h).mul(d);
+                int xk = xa + k + h * lanes;
+                acc0 = wv.fma(FloatVector.fromArray(F, x, xk), acc0);
+                acc1 = wv.fma(FloatVector.fromArray(F, x, xk + cols), acc1);
+                acc2 = wv.fma(FloatVector.fromArray(F, x, xk + 2 * cols), acc2);
+                acc3 = wv.fma(FloatVector.fromArray(F, x, xk + 3 * cols), acc3);
+            }
+        }
+        out[o] = acc0.reduceLanes(VectorOperators.ADD);
+        out[o + outStride] = acc1.reduceLanes(VectorOperators.ADD);
+        out[o + 2 * outStride] = acc2.reduceLanes(VectorOperators.ADD);
+        out[o + 3 * outStride] = acc3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Four weight rows x four activation rows: 16 accumulators; per half-block 4 weight loads
+     * (widened and scaled once) and 4 activation loads feed 16 FMAs. The prefill kernel.
+     */
+    private static void q8Tile4x4(MemorySegment seg, long base, long rowBytes, int cols, float[] x, int xa,
+                           float[] out, int o, int outStride) {
+        int lanes = F.length();
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        long b0 = base;
+        long b1 = base + rowBytes;
+        long b2 = base + 2 * rowBytes;
+        long b3 = base + 3 * rowBytes;
+        for (int k = 0; k < cols; k += BLOCK, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES, b2 += BLOCK_BYTES, b3 += BLOCK_BYTES) {
+            float d0 = scale(seg, b0);
+            float d1 = scale(seg, b1);
+            float d2 = scale(seg, b2);
+            float d3 = scale(seg, b3);
+            for (int h = 0; h < BLOCK / lanes; h++) {
+                int xk = xa + k + h * lanes;
+                FloatVector x0 = FloatVector.fromArray(F, x, xk);
+                FloatVector x1 = FloatVector.fromArray(F, x, xk + cols);
+                FloatVector x2 = FloatVector.fromArray(F, x, xk + 2 * cols);
+                FloatVector x3 = FloatVector.fromArray(F, x, xk + 3 * cols);
+                FloatVector w0 = weights(seg, b0, h).mul(d0);
+                a00 = w0.fma(x0, a00);
+                a01 = w0.fma(x1, a01);
+                a02 = w0.fma(x2, a02);
+                a03 = w0.fma(x3, a03);
+                FloatVector w1 = weights(seg, b1, h).mul(d1);
+                a10 = w1.fma(x0, a10);
+                a11 = w1.fma(x1, a11);
+                a12 = w1.fma(x2, a12);
+                a13 = w1.fma(x3, a13);
+                FloatVector w2 = weights(seg, b2, h).mul(d2);
+                a20 = w2.fma(x0, a20);
+                a21 = w2.fma(x1, a21);
+                a22 = w2.fma(x2, a22);
+                a23 = w2.fma(x3, a23);
+                FloatVector w3 = weights(seg, b3, h).mul(d3);
+                a30 = w3.fma(x0, a30);
+                a31 = w3.fma(x1, a31);
+                a32 = w3.fma(x2, a32);
+                a33 = w3.fma(x3, a33);
+            }
+        }
+        out[o] = a00.reduceLanes(VectorOperators.ADD);
+        out[o + 1] = a10.reduceLanes(VectorOperators.ADD);
+        out[o + 2] = a20.reduceLanes(VectorOperators.ADD);
+        out[o + 3] = a30.reduceLanes(VectorOperators.ADD);
+        o += outStride;
+        out[o] = a01.reduceLanes(VectorOperators.ADD);
+        out[o + 1] = a11.reduceLanes(VectorOperators.ADD);
+        out[o + 2] = a21.reduceLanes(VectorOperators.ADD);
+        out[o + 3] = a31.reduceLanes(VectorOperators.ADD);
+        o += outStride;
+        out[o] = a02.reduceLanes(VectorOperators.ADD);
+        out[o + 1] = a12.reduceLanes(VectorOperators.ADD);
+        out[o + 2] = a22.reduceLanes(VectorOperators.ADD);
+        out[o + 3] = a32.reduceLanes(VectorOperators.ADD);
+        o += outStride;
+        out[o] = a03.reduceLanes(VectorOperators.ADD);
+        out[o + 1] = a13.reduceLanes(VectorOperators.ADD);
+        out[o + 2] = a23.reduceLanes(VectorOperators.ADD);
+        out[o + 3] = a33.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** F32 weights (any width): one weight row against each activation row, vector body plus scalar tail. */
+    private static void f32Rows(F32Matrix w, float[] x, int xOff, float[] out, int outOff, int n, int from, int to) {
+        MemorySegment seg = w.data();
+        int cols = w.cols();
+        int rows = w.rows();
+        int lanes = F.length();
+        int vecCols = cols / lanes * lanes;
+        for (int a = 0; a < n; a++) {
+            int xa = xOff + a * cols;
+            for (int i = from; i < to; i++) {
+                long base = (long) i * cols * Float.BYTES;
+                FloatVector acc = FloatVector.zero(F);
+                int k = 0;
+                for (; k < vecCols; k += lanes) {
+                    FloatVector wv = FloatVector.fromMemorySegment(F, seg, base + (long) k * Float.BYTES, LE);
+                    acc = wv.fma(FloatVector.fromArray(F, x, xa + k), acc);
+                }
+                float sum = acc.reduceLanes(VectorOperators.ADD);
+                for (; k < cols; k++) {
+                    sum += seg.get(F32Matrix.F32, base + (long) k * Float.BYTES) * x[xa + k];
+                }
+                out[outOff + a * rows + i] = sum;
+            }
+        }
+    }
+}
