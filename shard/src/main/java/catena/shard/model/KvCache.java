@@ -6,8 +6,9 @@ import java.util.Arrays;
  * Keys and values of one sequence for the layers of one model slice, in f32. A global layer keeps
  * every position (grown in chunks as the sequence lengthens); a sliding-window layer keeps a ring
  * of its window plus the rows of the pass in flight, because a batched prefill writes all its rows
- * before any of them attends. Freed by dropping the reference; {@link #bytes()} is what cache
- * accounting counts.
+ * before any of them attends. A Gemma 4 KV-shared layer holds nothing: its reads go to its donor
+ * layer's arrays (same geometry and window), which must be in the same slice. Freed by dropping
+ * the reference; {@link #bytes()} is what cache accounting counts.
  */
 public final class KvCache {
     private static final int CHUNK = 64;
@@ -19,6 +20,8 @@ public final class KvCache {
     private final float[][] values;
     /** Slots of each layer; positions map to slot {@code pos % capacity} in a ring, {@code pos} otherwise. */
     private final int[] capacity;
+    /** Index (into the arrays above) of the layer whose K/V each layer reads: itself or its donor. */
+    private final int[] source;
     private int length;
 
     KvCache(ModelConfig config, int fromLayer, int toLayer) {
@@ -29,10 +32,16 @@ public final class KvCache {
         this.keys = new float[n][];
         this.values = new float[n][];
         this.capacity = new int[n];
+        this.source = new int[n];
         for (int i = 0; i < n; i++) {
             specs[i] = config.layer(fromLayer + i);
             keys[i] = new float[0];
             values[i] = new float[0];
+            source[i] = specs[i].kvSource() - fromLayer;
+            if (source[i] < 0) {
+                throw new IllegalArgumentException("layer " + (fromLayer + i) + " reads the KV cache of layer "
+                        + specs[i].kvSource() + ", which is outside the slice [" + fromLayer + ", " + toLayer + ")");
+            }
         }
     }
 
@@ -63,7 +72,7 @@ public final class KvCache {
         }
         for (int i = 0; i < specs.length; i++) {
             LayerSpec s = specs[i];
-            if (s.kvDim() == 0) {
+            if (s.kvDim() == 0 || source[i] != i) {
                 continue;
             }
             int needed = s.sliding() ? Math.min(s.window() + count - 1, length + count) : length + count;
@@ -99,17 +108,17 @@ public final class KvCache {
 
     /** Offset of position {@code pos} in layer {@code layer}'s key/value arrays. */
     int offset(int layer, int pos) {
-        int i = layer - fromLayer;
+        int i = source[layer - fromLayer];
         int slot = specs[i].sliding() ? pos % capacity[i] : pos;
         return slot * specs[i].kvDim();
     }
 
     float[] keys(int layer) {
-        return keys[layer - fromLayer];
+        return keys[source[layer - fromLayer]];
     }
 
     float[] values(int layer) {
-        return values[layer - fromLayer];
+        return values[source[layer - fromLayer]];
     }
 
     void advance(int count) {

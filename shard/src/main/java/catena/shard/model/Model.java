@@ -30,9 +30,13 @@ public final class Model implements AutoCloseable {
     private final LayerWeights[] layers;
     private final Rope[] ropes;
     private final Scratch s;
+    /** Gemma 4 per-layer embeddings of this slice's layers; null without PLE. */
+    private final PerLayerInputs ple;
+    /** Gemma 4 routed-expert buffers; null for dense models. */
+    private final MoeFfn moe;
 
     private Model(GgufFile file, Arena arena, ModelConfig config, int from, int to, Matrix tokenEmbd,
-                  float[] outputNorm, Matrix output, LayerWeights[] layers) {
+                  float[] outputNorm, Matrix output, LayerWeights[] layers, float[] ropeFreqs, PerLayerInputs ple) {
         this.file = file;
         this.arena = arena;
         this.config = config;
@@ -45,9 +49,31 @@ public final class Model implements AutoCloseable {
         this.ropes = new Rope[to - from];
         for (int l = from; l < to; l++) {
             LayerSpec ls = config.layer(l);
-            ropes[l - from] = new Rope(ls.ropeDims(), ls.ropeBase(), ls.ropeScale(), config.neoxRope());
+            ropes[l - from] = new Rope(ls.ropeDims(), ls.ropeBase(), ls.ropeScale(), config.neoxRope(),
+                    ropeFactors(config, ls, ropeFreqs));
         }
         this.s = new Scratch(config, from, to);
+        this.ple = ple;
+        this.moe = config.experts() > 0 ? new MoeFfn(config.dim(), config.eps()) : null;
+    }
+
+    /**
+     * Gemma 4 global layers rotate only part of each head ("proportional" RoPE): llama.cpp divides
+     * the pair frequencies by {@code rope_freqs} (1 for rotated pairs, 1e30 for the rest). Files
+     * without that tensor get the model family's 25 % rule (HF partial_rotary_factor 0.25).
+     */
+    private static float[] ropeFactors(ModelConfig config, LayerSpec ls, float[] ropeFreqs) {
+        if (config.arch() != Arch.GEMMA4 || ls.sliding()) {
+            return null;
+        }
+        if (ropeFreqs == null) {
+            return Rope.partialFactors(ls.ropeDims(), 0.25);
+        }
+        if (ropeFreqs.length != ls.ropeDims() / 2) {
+            throw new GgufFormatException("tensor 'rope_freqs.weight' has " + ropeFreqs.length + " elements, the "
+                    + "global layers rotate " + ls.ropeDims() / 2 + " pairs");
+        }
+        return ropeFreqs;
     }
 
     /** Opens and maps the GGUF, validating it; refuses unknown architectures with a clear message. */
@@ -74,6 +100,8 @@ public final class Model implements AutoCloseable {
             throw new IllegalArgumentException("layer range [" + from + ", " + to + ") is not within the model's "
                     + config.layerCount() + " layers");
         }
+        requireStageBoundary(config, from);
+        requireStageBoundary(config, to);
         Weights w = new Weights(file, options.keepF32(), arena);
         boolean head = to == config.layerCount();
         Matrix output = null;
@@ -83,27 +111,70 @@ public final class Model implements AutoCloseable {
             // Gemma 1 always ties the head to the embedding; later ones use `output` when present.
             output = config.arch() != Arch.GEMMA && w.has("output.weight") ? w.matrix("output.weight") : null;
         }
-        Matrix tokenEmbd = from == 0 || (head && output == null) ? w.matrix("token_embd.weight") : null;
+        // Per-layer embeddings project the token embedding on every stage, not just the first.
+        boolean needsEmbd = from == 0 || (head && output == null) || config.pleDim() > 0;
+        Matrix tokenEmbd = needsEmbd ? w.matrix("token_embd.weight") : null;
         if (head && output == null) {
             output = tokenEmbd;
         }
         LayerWeights[] layers = new LayerWeights[to - from];
         for (int l = from; l < to; l++) {
-            layers[l - from] = LayerWeights.load(w, l);
+            layers[l - from] = LayerWeights.load(w, config, l);
             check(config, l, layers[l - from]);
         }
         if (output != null) {
             requireShape("output", output, config.vocabSize(), config.dim());
         }
-        return new Model(file, arena, config, from, to, tokenEmbd, outputNorm, output, layers);
+        float[] ropeFreqs = config.arch() == Arch.GEMMA4 && w.has("rope_freqs.weight")
+                ? w.vector("rope_freqs.weight") : null;
+        PerLayerInputs ple = config.pleDim() > 0 ? new PerLayerInputs(w, config, tokenEmbd, from, to) : null;
+        return new Model(file, arena, config, from, to, tokenEmbd, outputNorm, output, layers, ropeFreqs, ple);
+    }
+
+    /**
+     * Gemma 4 KV-shared layers read their donor layer's cache, so a pipeline stage may not start
+     * between a donor and its sharers (see {@link ModelConfig#stageMayStartAt}; planners can ask
+     * {@link #stageBoundariesAllowed}).
+     */
+    private static void requireStageBoundary(ModelConfig c, int at) {
+        if (!c.stageMayStartAt(at)) {
+            StringBuilder legal = new StringBuilder();
+            for (int i = 1; i < c.layerCount(); i++) {
+                if (c.stageMayStartAt(i)) {
+                    legal.append(legal.isEmpty() ? "" : ", ").append(i);
+                }
+            }
+            throw new IllegalArgumentException("a stage boundary at layer " + at + " separates KV-shared layers "
+                    + "from the layer whose cache they read (attention.shared_kv_layers); stages of this model may "
+                    + "start only at layers " + (legal.isEmpty() ? "0 (no split possible)" : "0, " + legal));
+        }
+    }
+
+    /**
+     * For each {@code c} in [0, layerCount]: whether a pipeline stage may start (and the previous one
+     * end) at layer {@code c}. Only Gemma 4 models with KV sharing restrict this.
+     */
+    public static boolean[] stageBoundariesAllowed(Path path) throws IOException {
+        try (GgufFile f = GgufFile.open(path)) {
+            ModelConfig c = ModelConfig.from(f);
+            boolean[] ok = new boolean[c.layerCount() + 1];
+            for (int i = 0; i <= c.layerCount(); i++) {
+                ok[i] = c.stageMayStartAt(i);
+            }
+            return ok;
+        }
     }
 
     private static void check(ModelConfig c, int l, LayerWeights w) {
         LayerSpec s = c.layer(l);
         String b = "blk." + l + ".";
         requireShape(b + "attn_q", w.attnQ(), s.qDim(), c.dim());
-        requireShape(b + "attn_k", w.attnK(), s.kvDim(), c.dim());
-        requireShape(b + "attn_v", w.attnV(), s.kvDim(), c.dim());
+        if (c.ownsKv(l)) {
+            requireShape(b + "attn_k", w.attnK(), s.kvDim(), c.dim());
+            if (w.attnV() != null) {
+                requireShape(b + "attn_v", w.attnV(), s.kvDim(), c.dim());
+            }
+        }
         requireShape(b + "attn_output", w.attnOutput(), c.dim(), s.qDim());
         requireShape(b + "ffn_gate", w.ffnGate(), s.ffnDim(), c.dim());
         requireShape(b + "ffn_up", w.ffnUp(), s.ffnDim(), c.dim());
@@ -112,7 +183,19 @@ public final class Model implements AutoCloseable {
         requireLength(b + "ffn_norm", w.ffnNorm(), c.dim());
         if (w.attnQNorm() != null) {
             requireLength(b + "attn_q_norm", w.attnQNorm(), s.headDim());
+        }
+        if (w.attnKNorm() != null) {
             requireLength(b + "attn_k_norm", w.attnKNorm(), s.headDim());
+        }
+        if (c.arch() == Arch.GEMMA4 && (w.attnQNorm() == null || (c.ownsKv(l) && w.attnKNorm() == null)
+                || w.postAttentionNorm() == null || w.postFfwNorm() == null)) {
+            throw new GgufFormatException("layer " + l + " lacks a Gemma 4 norm (attn_q_norm, attn_k_norm, "
+                    + "post_attention_norm or post_ffw_norm)");
+        }
+        if (w.ple() != null) {
+            requireShape(b + "inp_gate", w.ple().inpGate(), c.pleDim(), c.dim());
+            requireShape(b + "proj", w.ple().proj(), c.dim(), c.pleDim());
+            requireLength(b + "post_norm", w.ple().postNorm(), c.dim());
         }
     }
 
@@ -158,9 +241,12 @@ public final class Model implements AutoCloseable {
         return new KvCache(config, from, to);
     }
 
-    /** Weight bytes one decoded token reads in this slice (layers, plus the head on the last stage). */
+    /**
+     * Weight bytes one decoded token reads in this slice (layers, plus the head on the last stage):
+     * for MoE layers only the router and the top-k experts' share, not every expert.
+     */
     public long bytesPerToken() {
-        long b = 0;
+        long b = ple == null ? 0 : ple.bytes();
         for (LayerWeights lw : layers) {
             b += lw.bytes();
         }
@@ -188,7 +274,8 @@ public final class Model implements AutoCloseable {
 
     /**
      * Runs this slice's layers over every row of {@code batch}, in place on {@code x} ([rows][dim]),
-     * appending each row's keys and values to its sequence's cache.
+     * appending each row's keys and values to its sequence's cache. Gemma 4 models with per-layer
+     * embeddings need the rows' token ids on every stage ({@link Batch#add(KvCache, int[], int, int)}).
      */
     public synchronized void forward(Batch batch, float[] x) {
         int rows = batch.rows();
@@ -201,6 +288,9 @@ public final class Model implements AutoCloseable {
                 s.seq[r] = i;
             }
         }
+        if (ple != null) {
+            ple.compute(batch, rows);
+        }
         for (int l = from; l < to; l++) {
             layer(l, batch, x, rows);
         }
@@ -212,37 +302,77 @@ public final class Model implements AutoCloseable {
     private void layer(int l, Batch batch, float[] x, int rows) {
         LayerWeights w = layers[l - from];
         LayerSpec ls = config.layer(l);
+        boolean ownsKv = config.ownsKv(l);
         int dim = config.dim();
         rmsNorm(x, s.xb, rows, dim, w.attnNorm());
-        MatMul.matmul(w.attnQ(), s.xb, s.q, rows);
-        MatMul.matmul(w.attnK(), s.xb, s.k, rows);
-        MatMul.matmul(w.attnV(), s.xb, s.v, rows);
-        if (w.attnQNorm() != null) {
-            rmsNorm(s.q, s.q, rows * ls.heads(), ls.headDim(), w.attnQNorm());
-            rmsNorm(s.k, s.k, rows * ls.kvHeads(), ls.headDim(), w.attnKNorm());
+        project(w, rows, ownsKv);
+        normalizeHeads(w, ls, rows, ownsKv);
+        rope(l, ls, rows, ownsKv);
+        if (ownsKv) {
+            storeKv(l, ls, batch, rows);
         }
-        rope(l, ls, rows);
-        storeKv(l, ls, batch, rows);
         attention(l, ls, batch, rows);
         MatMul.matmul(w.attnOutput(), s.att, s.xb, rows);
         if (w.postAttentionNorm() != null) {
             rmsNorm(s.xb, s.xb, rows, dim, w.postAttentionNorm());
         }
         add(x, s.xb, rows * dim);
-        rmsNorm(x, s.xb, rows, dim, w.ffnNorm());
-        ffn(w, ls, rows);
+        if (w.moe() == null) {
+            rmsNorm(x, s.xb, rows, dim, w.ffnNorm());
+            ffn(w, ls, rows);
+        } else {
+            sharedAndRoutedFfn(w, ls, x, rows);
+        }
         if (w.postFfwNorm() != null) {
             rmsNorm(s.xb, s.xb, rows, dim, w.postFfwNorm());
         }
         add(x, s.xb, rows * dim);
+        if (w.ple() != null) {
+            perLayerInput(l, w.ple(), x, rows);
+        }
+        if (w.outputScale() != 1f) {
+            for (int i = 0; i < rows * dim; i++) {
+                x[i] *= w.outputScale();
+            }
+        }
     }
 
-    private void rope(int l, LayerSpec ls, int rows) {
+    /** q, k, v projections of the normed rows in {@code s.xb}; Gemma 4 reuses K as V when attn_v is absent. */
+    private void project(LayerWeights w, int rows, boolean ownsKv) {
+        MatMul.matmul(w.attnQ(), s.xb, s.q, rows);
+        if (!ownsKv) {
+            return;
+        }
+        MatMul.matmul(w.attnK(), s.xb, s.k, rows);
+        if (w.attnV() != null) {
+            MatMul.matmul(w.attnV(), s.xb, s.v, rows);
+        } else {
+            // K=V: V is the raw K projection, taken before the K norm and RoPE.
+            System.arraycopy(s.k, 0, s.v, 0, rows * w.attnK().rows());
+        }
+    }
+
+    /** Per-head q/k norms (Gemma 3/4) and Gemma 4's unweighted V norm. */
+    private void normalizeHeads(LayerWeights w, LayerSpec ls, int rows, boolean ownsKv) {
+        if (w.attnQNorm() != null) {
+            rmsNorm(s.q, s.q, rows * ls.heads(), ls.headDim(), w.attnQNorm());
+        }
+        if (ownsKv && w.attnKNorm() != null) {
+            rmsNorm(s.k, s.k, rows * ls.kvHeads(), ls.headDim(), w.attnKNorm());
+        }
+        if (ownsKv && config.arch() == Arch.GEMMA4) {
+            RmsNorm.apply(s.v, s.v, rows * ls.kvHeads(), ls.headDim(), null, config.eps());
+        }
+    }
+
+    private void rope(int l, LayerSpec ls, int rows, boolean ownsKv) {
         Rope rope = ropes[l - from];
         for (int r = 0; r < rows; r++) {
             rope.angles(s.pos[r], s.cos, s.sin);
             rope.rotate(s.q, r * ls.qDim(), ls.heads(), ls.headDim(), s.cos, s.sin);
-            rope.rotate(s.k, r * ls.kvDim(), ls.kvHeads(), ls.headDim(), s.cos, s.sin);
+            if (ownsKv) {
+                rope.rotate(s.k, r * ls.kvDim(), ls.kvHeads(), ls.headDim(), s.cos, s.sin);
+            }
         }
     }
 
@@ -256,7 +386,10 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Causal (and for local layers, windowed) attention of every row's query heads over its cache. */
+    /**
+     * Causal (and for local layers, windowed) attention of every row's query heads over its cache
+     * (a KV-shared layer reads its donor's cache, with its own window).
+     */
     private void attention(int l, LayerSpec ls, Batch batch, int rows) {
         int hd = ls.headDim();
         int group = ls.heads() / ls.kvHeads();
@@ -297,6 +430,7 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /** Dense GeGLU (or SwiGLU for llama) of {@code s.xb} into {@code s.xb}. */
     private void ffn(LayerWeights w, LayerSpec ls, int rows) {
         MatMul.matmul(w.ffnGate(), s.xb, s.hb, rows);
         MatMul.matmul(w.ffnUp(), s.xb, s.hb2, rows);
@@ -312,6 +446,38 @@ public final class Model implements AutoCloseable {
             }
         }
         MatMul.matmul(w.ffnDown(), s.hb, s.xb, rows);
+    }
+
+    /**
+     * Gemma 4 MoE layer: {@code s.xb = norm₁(GeGLU(ffn_norm(x₁))) + norm₂(experts(pre_ffw_norm_2(x₁)))},
+     * the router reading the residual {@code x₁} itself.
+     */
+    private void sharedAndRoutedFfn(LayerWeights w, LayerSpec ls, float[] x, int rows) {
+        MoeWeights m = w.moe();
+        int dim = config.dim();
+        rmsNorm(x, s.xb, rows, dim, w.ffnNorm());
+        ffn(w, ls, rows);
+        rmsNorm(s.xb, s.xb, rows, dim, m.postNorm1());
+        rmsNorm(x, s.xb2, rows, dim, m.preNorm2());
+        moe.apply(m, x, s.xb2, rows);
+        rmsNorm(moe.out, moe.out, rows, dim, m.postNorm2());
+        add(s.xb, moe.out, rows * dim);
+    }
+
+    /** Gemma 4 PLE step: {@code x += post_norm(proj · (gelu(inp_gate · x) ⊙ ple[l]))}. */
+    private void perLayerInput(int l, PleWeights p, float[] x, int rows) {
+        int width = config.pleDim();
+        int dim = config.dim();
+        MatMul.matmul(p.inpGate(), x, s.pleGate, rows);
+        for (int r = 0; r < rows; r++) {
+            int in = ple.offset(r, l);
+            for (int i = 0; i < width; i++) {
+                s.pleGate[r * width + i] = Gelu.apply(s.pleGate[r * width + i]) * ple.values[in + i];
+            }
+        }
+        MatMul.matmul(p.proj(), s.pleGate, s.xb, rows);
+        rmsNorm(s.xb, s.xb, rows, dim, p.postNorm());
+        add(x, s.xb, rows * dim);
     }
 
     /** Final norm and output head on row {@code row} of {@code x}, into {@code logits[0 .. vocab)} (last stage only). */
@@ -333,14 +499,7 @@ public final class Model implements AutoCloseable {
 
     /** {@code out[r] = x̂[r] ⊙ w} for {@code n} vectors of length {@code len}; in place when out == x. */
     private void rmsNorm(float[] x, float[] out, int n, int len, float[] w) {
-        for (int r = 0; r < n; r++) {
-            int off = r * len;
-            double mean = VectorOps.sumSquares(x, off, len) / len;
-            float scale = (float) (1.0 / Math.sqrt(mean + config.eps()));
-            for (int i = 0; i < len; i++) {
-                out[off + i] = x[off + i] * scale * w[i];
-            }
-        }
+        RmsNorm.apply(x, out, n, len, w, config.eps());
     }
 
     private static void add(float[] x, float[] y, int n) {

@@ -9,10 +9,16 @@ import catena.shard.gguf.TensorInfo;
 /**
  * Hyper-parameters read from the GGUF metadata (never from tables of known models), resolved to
  * what the forward pass needs: one {@link LayerSpec} per layer plus the model-wide settings.
+ *
+ * @param pleDim      Gemma 4 per-layer embedding width P (0: none)
+ * @param experts     routed experts per MoE layer (0: dense model)
+ * @param expertsUsed experts each token runs through (top-k)
+ * @param expertFfn   hidden width of one expert
  */
 public record ModelConfig(Arch arch, String name, int dim, int layerCount, int vocabSize, int contextLength,
                           float eps, LayerSpec[] layers, float embedScale, float queryScale, float attnSoftcap,
-                          float finalSoftcap, boolean neoxRope, boolean gelu) {
+                          float finalSoftcap, boolean neoxRope, boolean gelu, int pleDim, int experts,
+                          int expertsUsed, int expertFfn) {
 
     public LayerSpec layer(int l) {
         return layers[l];
@@ -64,13 +70,44 @@ public record ModelConfig(Arch arch, String name, int dim, int layerCount, int v
         }
         // llama.cpp uses a fixed local base of 10000 for gemma3 (it ignores rope.freq_base_swa there).
         float baseSwa = arch == Arch.GEMMA3 ? 10000f : md.getFloat(p + "rope.freq_base_swa", base);
+        // Gemma 4 gives local (sliding) layers their own head size and rotated width.
+        int headDimSwa = headDim;
+        int ropeDimsSwa = ropeDims;
+        if (arch == Arch.GEMMA4) {
+            requireSame(md, p + "attention.key_length", p + "attention.value_length");
+            requireSame(md, p + "attention.key_length_swa", p + "attention.value_length_swa");
+            headDimSwa = md.getInt(p + "attention.key_length_swa", 1, headDim);
+            ropeDimsSwa = md.getInt(p + "rope.dimension_count_swa", 2, headDimSwa);
+        }
+        int[] kvSource = kvSources(md, p, n, sliding);
         LayerSpec[] layers = new LayerSpec[n];
         for (int l = 0; l < n; l++) {
-            layers[l] = new LayerSpec(heads[l], kvHeads[l], headDim, ffn[l], sliding[l], window,
-                    sliding[l] ? baseSwa : base, sliding[l] ? 1f : scale, ropeDims);
+            boolean local = sliding[l];
+            layers[l] = new LayerSpec(heads[l], kvHeads[l], local ? headDimSwa : headDim, ffn[l], local, window,
+                    local ? baseSwa : base, local ? 1f : scale, local ? ropeDimsSwa : ropeDims, kvSource[l]);
+        }
+        for (int l = 0; l < n; l++) {
+            LayerSpec s = layers[l];
+            LayerSpec d = layers[s.kvSource()];
+            if (s.headDim() != d.headDim() || s.kvHeads() != d.kvHeads() || s.sliding() != d.sliding()) {
+                throw new GgufFormatException("layer " + l + " shares the KV cache of layer " + s.kvSource()
+                        + " (attention.shared_kv_layers) but their attention geometry differs (head dim "
+                        + s.headDim() + " vs " + d.headDim() + ", kv heads " + s.kvHeads() + " vs " + d.kvHeads()
+                        + ", sliding " + s.sliding() + " vs " + d.sliding() + ")");
+            }
+        }
+        int pleDim = md.getInt(p + "embedding_length_per_layer_input", 0, 0);
+        int experts = md.getInt(p + "expert_count", 0, 0);
+        int expertsUsed = md.getInt(p + "expert_used_count", 0, 0);
+        int expertFfn = md.getInt(p + "expert_feed_forward_length", 0, 0);
+        if (experts > 0 && (expertsUsed < 1 || expertsUsed > experts || expertFfn < 1)) {
+            throw new GgufFormatException(p + "expert_used_count (" + expertsUsed + ") must be within [1, "
+                    + experts + "] and " + p + "expert_feed_forward_length (" + expertFfn + ") positive");
         }
         float embedScale = arch.isGemma() ? (float) Math.sqrt(dim) : 1f;
-        float queryScale = (float) (1.0 / Math.sqrt(queryPreAttnScalar(arch, dim, heads[0], headDim, n)));
+        // Gemma 4 RMS-normalizes q and k per head and scales scores by 1.0 (llama.cpp f_attention_scale).
+        float queryScale = arch == Arch.GEMMA4 ? 1f
+                : (float) (1.0 / Math.sqrt(queryPreAttnScalar(arch, dim, heads[0], headDim, n)));
         float attnCap = arch == Arch.GEMMA2 ? md.getFloat(p + "attn_logit_softcapping", 50f) : 0f;
         float finalCap = switch (arch) {
             case GEMMA2 -> md.getFloat(p + "final_logit_softcapping", 30f);
@@ -78,7 +115,60 @@ public record ModelConfig(Arch arch, String name, int dim, int layerCount, int v
             default -> 0f;
         };
         return new ModelConfig(arch, md.getString("general.name", arch.key), dim, n, vocab, ctx, eps, layers,
-                embedScale, queryScale, attnCap, finalCap, arch.isGemma(), arch.isGemma());
+                embedScale, queryScale, attnCap, finalCap, arch.isGemma(), arch.isGemma(), pleDim, experts,
+                expertsUsed, expertFfn);
+    }
+
+    /** Whether layer {@code l} computes and stores its own keys and values (false for KV-shared layers). */
+    public boolean ownsKv(int l) {
+        return layers[l].kvSource() == l;
+    }
+
+    /**
+     * Whether a pipeline stage may start at layer {@code c} (0 and the layer count are always
+     * allowed). A Gemma 4 KV-shared layer reads its donor's cache of the same sequence, so a stage
+     * boundary must not fall between a donor and any layer sharing it.
+     */
+    public boolean stageMayStartAt(int c) {
+        if (c <= 0 || c >= layerCount()) {
+            return c == 0 || c == layerCount();
+        }
+        for (int l = c; l < layerCount(); l++) {
+            if (layers[l].kvSource() < c) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * llama.cpp's Gemma 3n/4 rule: with {@code s = attention.shared_kv_layers} the last s layers
+     * store no K/V; each reads layer {@code L-s-2} if it is local, {@code L-s-1} if global. (HF picks
+     * the last non-shared layer of the same type: identical for the released models.)
+     */
+    private static int[] kvSources(GgufMetadata md, String p, int n, boolean[] sliding) {
+        int shared = md.getInt(p + "attention.shared_kv_layers", 0, 0);
+        int start = n - shared;
+        if (shared < 0 || shared >= n) {
+            throw new GgufFormatException(p + "attention.shared_kv_layers = " + shared + " must be within [0, " + n
+                    + ")");
+        }
+        int[] src = new int[n];
+        for (int l = 0; l < n; l++) {
+            src[l] = l < start ? l : start - (sliding[l] ? 2 : 1);
+            if (src[l] < 0) {
+                throw new GgufFormatException(p + "attention.shared_kv_layers = " + shared + " leaves layer " + l
+                        + " without a donor layer to read the KV cache of");
+            }
+        }
+        return src;
+    }
+
+    private static void requireSame(GgufMetadata md, String k, String v) {
+        if (md.has(k) && md.has(v) && md.getInt(k, 1) != md.getInt(v, 1)) {
+            throw new GgufFormatException(k + " (" + md.getInt(k, 1) + ") and " + v + " (" + md.getInt(v, 1)
+                    + ") differ; Gemma 4 requires equal key and value head sizes");
+        }
     }
 
     /**

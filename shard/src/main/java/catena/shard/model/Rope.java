@@ -3,7 +3,9 @@ package catena.shard.model;
 /**
  * Rotary position embedding (ggml_rope_ext with ext_factor 0): pair i of the first {@code dims}
  * elements of a head rotates by {@code pos * scale * base^(-2i/dims)}. NEOX pairs (i, i+dims/2)
- * for Gemma; NORM pairs (2i, 2i+1) for Llama.
+ * for Gemma; NORM pairs (2i, 2i+1) for Llama. Optional per-pair divisors {@code freqFactors}
+ * (ggml's freq_factors, Gemma 4's {@code rope_freqs}): a huge divisor leaves a pair unrotated,
+ * which is how Gemma 4's "proportional" RoPE rotates only a quarter of a global head.
  */
 final class Rope {
     private final int dims;
@@ -12,13 +14,35 @@ final class Rope {
     private final float scale;
 
     Rope(int dims, float base, float scale, boolean neox) {
+        this(dims, base, scale, neox, null);
+    }
+
+    Rope(int dims, float base, float scale, boolean neox, float[] freqFactors) {
+        if (freqFactors != null && freqFactors.length != dims / 2) {
+            throw new IllegalArgumentException("RoPE frequency factors have " + freqFactors.length
+                    + " entries for " + dims / 2 + " rotated pairs");
+        }
         this.dims = dims;
         this.neox = neox;
         this.scale = scale;
         this.invFreq = new double[dims / 2];
         for (int i = 0; i < dims / 2; i++) {
-            invFreq[i] = Math.pow(base, -2.0 * i / dims);
+            invFreq[i] = Math.pow(base, -2.0 * i / dims) / (freqFactors == null ? 1.0 : freqFactors[i]);
         }
+    }
+
+    /**
+     * Gemma 4's proportional RoPE without a {@code rope_freqs} tensor (HF
+     * {@code partial_rotary_factor}): the first {@code fraction·dims/2} pairs rotate, the rest pass
+     * through (an infinite divisor gives angle 0).
+     */
+    static float[] partialFactors(int dims, double fraction) {
+        float[] f = new float[dims / 2];
+        int rotated = (int) (fraction * dims / 2);
+        for (int i = 0; i < f.length; i++) {
+            f[i] = i < rotated ? 1f : Float.POSITIVE_INFINITY;
+        }
+        return f;
     }
 
     /** Fills {@code cos/sin[0 .. dims/2)} for a position (shared by every head of the row). */

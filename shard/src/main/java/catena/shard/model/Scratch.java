@@ -9,6 +9,10 @@ final class Scratch {
     private int rows;
 
     float[] xb = new float[0];
+    /** Second [rows][dim] buffer (Gemma 4 MoE expert input). */
+    float[] xb2 = new float[0];
+    /** [rows][P]: Gemma 4 per-layer-embedding gate. */
+    float[] pleGate = new float[0];
     float[] q = new float[0];
     float[] k = new float[0];
     float[] v = new float[0];
@@ -50,6 +54,8 @@ final class Scratch {
         }
         int dim = config.dim();
         xb = new float[n * dim];
+        xb2 = config.experts() > 0 ? new float[n * dim] : xb2;
+        pleGate = new float[n * config.pleDim()];
         q = new float[n * maxQ];
         k = new float[n * maxKv];
         v = new float[n * maxKv];

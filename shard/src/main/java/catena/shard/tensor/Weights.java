@@ -42,6 +42,18 @@ public final class Weights {
 
     /** A 2-D (or higher, viewed as rows) weight matrix. */
     public Matrix matrix(String name) {
+        return matrix(name, keepF32);
+    }
+
+    /**
+     * A matrix never re-quantized by the engine (F32/F16/BF16 become F32; Q8_0 stays): for small
+     * matrices whose outputs drive discrete choices, such as a MoE router.
+     */
+    public Matrix exactMatrix(String name) {
+        return matrix(name, true);
+    }
+
+    private Matrix matrix(String name, boolean keepF32) {
         TensorInfo t = info(name);
         requireSupported(t);
         int cols = Math.toIntExact(t.cols());

@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * runs as one batched pass and the generated tokens one at a time, as in real inference.
  */
 class ReferenceLogitsTest {
-    static final Set<String> ARCHS = Set.of("llama", "gemma", "gemma2", "gemma3", "stories");
+    static final Set<String> ARCHS = Set.of("llama", "gemma", "gemma2", "gemma3", "gemma4", "gemma4-ple",
+            "gemma4-moe", "stories");
 
     static Stream<RefCase> f32Cases() {
         return Fixtures.refCases().stream()

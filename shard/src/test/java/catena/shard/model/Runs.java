@@ -9,7 +9,8 @@ final class Runs {
 
     /**
      * Logits of every position of {@code tokens}: the first {@code prefill} tokens in one batched
-     * pass, the rest one per pass. Returns [tokens.length][vocab].
+     * pass, the rest one per pass. Rows carry their token ids, as pipeline stages do (Gemma 4
+     * per-layer embeddings need them). Returns [tokens.length][vocab].
      */
     static float[] teacherForced(Path model, boolean keepF32, int[] tokens, int prefill) throws Exception {
         try (Model m = Model.load(model, LoadOptions.keepF32(keepF32))) {
@@ -21,7 +22,7 @@ final class Runs {
             Batch batch = new Batch();
             float[] x = new float[prefill * dim];
             m.embed(tokens, 0, prefill, x);
-            m.forward(batch.add(cache, prefill), x);
+            m.forward(batch.add(cache, tokens, 0, prefill), x);
             for (int r = 0; r < prefill; r++) {
                 m.logits(x, r, logits);
                 System.arraycopy(logits, 0, out, r * vocab, vocab);
@@ -29,7 +30,7 @@ final class Runs {
             for (int t = prefill; t < tokens.length; t++) {
                 m.embed(tokens, t, 1, x);
                 batch.clear();
-                m.forward(batch.add(cache, 1), x);
+                m.forward(batch.add(cache, tokens, t, 1), x);
                 m.logits(x, 0, logits);
                 System.arraycopy(logits, 0, out, t * vocab, vocab);
             }
