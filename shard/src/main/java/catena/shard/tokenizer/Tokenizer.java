@@ -30,6 +30,17 @@ public interface Tokenizer {
     /** A decoder that turns a stream of ids into text, emitting only complete UTF-8. */
     StreamingDecoder newDecoder();
 
+    /**
+     * A streaming decoder. {@code atStartOfText} (what {@link #newDecoder()} assumes): the ids
+     * begin a text, so for vocabularies with a space prefix ({@code add_space_prefix}) one
+     * leading space of the first piece is dropped, as llama.cpp's detokenizer does. Pass false
+     * when the ids continue text that was decoded elsewhere (generation after a prompt), where
+     * that space is real.
+     */
+    default StreamingDecoder newDecoder(boolean atStartOfText) {
+        return newDecoder();
+    }
+
     int vocabSize();
 
     int bos();
