@@ -17,7 +17,8 @@ class BatchingTest {
     static final int N = 60;
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny/tiny-gemma2-f32.gguf", "tiny/tiny-gemma3-f32.gguf", "tiny/tiny-llama-f32.gguf"})
+    @ValueSource(strings = {"tiny/tiny-gemma2-f32.gguf", "tiny/tiny-gemma3-f32.gguf", "tiny/tiny-llama-f32.gguf",
+        "tiny/tiny-gemma4-f32.gguf", "tiny/tiny-gemma4-ple-f32.gguf", "tiny/tiny-gemma4-moe-f32.gguf"})
     void logitsDoNotDependOnBatching(String file) throws Exception {
         Path path = Fixtures.file(file);
         try (Model m = Model.load(path, LoadOptions.keepF32(true))) {
