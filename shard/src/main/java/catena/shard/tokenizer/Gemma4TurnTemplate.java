@@ -1,48 +1,55 @@
 package catena.shard.tokenizer;
 
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
- * Gemma 4 ({@code <|turn>} family, GEMMA_SPEC.md §11.2), thinking off and no tools: system
- * messages form one leading {@code <|turn>system\n...<turn|>\n} turn, then each message is
- * {@code <|turn>ROLE\nCONTENT<turn|>\n} (content trimmed, "assistant" written "model", earlier
- * thoughts {@code <|channel>...<channel|>} removed from model turns). The generation prompt
- * is {@code <|turn>model\n} as in Google's prompt-formatting guide; the empty thought block
- * that llama.cpp's bundled templates append is not emitted (see GEMMA_SPEC.md §13.5).
+ * Gemma 4 ({@code <|turn>} family, GEMMA_SPEC.md §11.2), as llama.cpp's bundled
+ * {@code models/templates/gemma4.jinja} with thinking off and no tools: a first system (or
+ * developer) message becomes {@code <|turn>system\n...<turn|>\n}; then each message is
+ * {@code <|turn>ROLE\nCONTENT<turn|>\n} with content trimmed, "assistant" written "model" and
+ * earlier thoughts ({@code <|channel>...<channel|>}) removed from model turns. The generation
+ * prompt is {@code <|turn>model\n}, followed by the empty thought block
+ * {@code <|channel>thought\n<channel|>} when {@code emptyThoughtBlock} (the bundled template does
+ * this with thinking off; see {@link ChatTemplates} for when it applies).
  *
  * <p>No {@code <bos>} in the text: the tokenizer adds BOS ({@code encode(text, true, true)}).
  */
 final class Gemma4TurnTemplate implements ChatTemplate {
-    private static final Pattern THOUGHT = Pattern.compile("<\\|channel>.*?<channel\\|>", Pattern.DOTALL);
+    private final boolean emptyThoughtBlock;
+
+    Gemma4TurnTemplate(boolean emptyThoughtBlock) {
+        this.emptyThoughtBlock = emptyThoughtBlock;
+    }
 
     @Override
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
-        StringBuilder system = new StringBuilder();
-        StringBuilder turns = new StringBuilder();
-        for (ChatMessage m : messages) {
-            String role = ChatTemplates.role(m);
-            String content = m.content();
-            if (role.equals("system")) {
-                if (!system.isEmpty()) {
-                    system.append("\n\n");
-                }
-                system.append(content.strip());
-                continue;
-            }
-            if (role.equals("model")) {
-                content = THOUGHT.matcher(content).replaceAll("");
-            }
-            turns.append("<|turn>").append(role).append('\n').append(content.strip()).append("<turn|>\n");
-        }
         StringBuilder sb = new StringBuilder();
-        if (!system.isEmpty()) {
-            sb.append("<|turn>system\n").append(system).append("<turn|>\n");
+        int first = 0;
+        if (!messages.isEmpty() && ChatTemplates.role(messages.get(0)).equals("system")) {
+            sb.append("<|turn>system\n").append(messages.get(0).content().strip()).append("<turn|>\n");
+            first = 1;
         }
-        sb.append(turns);
+        for (ChatMessage m : messages.subList(first, messages.size())) {
+            String role = ChatTemplates.role(m);
+            String content = role.equals("model") ? stripThinking(m.content()) : m.content().strip();
+            sb.append("<|turn>").append(role).append('\n').append(content).append("<turn|>\n");
+        }
         if (addGenerationPrompt) {
             sb.append("<|turn>model\n");
+            if (emptyThoughtBlock) {
+                sb.append("<|channel>thought\n<channel|>");
+            }
         }
         return sb.toString();
+    }
+
+    /** The template's {@code strip_thinking}: of each part ending at {@code <channel|>}, keep what precedes {@code <|channel>}. */
+    static String stripThinking(String text) {
+        StringBuilder out = new StringBuilder();
+        for (String part : text.split("<channel\\|>", -1)) {
+            int open = part.indexOf("<|channel>");
+            out.append(open >= 0 ? part.substring(0, open) : part);
+        }
+        return out.toString().strip();
     }
 }

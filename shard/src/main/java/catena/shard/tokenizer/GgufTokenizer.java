@@ -22,12 +22,12 @@ final class GgufTokenizer implements Tokenizer {
         this.spacePrefixPerFragment = spacePrefixPerFragment;
         this.pieces = new byte[vocab.size()][];
         for (int id = 0; id < pieces.length; id++) {
-            pieces[id] = piece(id);
+            pieces[id] = makePiece(id);
         }
     }
 
     /** llama.cpp's {@code token_to_piece} with special = false. */
-    private byte[] piece(int id) {
+    private byte[] makePiece(int id) {
         if (vocab.has(id, TokenAttr.CONTROL | TokenAttr.UNKNOWN)) {
             return new byte[0];
         }
@@ -68,15 +68,17 @@ final class GgufTokenizer implements Tokenizer {
 
     @Override
     public byte[] tokenBytes(int id) {
+        return piece(id).clone();
+    }
+
+    /** The token's bytes without a defensive copy, for the decoders of this package (never modified). */
+    byte[] piece(int id) {
         checkId(id);
-        return pieces[id].clone();
+        return pieces[id];
     }
 
     @Override
     public String decode(int[] ids) {
-        for (int id : ids) {
-            checkId(id);
-        }
         return Utf8StreamingDecoder.decodeAll(this, ids, vocab.addSpacePrefix);
     }
 

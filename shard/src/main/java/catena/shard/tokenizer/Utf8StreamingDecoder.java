@@ -13,18 +13,18 @@ import java.util.Arrays;
 final class Utf8StreamingDecoder implements StreamingDecoder {
     private static final byte[] EMPTY = new byte[0];
 
-    private final Tokenizer tokenizer;
+    private final GgufTokenizer tokenizer;
     private boolean stripLeadingSpace;
     private byte[] pending = EMPTY;
 
-    Utf8StreamingDecoder(Tokenizer tokenizer, boolean stripLeadingSpace) {
+    Utf8StreamingDecoder(GgufTokenizer tokenizer, boolean stripLeadingSpace) {
         this.tokenizer = tokenizer;
         this.stripLeadingSpace = stripLeadingSpace;
     }
 
     @Override
     public String accept(int id) {
-        byte[] piece = tokenizer.tokenBytes(id);
+        byte[] piece = tokenizer.piece(id);
         if (piece.length == 0) {
             return "";
         }
@@ -69,11 +69,11 @@ final class Utf8StreamingDecoder implements StreamingDecoder {
     }
 
     /** Decodes a whole sequence at once (used by {@link Tokenizer#decode}). */
-    static String decodeAll(Tokenizer tokenizer, int[] ids, boolean stripLeadingSpace) {
+    static String decodeAll(GgufTokenizer tokenizer, int[] ids, boolean stripLeadingSpace) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         boolean strip = stripLeadingSpace;
         for (int id : ids) {
-            byte[] piece = tokenizer.tokenBytes(id);
+            byte[] piece = tokenizer.piece(id);
             if (piece.length == 0) {
                 continue;
             }

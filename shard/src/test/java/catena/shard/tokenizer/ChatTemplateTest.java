@@ -3,13 +3,18 @@ package catena.shard.tokenizer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import catena.shard.gguf.GgufMetadata;
+import catena.shard.gguf.GgufValue;
+import catena.shard.gguf.GgufValueType;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The Gemma chat formats (GEMMA_SPEC.md §11) and the choice of format from the vocabulary. */
 class ChatTemplateTest {
     private static final ChatTemplate GEMMA = new GemmaTurnTemplate();
-    private static final ChatTemplate GEMMA4 = new Gemma4TurnTemplate();
+    private static final ChatTemplate GEMMA4 = new Gemma4TurnTemplate(false);
 
     @Test
     void familyComesFromTheVocabulary() {
@@ -56,6 +61,44 @@ class ChatTemplateTest {
                 + "<|turn>model\nHello.<turn|>\n"
                 + "<|turn>user\nBye<turn|>\n"
                 + "<|turn>model\n");
+    }
+
+    @Test
+    void gemma4SystemTurnIsOnlyTheFirstMessage() {
+        String text = GEMMA4.render(List.of(
+                new ChatMessage("developer", " Rules. "),
+                new ChatMessage("user", "Hi"),
+                new ChatMessage("system", "Later note")), false);
+        assertThat(text).isEqualTo("<|turn>system\nRules.<turn|>\n<|turn>user\nHi<turn|>\n<|turn>system\nLater note<turn|>\n");
+    }
+
+    @Test
+    void gemma4StripThinkingFollowsTheBundledTemplate() {
+        assertThat(Gemma4TurnTemplate.stripThinking("A<|channel>x<channel|>B<|channel>y<channel|> C ")).isEqualTo("AB C");
+        assertThat(Gemma4TurnTemplate.stripThinking("Answer<|channel>unfinished")).isEqualTo("Answer");
+        assertThat(Gemma4TurnTemplate.stripThinking("plain")).isEqualTo("plain");
+    }
+
+    @Test
+    void gemma4EmptyThoughtBlockOnlyWithChannelTokens() {
+        ChatTemplate withTokens = ChatTemplate.forModel(metadata("gemma4", null, "<|turn>", "<turn|>", "<|channel>", "<channel|>"));
+        assertThat(withTokens.render(List.of(new ChatMessage("user", "Hello")), true))
+                .isEqualTo("<|turn>user\nHello<turn|>\n<|turn>model\n<|channel>thought\n<channel|>");
+        ChatTemplate fileSaysNo = ChatTemplate.forModel(metadata("gemma4", "{{ '<|turn>model\\n' }}",
+                "<|turn>", "<turn|>", "<|channel>", "<channel|>"));
+        assertThat(fileSaysNo.render(List.of(new ChatMessage("user", "Hello")), true)).endsWith("<|turn>model\n");
+        ChatTemplate tiny = ChatTemplate.forModel(TokenizerFixtures.metadata("tiny-gemma4-f32.gguf"));
+        assertThat(tiny.render(List.of(new ChatMessage("user", "Hello")), true)).endsWith("<|turn>model\n");
+    }
+
+    private static GgufMetadata metadata(String model, String chatTemplate, String... tokens) {
+        Map<String, GgufValue> kv = new LinkedHashMap<>();
+        kv.put("tokenizer.ggml.model", GgufValue.ofString(model));
+        kv.put("tokenizer.ggml.tokens", GgufValue.ofArray(GgufValueType.STRING, tokens));
+        if (chatTemplate != null) {
+            kv.put("tokenizer.chat_template", GgufValue.ofString(chatTemplate));
+        }
+        return new GgufMetadata(kv);
     }
 
     @Test
