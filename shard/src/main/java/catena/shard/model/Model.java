@@ -1,5 +1,6 @@
 package catena.shard.model;
 
+import catena.shard.gguf.GgmlType;
 import catena.shard.gguf.GgufFile;
 import catena.shard.gguf.GgufFormatException;
 import catena.shard.gguf.TensorInfo;
@@ -530,7 +531,9 @@ public final class Model implements AutoCloseable {
     }
 
     private static long heldBytes(TensorInfo t) {
-        if (t.shape().length >= 2 && t.cols() % 32 == 0) {
+        // MoE routers are kept exact (MoeWeights): F32 unless the file already has them in Q8_0.
+        boolean exact = t.name().endsWith("ffn_gate_inp.weight") && t.type() != GgmlType.Q8_0;
+        if (t.shape().length >= 2 && t.cols() % 32 == 0 && !exact) {
             return t.elementCount() / 32 * 34;
         }
         return t.elementCount() * 4;
