@@ -115,7 +115,7 @@ public final class VectorMatMul {
             }
             acc = s.fma(FloatVector.broadcast(F, scale(seg, blk)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return VectorOps.sumLanes(acc);
     }
 
     /** Four weight rows, one activation row: the decode (matrix x vector) kernel. */
@@ -147,10 +147,10 @@ public final class VectorMatMul {
             acc2 = s2.fma(FloatVector.broadcast(F, scale(seg, b2)), acc2);
             acc3 = s3.fma(FloatVector.broadcast(F, scale(seg, b3)), acc3);
         }
-        out[o] = acc0.reduceLanes(VectorOperators.ADD);
-        out[o + 1] = acc1.reduceLanes(VectorOperators.ADD);
-        out[o + 2] = acc2.reduceLanes(VectorOperators.ADD);
-        out[o + 3] = acc3.reduceLanes(VectorOperators.ADD);
+        out[o] = VectorOps.sumLanes(acc0);
+        out[o + 1] = VectorOps.sumLanes(acc1);
+        out[o + 2] = VectorOps.sumLanes(acc2);
+        out[o + 3] = VectorOps.sumLanes(acc3);
     }
 
     /** One weight row, four activation rows (weight-row remainder of the 4x4 tiles). */
@@ -173,10 +173,10 @@ public final class VectorMatMul {
                 acc3 = wv.fma(FloatVector.fromArray(F, x, xk + 3 * cols), acc3);
             }
         }
-        out[o] = acc0.reduceLanes(VectorOperators.ADD);
-        out[o + outStride] = acc1.reduceLanes(VectorOperators.ADD);
-        out[o + 2 * outStride] = acc2.reduceLanes(VectorOperators.ADD);
-        out[o + 3 * outStride] = acc3.reduceLanes(VectorOperators.ADD);
+        out[o] = VectorOps.sumLanes(acc0);
+        out[o + outStride] = VectorOps.sumLanes(acc1);
+        out[o + 2 * outStride] = VectorOps.sumLanes(acc2);
+        out[o + 3 * outStride] = VectorOps.sumLanes(acc3);
     }
 
     /**
@@ -228,25 +228,25 @@ public final class VectorMatMul {
                 a33 = w3.fma(x3, a33);
             }
         }
-        out[o] = a00.reduceLanes(VectorOperators.ADD);
-        out[o + 1] = a10.reduceLanes(VectorOperators.ADD);
-        out[o + 2] = a20.reduceLanes(VectorOperators.ADD);
-        out[o + 3] = a30.reduceLanes(VectorOperators.ADD);
+        out[o] = VectorOps.sumLanes(a00);
+        out[o + 1] = VectorOps.sumLanes(a10);
+        out[o + 2] = VectorOps.sumLanes(a20);
+        out[o + 3] = VectorOps.sumLanes(a30);
         o += outStride;
-        out[o] = a01.reduceLanes(VectorOperators.ADD);
-        out[o + 1] = a11.reduceLanes(VectorOperators.ADD);
-        out[o + 2] = a21.reduceLanes(VectorOperators.ADD);
-        out[o + 3] = a31.reduceLanes(VectorOperators.ADD);
+        out[o] = VectorOps.sumLanes(a01);
+        out[o + 1] = VectorOps.sumLanes(a11);
+        out[o + 2] = VectorOps.sumLanes(a21);
+        out[o + 3] = VectorOps.sumLanes(a31);
         o += outStride;
-        out[o] = a02.reduceLanes(VectorOperators.ADD);
-        out[o + 1] = a12.reduceLanes(VectorOperators.ADD);
-        out[o + 2] = a22.reduceLanes(VectorOperators.ADD);
-        out[o + 3] = a32.reduceLanes(VectorOperators.ADD);
+        out[o] = VectorOps.sumLanes(a02);
+        out[o + 1] = VectorOps.sumLanes(a12);
+        out[o + 2] = VectorOps.sumLanes(a22);
+        out[o + 3] = VectorOps.sumLanes(a32);
         o += outStride;
-        out[o] = a03.reduceLanes(VectorOperators.ADD);
-        out[o + 1] = a13.reduceLanes(VectorOperators.ADD);
-        out[o + 2] = a23.reduceLanes(VectorOperators.ADD);
-        out[o + 3] = a33.reduceLanes(VectorOperators.ADD);
+        out[o] = VectorOps.sumLanes(a03);
+        out[o + 1] = VectorOps.sumLanes(a13);
+        out[o + 2] = VectorOps.sumLanes(a23);
+        out[o + 3] = VectorOps.sumLanes(a33);
     }
 
     /** F32 weights (any width): one weight row against each activation row, vector body plus scalar tail. */
@@ -266,7 +266,7 @@ public final class VectorMatMul {
                     FloatVector wv = FloatVector.fromMemorySegment(F, seg, base + (long) k * Float.BYTES, LE);
                     acc = wv.fma(FloatVector.fromArray(F, x, xa + k), acc);
                 }
-                float sum = acc.reduceLanes(VectorOperators.ADD);
+                float sum = VectorOps.sumLanes(acc);
                 for (; k < cols; k++) {
                     sum += seg.get(F32Matrix.F32, base + (long) k * Float.BYTES) * x[xa + k];
                 }

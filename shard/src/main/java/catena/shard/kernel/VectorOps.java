@@ -36,9 +36,9 @@ public final class VectorOps {
                 acc0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc0);
                 i += lanes;
             }
-            s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            s = VectorOps.sumLanes(acc0.add(acc1));
         } else if (n >= lanes) {
-            s = FloatVector.fromArray(F, a, aOff).mul(FloatVector.fromArray(F, b, bOff)).reduceLanes(VectorOperators.ADD);
+            s = VectorOps.sumLanes(FloatVector.fromArray(F, a, aOff).mul(FloatVector.fromArray(F, b, bOff)));
             i = lanes;
         }
         for (; i < n; i++) {
@@ -77,9 +77,27 @@ public final class VectorOps {
             acc0 = lo.fma(lo, acc0);
             acc1 = hi.fma(hi, acc1);
         }
-        double s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        double s = VectorOps.sumLanes(acc0.add(acc1));
         for (; i < n; i++) {
             s += (double) x[off + i] * x[off + i];
+        }
+        return s;
+    }
+
+    /** Sum of the lanes in lane order: reduceLanes may reorder, and does differently compiled vs interpreted. */
+    public static float sumLanes(FloatVector v) {
+        float s = 0f;
+        for (int i = 0; i < v.length(); i++) {
+            s += v.lane(i);
+        }
+        return s;
+    }
+
+    /** Sum of the lanes in lane order (see {@link #sumLanes(FloatVector)}). */
+    public static double sumLanes(jdk.incubator.vector.DoubleVector v) {
+        double s = 0;
+        for (int i = 0; i < v.length(); i++) {
+            s += v.lane(i);
         }
         return s;
     }

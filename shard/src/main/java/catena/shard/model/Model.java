@@ -411,7 +411,7 @@ public final class Model implements AutoCloseable {
                 for (int t = 0; t < n; t++) {
                     float sc = VectorOps.dot(s.q, qOff, keys, c.offset(l, start + t) + kvOff, hd) * scale;
                     if (cap > 0f) {
-                        sc = cap * (float) Math.tanh(sc / cap);
+                        sc = cap * (float) StrictMath.tanh(sc / cap);
                     }
                     scores[t] = sc;
                     max = Math.max(max, sc);
@@ -493,7 +493,7 @@ public final class Model implements AutoCloseable {
         float cap = config.finalSoftcap();
         if (cap > 0f) {
             for (int i = 0; i < config.vocabSize(); i++) {
-                logits[i] = cap * (float) Math.tanh(logits[i] / cap);
+                logits[i] = cap * (float) StrictMath.tanh(logits[i] / cap);
             }
         }
     }

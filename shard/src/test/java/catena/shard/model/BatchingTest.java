@@ -11,17 +11,19 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The same tokens give the same logits however they are batched: one pass, chunks that straddle
  * the sliding window, one token at a time, or interleaved with other sequences in one batch (the
- * pipeline's continuous batching). Sliding layers keep a ring, so 60 tokens wrap a window of 24.
+ * pipeline's continuous batching) — bit for bit, also before and after the JIT compiles the kernels. Sliding layers keep a ring, so 60 tokens wrap a window of 24.
  */
 class BatchingTest {
     static final int N = 60;
 
     @ParameterizedTest
     @ValueSource(strings = {"tiny/tiny-gemma2-f32.gguf", "tiny/tiny-gemma3-f32.gguf", "tiny/tiny-llama-f32.gguf",
-        "tiny/tiny-gemma4-f32.gguf", "tiny/tiny-gemma4-ple-f32.gguf", "tiny/tiny-gemma4-moe-f32.gguf"})
+        "tiny/tiny-gemma4-f32.gguf", "tiny/tiny-gemma4-ple-f32.gguf", "tiny/tiny-gemma4-moe-f32.gguf",
+        "tiny/tiny-gemma3-q8_0.gguf"})
     void logitsDoNotDependOnBatching(String file) throws Exception {
         Path path = Fixtures.file(file);
-        try (Model m = Model.load(path, LoadOptions.keepF32(true))) {
+        boolean f32 = file.contains("f32");
+        try (Model m = Model.load(path, LoadOptions.keepF32(f32))) {
             int vocab = m.config().vocabSize();
             int[][] seqs = new int[3][N];
             Random rnd = new Random(7);
@@ -33,7 +35,7 @@ class BatchingTest {
             }
             float[][] reference = new float[3][];
             for (int i = 0; i < 3; i++) {
-                reference[i] = Runs.teacherForced(path, true, seqs[i], N);
+                reference[i] = Runs.teacherForced(path, f32, seqs[i], N);
             }
             // Interleaved: sequence 0 in chunks of 7, sequence 1 one token per pass, sequence 2 in chunks of 25.
             int[] chunk = {7, 1, 25};
@@ -72,8 +74,14 @@ class BatchingTest {
             }
             for (int i = 0; i < 3; i++) {
                 for (int k = 0; k < N * vocab; k++) {
+                    // F32: bit-identical, so a replica that resumes a sequence reproduces it exactly.
+                    // Q8_0: the 4-row tile kernel scales block sums in another order than the one-row
+                    // kernel; random 4-layer models amplify that last-bit difference along the sequence
+                    // (llama.cpp's own batched vs one-at-a-time logits differ by up to 0.016 on these
+                    // fixtures). A wrong cache slot or mask moves logits by whole units.
+                    float tol = f32 ? 0f : 0.02f;
                     assertThat(got[i][k]).as("%s seq %d pos %d id %d", file, i, k / vocab, k % vocab)
-                            .isCloseTo(reference[i][k], org.assertj.core.data.Offset.offset(2e-4f));
+                            .isCloseTo(reference[i][k], org.assertj.core.data.Offset.offset(tol));
                 }
             }
             assertThat(caches[0].length()).isEqualTo(N);
