@@ -112,17 +112,17 @@ final class Vocabulary {
                 attrs[id] |= TokenAttr.CONTROL;
             }
         }
-        // llama.cpp: with Gemma 4's <|tool_response>, "</s>" is ordinary text, not a stop.
-        Integer s = idOf.get("</s>");
-        if (s != null && idOf.containsKey("<|tool_response>")) {
-            endOfGeneration.clear(s);
-            attrs[s] = TokenAttr.NORMAL;
-        }
         if (eos != NONE) {
             endOfGeneration.set(eos);
         }
         if (eot != NONE) {
             endOfGeneration.set(eot);
+        }
+        // llama.cpp, last: with Gemma 4's <|tool_response>, "</s>" is ordinary text, not a stop.
+        Integer s = idOf.get("</s>");
+        if (s != null && idOf.containsKey("<|tool_response>")) {
+            endOfGeneration.clear(s);
+            attrs[s] = TokenAttr.NORMAL;
         }
 
         int special = TokenAttr.CONTROL | TokenAttr.USER_DEFINED | TokenAttr.UNKNOWN;
