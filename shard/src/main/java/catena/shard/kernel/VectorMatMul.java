@@ -7,8 +7,10 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -41,6 +43,8 @@ public final class VectorMatMul {
     /** Bytes widened into one float vector: L lanes, or 8 when L = 4 (64 bits is the smallest shape). */
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
     private static final int PARTS_PER_LOAD = B.length() / F.length();
+    /** Per-thread room for 16 accumulators and their folded sums (see {@link #sum16}); allocated once per thread. */
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[32 * F.length()]);
 
     private VectorMatMul() {
     }
@@ -62,6 +66,7 @@ public final class VectorMatMul {
         int cols = w.cols();
         int rows = w.rows();
         long rowBytes = w.rowBytes();
+        float[] tmp = SCRATCH.get();
         int tiledTo = from + (to - from) / TILE_ROWS * TILE_ROWS;
         int a = 0;
         for (; a + TILE_ACTS <= n; a += TILE_ACTS) {
@@ -69,10 +74,10 @@ public final class VectorMatMul {
             int oa = outOff + a * rows;
             int i = from;
             for (; i < tiledTo; i += TILE_ROWS) {
-                q8Tile4x4(seg, i * rowBytes, rowBytes, cols, x, xa, out, oa + i, rows);
+                q8Tile4x4(seg, i * rowBytes, rowBytes, cols, x, xa, out, oa + i, rows, tmp);
             }
             for (; i < to; i++) {
-                q8Tile1x4(seg, i * rowBytes, cols, x, xa, out, oa + i, rows);
+                q8Tile1x4(seg, i * rowBytes, cols, x, xa, out, oa + i, rows, tmp);
             }
         }
         for (; a < n; a++) {
@@ -80,11 +85,107 @@ public final class VectorMatMul {
             int oa = outOff + a * rows;
             int i = from;
             for (; i < tiledTo; i += TILE_ROWS) {
-                q8Tile4x1(seg, i * rowBytes, rowBytes, cols, x, xa, out, oa + i);
+                q8Tile4x1(seg, i * rowBytes, rowBytes, cols, x, xa, out, oa + i, tmp);
             }
             for (; i < to; i++) {
-                out[oa + i] = q8Tile1x1(seg, i * rowBytes, cols, x, xa);
+                out[oa + i] = q8Tile1x1(seg, i * rowBytes, cols, x, xa, tmp);
             }
+        }
+    }
+
+    // Horizontal sums. reduceLanes(ADD) sums in one order when C2 has compiled the kernel and in
+    // another when interpreted, so logits would change with JIT state (replicas must reproduce each
+    // other). These folds use only lane-wise adds, blends and fixed permutes: the same order in
+    // every mode. Folding k accumulators together (pair) costs a fraction of k separate reductions.
+
+    /** Partners for one fold step s (lane i with lane i^s), for s = L/2, L/4, L/8, L/16. */
+    private static final VectorShuffle<Float> X1 = xor(F.length() / 2);
+    private static final VectorShuffle<Float> X2 = xor(F.length() / 4);
+    private static final VectorShuffle<Float> X3 = xor(F.length() / 8);
+    private static final VectorShuffle<Float> X4 = xor(F.length() / 16);
+    /** Lanes with bit s set: where a fold step keeps the second operand's partial sums. */
+    private static final VectorMask<Float> M1 = bit(F.length() / 2);
+    private static final VectorMask<Float> M2 = bit(F.length() / 4);
+    private static final VectorMask<Float> M3 = bit(F.length() / 8);
+    private static final VectorMask<Float> M4 = bit(F.length() / 16);
+    /** Whether the 16-accumulator fold applies (8 or 16 lanes); else lane sums go through scratch. */
+    private static final boolean FOLD = F.length() == 8 || F.length() == 16;
+
+    private static VectorShuffle<Float> xor(int step) {
+        return step >= 1 ? VectorShuffle.fromOp(F, i -> i ^ step) : null;
+    }
+
+    private static VectorMask<Float> bit(int step) {
+        if (step < 1) {
+            return null;
+        }
+        boolean[] bits = new boolean[F.length()];
+        for (int i = 0; i < bits.length; i++) {
+            bits[i] = (i & step) != 0;
+        }
+        return VectorMask.fromArray(F, bits, 0);
+    }
+
+    /** Lanes without bit s: a_i + a_(i^s); lanes with it: b_i + b_(i^s). */
+    private static FloatVector pair(FloatVector a, FloatVector b, VectorShuffle<Float> x, VectorMask<Float> m) {
+        return a.blend(b, m).add(b.blend(a, m).rearrange(x));
+    }
+
+    /** Every lane: v_i + v_(i^s). */
+    private static FloatVector self(FloatVector v, VectorShuffle<Float> x) {
+        return v.add(v.rearrange(x));
+    }
+
+    private static float laneOrderSum(FloatVector v, float[] tmp, int slot) {
+        int at = slot * F.length();
+        v.intoArray(tmp, at);
+        float s = 0f;
+        for (int i = 0; i < F.length(); i++) {
+            s += tmp[at + i];
+        }
+        return s;
+    }
+
+    /**
+     * Sums of the 16 accumulators of a 4x4 tile parked in {@code tmp[j*L ..]}, j = 4*row + act,
+     * into {@code out[o + act*stride + row]}. Pair levels put accumulator j = j0 + 2*j1 + 4*j2 + 8*j3
+     * in lane j0*L/2 + j1*L/4 + j2*L/8 (+ j3 with 16 lanes; with 8 lanes j3 picks one of two vectors).
+     */
+    private static void sum16(float[] tmp, float[] out, int o, int stride) {
+        int l = F.length();
+        if (!FOLD) {
+            for (int j = 0; j < 16; j++) {
+                out[o + (j & 3) * stride + (j >> 2)] = laneOrderSum(FloatVector.fromArray(F, tmp, j * l), tmp, 16 + j);
+            }
+            return;
+        }
+        FloatVector c0 = pair(pair(FloatVector.fromArray(F, tmp, 0), FloatVector.fromArray(F, tmp, l), X1, M1),
+                pair(FloatVector.fromArray(F, tmp, 2 * l), FloatVector.fromArray(F, tmp, 3 * l), X1, M1), X2, M2);
+        FloatVector c1 = pair(pair(FloatVector.fromArray(F, tmp, 4 * l), FloatVector.fromArray(F, tmp, 5 * l), X1, M1),
+                pair(FloatVector.fromArray(F, tmp, 6 * l), FloatVector.fromArray(F, tmp, 7 * l), X1, M1), X2, M2);
+        FloatVector c2 = pair(pair(FloatVector.fromArray(F, tmp, 8 * l), FloatVector.fromArray(F, tmp, 9 * l), X1, M1),
+                pair(FloatVector.fromArray(F, tmp, 10 * l), FloatVector.fromArray(F, tmp, 11 * l), X1, M1), X2, M2);
+        FloatVector c3 = pair(pair(FloatVector.fromArray(F, tmp, 12 * l), FloatVector.fromArray(F, tmp, 13 * l), X1, M1),
+                pair(FloatVector.fromArray(F, tmp, 14 * l), FloatVector.fromArray(F, tmp, 15 * l), X1, M1), X2, M2);
+        FloatVector e0 = pair(c0, c1, X3, M3);
+        FloatVector e1 = pair(c2, c3, X3, M3);
+        int at = 16 * l;
+        if (l == 16) {
+            pair(e0, e1, X4, M4).intoArray(tmp, at);
+        } else {
+            e0.intoArray(tmp, at);
+            e1.intoArray(tmp, at + l);
+        }
+        int l1 = l / 2;
+        int l2 = l / 4;
+        int l3 = l / 8;
+        int rowStep3 = l == 16 ? 1 : l;
+        for (int r = 0; r < 4; r++) {
+            int rb = at + (r & 1) * l3 + (r >> 1) * rowStep3;
+            out[o + r] = tmp[rb];
+            out[o + stride + r] = tmp[rb + l1];
+            out[o + 2 * stride + r] = tmp[rb + l2];
+            out[o + 3 * stride + r] = tmp[rb + l1 + l2];
         }
     }
 
@@ -104,7 +205,7 @@ public final class VectorMatMul {
     }
 
     /** One weight row, one activation row. */
-    private static float q8Tile1x1(MemorySegment seg, long base, int cols, float[] x, int xa) {
+    private static float q8Tile1x1(MemorySegment seg, long base, int cols, float[] x, int xa, float[] tmp) {
         int lanes = F.length();
         FloatVector acc = FloatVector.zero(F);
         for (int k = 0; k < cols; k += BLOCK) {
@@ -115,12 +216,16 @@ public final class VectorMatMul {
             }
             acc = s.fma(FloatVector.broadcast(F, scale(seg, blk)), acc);
         }
-        return VectorOps.sumLanes(acc);
+        if (!FOLD) {
+            return laneOrderSum(acc, tmp, 0);
+        }
+        acc = self(self(self(acc, X1), X2), X3);
+        return (F.length() == 16 ? self(acc, X4) : acc).lane(0);
     }
 
     /** Four weight rows, one activation row: the decode (matrix x vector) kernel. */
     private static void q8Tile4x1(MemorySegment seg, long base, long rowBytes, int cols, float[] x, int xa,
-                           float[] out, int o) {
+                           float[] out, int o, float[] tmp) {
         int lanes = F.length();
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = acc0;
@@ -147,15 +252,27 @@ public final class VectorMatMul {
             acc2 = s2.fma(FloatVector.broadcast(F, scale(seg, b2)), acc2);
             acc3 = s3.fma(FloatVector.broadcast(F, scale(seg, b3)), acc3);
         }
-        out[o] = VectorOps.sumLanes(acc0);
-        out[o + 1] = VectorOps.sumLanes(acc1);
-        out[o + 2] = VectorOps.sumLanes(acc2);
-        out[o + 3] = VectorOps.sumLanes(acc3);
+        // Fold: two pair steps put accumulator j's partial sums in the lanes whose bits L/2 and
+        // L/4 are (j & 1, j >> 1); self steps finish each group. Inline: a call would box the vectors.
+        if (!FOLD) {
+            out[o] = laneOrderSum(acc0, tmp, 0);
+            out[o + 1] = laneOrderSum(acc1, tmp, 1);
+            out[o + 2] = laneOrderSum(acc2, tmp, 2);
+            out[o + 3] = laneOrderSum(acc3, tmp, 3);
+            return;
+        }
+        FloatVector v = pair(pair(acc0, acc1, X1, M1), pair(acc2, acc3, X1, M1), X2, M2);
+        v = self(v, X3);
+        (F.length() == 16 ? self(v, X4) : v).intoArray(tmp, 0);
+        out[o] = tmp[0];
+        out[o + 1] = tmp[F.length() / 2];
+        out[o + 2] = tmp[F.length() / 4];
+        out[o + 3] = tmp[F.length() / 2 + F.length() / 4];
     }
 
     /** One weight row, four activation rows (weight-row remainder of the 4x4 tiles). */
     private static void q8Tile1x4(MemorySegment seg, long base, int cols, float[] x, int xa,
-                           float[] out, int o, int outStride) {
+                           float[] out, int o, int outStride, float[] tmp) {
         int lanes = F.length();
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = acc0;
@@ -173,10 +290,22 @@ public final class VectorMatMul {
                 acc3 = wv.fma(FloatVector.fromArray(F, x, xk + 3 * cols), acc3);
             }
         }
-        out[o] = VectorOps.sumLanes(acc0);
-        out[o + outStride] = VectorOps.sumLanes(acc1);
-        out[o + 2 * outStride] = VectorOps.sumLanes(acc2);
-        out[o + 3 * outStride] = VectorOps.sumLanes(acc3);
+        // Fold: two pair steps put accumulator j's partial sums in the lanes whose bits L/2 and
+        // L/4 are (j & 1, j >> 1); self steps finish each group. Inline: a call would box the vectors.
+        if (!FOLD) {
+            out[o] = laneOrderSum(acc0, tmp, 0);
+            out[o + outStride] = laneOrderSum(acc1, tmp, 1);
+            out[o + 2 * outStride] = laneOrderSum(acc2, tmp, 2);
+            out[o + 3 * outStride] = laneOrderSum(acc3, tmp, 3);
+            return;
+        }
+        FloatVector v = pair(pair(acc0, acc1, X1, M1), pair(acc2, acc3, X1, M1), X2, M2);
+        v = self(v, X3);
+        (F.length() == 16 ? self(v, X4) : v).intoArray(tmp, 0);
+        out[o] = tmp[0];
+        out[o + outStride] = tmp[F.length() / 2];
+        out[o + 2 * outStride] = tmp[F.length() / 4];
+        out[o + 3 * outStride] = tmp[F.length() / 2 + F.length() / 4];
     }
 
     /**
@@ -184,7 +313,7 @@ public final class VectorMatMul {
      * (widened and scaled once) and 4 activation loads feed 16 FMAs. The prefill kernel.
      */
     private static void q8Tile4x4(MemorySegment seg, long base, long rowBytes, int cols, float[] x, int xa,
-                           float[] out, int o, int outStride) {
+                           float[] out, int o, int outStride, float[] tmp) {
         int lanes = F.length();
         FloatVector a00 = FloatVector.zero(F);
         FloatVector a01 = a00, a02 = a00, a03 = a00;
@@ -228,25 +357,27 @@ public final class VectorMatMul {
                 a33 = w3.fma(x3, a33);
             }
         }
-        out[o] = VectorOps.sumLanes(a00);
-        out[o + 1] = VectorOps.sumLanes(a10);
-        out[o + 2] = VectorOps.sumLanes(a20);
-        out[o + 3] = VectorOps.sumLanes(a30);
-        o += outStride;
-        out[o] = VectorOps.sumLanes(a01);
-        out[o + 1] = VectorOps.sumLanes(a11);
-        out[o + 2] = VectorOps.sumLanes(a21);
-        out[o + 3] = VectorOps.sumLanes(a31);
-        o += outStride;
-        out[o] = VectorOps.sumLanes(a02);
-        out[o + 1] = VectorOps.sumLanes(a12);
-        out[o + 2] = VectorOps.sumLanes(a22);
-        out[o + 3] = VectorOps.sumLanes(a32);
-        o += outStride;
-        out[o] = VectorOps.sumLanes(a03);
-        out[o + 1] = VectorOps.sumLanes(a13);
-        out[o + 2] = VectorOps.sumLanes(a23);
-        out[o + 3] = VectorOps.sumLanes(a33);
+        // Parked in scratch and summed by a separate method: inlining the fold here would exceed
+        // C2's inlining budget for this (already large) method, and a call with 16 vector
+        // arguments would box them.
+        int l = F.length();
+        a00.intoArray(tmp, 0);
+        a01.intoArray(tmp, l);
+        a02.intoArray(tmp, 2 * l);
+        a03.intoArray(tmp, 3 * l);
+        a10.intoArray(tmp, 4 * l);
+        a11.intoArray(tmp, 5 * l);
+        a12.intoArray(tmp, 6 * l);
+        a13.intoArray(tmp, 7 * l);
+        a20.intoArray(tmp, 8 * l);
+        a21.intoArray(tmp, 9 * l);
+        a22.intoArray(tmp, 10 * l);
+        a23.intoArray(tmp, 11 * l);
+        a30.intoArray(tmp, 12 * l);
+        a31.intoArray(tmp, 13 * l);
+        a32.intoArray(tmp, 14 * l);
+        a33.intoArray(tmp, 15 * l);
+        sum16(tmp, out, o, outStride);
     }
 
     /** F32 weights (any width): one weight row against each activation row, vector body plus scalar tail. */
@@ -256,6 +387,7 @@ public final class VectorMatMul {
         int rows = w.rows();
         int lanes = F.length();
         int vecCols = cols / lanes * lanes;
+        float[] tmp = SCRATCH.get();
         for (int a = 0; a < n; a++) {
             int xa = xOff + a * cols;
             for (int i = from; i < to; i++) {
@@ -266,7 +398,13 @@ public final class VectorMatMul {
                     FloatVector wv = FloatVector.fromMemorySegment(F, seg, base + (long) k * Float.BYTES, LE);
                     acc = wv.fma(FloatVector.fromArray(F, x, xa + k), acc);
                 }
-                float sum = VectorOps.sumLanes(acc);
+                float sum;
+                if (FOLD) {
+                    acc = self(self(self(acc, X1), X2), X3);
+                    sum = (F.length() == 16 ? self(acc, X4) : acc).lane(0);
+                } else {
+                    sum = laneOrderSum(acc, tmp, 0);
+                }
                 for (; k < cols; k++) {
                     sum += seg.get(F32Matrix.F32, base + (long) k * Float.BYTES) * x[xa + k];
                 }

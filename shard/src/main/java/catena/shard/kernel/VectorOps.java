@@ -1,8 +1,10 @@
 package catena.shard.kernel;
 
+import java.util.Objects;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -14,12 +16,23 @@ public final class VectorOps {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Doubles of the same vector width as F: a float vector widens into two of them. */
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Lane i to lane i^step: the partners of one step of {@link #sumLanes}; null when wider than the vector. */
+    private static final VectorShuffle<Float> F8 = xorF(8);
+    private static final VectorShuffle<Float> F4 = xorF(4);
+    private static final VectorShuffle<Float> F2 = xorF(2);
+    private static final VectorShuffle<Float> F1 = xorF(1);
+    private static final VectorShuffle<Double> D4 = xorD(4);
+    private static final VectorShuffle<Double> D2 = xorD(2);
+    private static final VectorShuffle<Double> D1 = xorD(1);
 
     private VectorOps() {
     }
 
     /** {@code sum a[aOff+i] * b[bOff+i]} for i in [0, n). */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        // checked once here: launchers turn the Vector API's own bounds checks off
+        Objects.checkFromIndexSize(aOff, n, a.length);
+        Objects.checkFromIndexSize(bOff, n, b.length);
         int lanes = F.length();
         int i = 0;
         float s = 0f;
@@ -49,6 +62,8 @@ public final class VectorOps {
 
     /** {@code y[yOff..] += alpha * x[xOff..]} over n elements. */
     public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        Objects.checkFromIndexSize(xOff, n, x.length);
+        Objects.checkFromIndexSize(yOff, n, y.length);
         int lanes = F.length();
         int bound = n - lanes;
         int i = 0;
@@ -65,6 +80,7 @@ public final class VectorOps {
 
     /** Sum of squares accumulated in double, as ggml does on the CPU (each float widened, then squared). */
     public static double sumSquares(float[] x, int off, int n) {
+        Objects.checkFromIndexSize(off, n, x.length);
         int lanes = F.length();
         int bound = n - lanes;
         int i = 0;
@@ -84,21 +100,42 @@ public final class VectorOps {
         return s;
     }
 
-    /** Sum of the lanes in lane order: reduceLanes may reorder, and does differently compiled vs interpreted. */
+    /**
+     * Sum of the lanes in a fixed pairwise order (lane i + lane i^8, then ^4, ^2, ^1). Unlike
+     * {@code reduceLanes(ADD)}, whose order differs between the C2 intrinsic and the interpreted
+     * fallback, every step is a lane-wise add, so results are bit-identical whether or not the
+     * caller is compiled yet (replicas must reproduce each other's logits). Costs about what the
+     * intrinsic does, where a lane-by-lane loop halved the kernels' speed.
+     */
     public static float sumLanes(FloatVector v) {
-        float s = 0f;
-        for (int i = 0; i < v.length(); i++) {
-            s += v.lane(i);
+        if (F.length() >= 16) {
+            v = v.add(v.rearrange(F8));
         }
-        return s;
+        if (F.length() >= 8) {
+            v = v.add(v.rearrange(F4));
+        }
+        v = v.add(v.rearrange(F2));
+        v = v.add(v.rearrange(F1));
+        return v.lane(0);
     }
 
-    /** Sum of the lanes in lane order (see {@link #sumLanes(FloatVector)}). */
-    public static double sumLanes(jdk.incubator.vector.DoubleVector v) {
-        double s = 0;
-        for (int i = 0; i < v.length(); i++) {
-            s += v.lane(i);
+    /** Sum of the lanes in a fixed pairwise order (see {@link #sumLanes(FloatVector)}). */
+    public static double sumLanes(DoubleVector v) {
+        if (D.length() >= 8) {
+            v = v.add(v.rearrange(D4));
         }
-        return s;
+        if (D.length() >= 4) {
+            v = v.add(v.rearrange(D2));
+        }
+        v = v.add(v.rearrange(D1));
+        return v.lane(0);
+    }
+
+    private static VectorShuffle<Float> xorF(int step) {
+        return F.length() > step ? VectorShuffle.fromOp(F, i -> i ^ step) : null;
+    }
+
+    private static VectorShuffle<Double> xorD(int step) {
+        return D.length() > step ? VectorShuffle.fromOp(D, i -> i ^ step) : null;
     }
 }

@@ -84,6 +84,24 @@ class MatMulTest {
     }
 
     @Test
+    void shouldGiveBitIdenticalResultsBeforeAndAfterTheKernelsAreCompiled() {
+        // The first calls run interpreted or in C1 (the Vector API's Java fallback), later ones C2
+        // code: sums use a fixed order so both agree exactly (replicas must reproduce logits).
+        RandomGenerator rnd = rnd(5);
+        Matrix w = KernelFixtures.randomQ8(ARENA, rnd, 9, 64);
+        for (int n : new int[] {1, 4, 5}) {
+            float[] x = KernelFixtures.randomFloats(rnd, n * w.cols());
+            float[] first = new float[n * w.rows()];
+            VectorMatMul.rows(w, x, 0, first, 0, n, 0, w.rows());
+            float[] later = new float[first.length];
+            for (int rep = 0; rep < 20_000; rep++) {
+                VectorMatMul.rows(w, x, 0, later, 0, n, 0, w.rows());
+            }
+            assertThat(later).as("n=%d", n).containsExactly(first);
+        }
+    }
+
+    @Test
     void shouldRejectArraysTooShortForTheShape() {
         Matrix w = KernelFixtures.randomQ8(ARENA, rnd(1), 4, 64);
         assertThatThrownBy(() -> MatMul.matmul(w, new float[127], new float[8], 2))
