@@ -18,9 +18,9 @@ public final class MatMul {
     /** Below this many weight bytes x activation rows a product runs on the calling thread. */
     static final long INLINE_WORK_BYTES = 96 * 1024;
     /** Target weight bytes per chunk: fits in L2 next to an activation tile. */
-    static final long CHUNK_BYTES = 192 * 1024;
+    static final long CHUNK_BYTES = 64 * 1024;
     /** Chunks per participant thread at least, when rows allow (dynamic load balancing). */
-    static final int CHUNKS_PER_THREAD = 4;
+    static final int CHUNKS_PER_THREAD = 8;
 
     private static final ThreadLocal<Task> TASKS = ThreadLocal.withInitial(Task::new);
 
