@@ -29,6 +29,9 @@ public record Gemma3Preset(String name, int layerCount, int dim, int heads, int 
         w.putFloat32(p + "attention.layer_norm_rms_epsilon", 1e-6f);
         w.putFloat32(p + "rope.freq_base", 1_000_000f);
         w.putUint32(p + "attention.sliding_window", window);
+        // Written as newer converters do (llama.cpp hard-codes both for gemma3): every 6th layer global, local base 1e4.
+        w.putUint32(p + "attention.sliding_window_pattern", 6);
+        w.putFloat32(p + "rope.freq_base_swa", 10_000f);
         if (ropeScaling > 0) {
             w.putString(p + "rope.scaling.type", "linear");
             w.putFloat32(p + "rope.scaling.factor", ropeScaling);
