@@ -17,8 +17,16 @@ import catena.shard.tensor.Matrix;
 public final class MatMul {
     /** Below this many weight bytes x activation rows a product runs on the calling thread. */
     static final long INLINE_WORK_BYTES = 96 * 1024;
-    /** Target weight bytes per chunk: fits in L2 next to an activation tile. */
+    /**
+     * Target weight bytes per chunk for one activation row: small, so that a participant delayed by
+     * another process holds little work hostage.
+     */
     static final long CHUNK_BYTES = 64 * 1024;
+    /**
+     * Target weight bytes per chunk for several rows: fits in L2 with an activation tile, and large
+     * enough that the activations (re-read once per chunk) cost little next to the weights.
+     */
+    static final long BATCH_CHUNK_BYTES = 256 * 1024;
     /** Chunks per participant thread at least, when rows allow (dynamic load balancing). */
     static final int CHUNKS_PER_THREAD = 8;
 
@@ -45,7 +53,7 @@ public final class MatMul {
             VectorMatMul.rows(w, x, xOff, out, outOff, n, 0, rows);
             return;
         }
-        int chunkRows = chunkRows(rows, w.rowBytes(), threads);
+        int chunkRows = chunkRows(rows, w.rowBytes(), threads, n == 1 ? CHUNK_BYTES : BATCH_CHUNK_BYTES);
         int chunks = (rows + chunkRows - 1) / chunkRows;
         Task t = TASKS.get();
         t.set(w, x, xOff, out, outOff, n, chunkRows);
@@ -60,9 +68,9 @@ public final class MatMul {
         matmul(w, x, 0, out, 0, n);
     }
 
-    /** Rows per chunk: a multiple of the tile height, about CHUNK_BYTES of weights, enough chunks to balance. */
-    static int chunkRows(int rows, long rowBytes, int threads) {
-        long byBytes = Math.max(1, CHUNK_BYTES / rowBytes);
+    /** Rows per chunk: a multiple of the tile height, about chunkBytes of weights, enough chunks to balance. */
+    static int chunkRows(int rows, long rowBytes, int threads, long chunkBytes) {
+        long byBytes = Math.max(1, chunkBytes / rowBytes);
         long byBalance = Math.max(1, rows / ((long) threads * CHUNKS_PER_THREAD));
         long r = Math.min(byBytes, byBalance);
         r = (r + VectorMatMul.TILE_ROWS - 1) / VectorMatMul.TILE_ROWS * VectorMatMul.TILE_ROWS;

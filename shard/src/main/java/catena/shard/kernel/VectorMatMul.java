@@ -23,6 +23,11 @@ import jdk.incubator.vector.VectorSpecies;
  * and used against several activation rows at once (register tiles of {@link #TILE_ROWS} weight
  * rows x {@link #TILE_ACTS} activation rows), so one weight load feeds up to 16 FMAs.
  *
+ * <p>Every tile shape does the same arithmetic for one (weight row, activation row) pair, in the
+ * same order: per 32-block, {@code acc = (w * d) * x + acc} lane-wise, then a fixed fold of the
+ * lanes. So a row's result is bit-identical whatever n is and wherever it falls in a batch: a
+ * re-prefill reproduces what one-token decode steps computed.
+ *
  * <p>The species are {@code static final}: C2 intrinsifies Vector API calls only when the species
  * is a compile-time constant (an instance field, even a record's, is not one once a kernel method
  * is compiled on its own; measured 100x slower). The preferred species is taken: 512 bits on
@@ -210,11 +215,10 @@ public final class VectorMatMul {
         FloatVector acc = FloatVector.zero(F);
         for (int k = 0; k < cols; k += BLOCK) {
             long blk = base + (long) (k / BLOCK) * BLOCK_BYTES;
-            FloatVector s = FloatVector.zero(F);
+            float d = scale(seg, blk);
             for (int h = 0; h < BLOCK / lanes; h++) {
-                s = weights(seg, blk, h).fma(FloatVector.fromArray(F, x, xa + k + h * lanes), s);
+                acc = weights(seg, blk, h).mul(d).fma(FloatVector.fromArray(F, x, xa + k + h * lanes), acc);
             }
-            acc = s.fma(FloatVector.broadcast(F, scale(seg, blk)), acc);
         }
         if (!FOLD) {
             return laneOrderSum(acc, tmp, 0);
@@ -236,21 +240,17 @@ public final class VectorMatMul {
         long b2 = base + 2 * rowBytes;
         long b3 = base + 3 * rowBytes;
         for (int k = 0; k < cols; k += BLOCK, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES, b2 += BLOCK_BYTES, b3 += BLOCK_BYTES) {
-            FloatVector s0 = FloatVector.zero(F);
-            FloatVector s1 = s0;
-            FloatVector s2 = s0;
-            FloatVector s3 = s0;
+            float d0 = scale(seg, b0);
+            float d1 = scale(seg, b1);
+            float d2 = scale(seg, b2);
+            float d3 = scale(seg, b3);
             for (int h = 0; h < BLOCK / lanes; h++) {
                 FloatVector xv = FloatVector.fromArray(F, x, xa + k + h * lanes);
-                s0 = weights(seg, b0, h).fma(xv, s0);
-                s1 = weights(seg, b1, h).fma(xv, s1);
-                s2 = weights(seg, b2, h).fma(xv, s2);
-                s3 = weights(seg, b3, h).fma(xv, s3);
+                acc0 = weights(seg, b0, h).mul(d0).fma(xv, acc0);
+                acc1 = weights(seg, b1, h).mul(d1).fma(xv, acc1);
+                acc2 = weights(seg, b2, h).mul(d2).fma(xv, acc2);
+                acc3 = weights(seg, b3, h).mul(d3).fma(xv, acc3);
             }
-            acc0 = s0.fma(FloatVector.broadcast(F, scale(seg, b0)), acc0);
-            acc1 = s1.fma(FloatVector.broadcast(F, scale(seg, b1)), acc1);
-            acc2 = s2.fma(FloatVector.broadcast(F, scale(seg, b2)), acc2);
-            acc3 = s3.fma(FloatVector.broadcast(F, scale(seg, b3)), acc3);
         }
         // Fold: two pair steps put accumulator j's partial sums in the lanes whose bits L/2 and
         // L/4 are (j & 1, j >> 1); self steps finish each group. Inline: a call would box the vectors.

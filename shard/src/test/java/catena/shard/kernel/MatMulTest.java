@@ -102,6 +102,24 @@ class MatMulTest {
     }
 
     @Test
+    void shouldGiveEachRowBitIdenticalResultsWhateverTheBatch() {
+        // decode (n=1) and a re-prefill of the same rows (n>1, 4x4 tiles) must agree exactly
+        RandomGenerator rnd = rnd(11);
+        for (Matrix w : new Matrix[] {KernelFixtures.randomQ8(ARENA, rnd, 13, 96), KernelFixtures.randomF32(ARENA, rnd, 6, 37)}) {
+            int n = 7;
+            float[] x = KernelFixtures.randomFloats(rnd, n * w.cols());
+            float[] batched = new float[n * w.rows()];
+            MatMul.matmul(w, x, 0, batched, 0, n);
+            for (int r = 0; r < n; r++) {
+                float[] single = new float[w.rows()];
+                MatMul.matmul(w, x, r * w.cols(), single, 0, 1);
+                assertThat(Arrays.copyOfRange(batched, r * w.rows(), (r + 1) * w.rows()))
+                        .as("activation row %d of %d", r, n).containsExactly(single);
+            }
+        }
+    }
+
+    @Test
     void shouldRejectArraysTooShortForTheShape() {
         Matrix w = KernelFixtures.randomQ8(ARENA, rnd(1), 4, 64);
         assertThatThrownBy(() -> MatMul.matmul(w, new float[127], new float[8], 2))
