@@ -251,6 +251,37 @@ class MalformedGgufTest {
         refused(f, "metadata 'test.ints': array length=2147483630 of ARRAY cannot fit", len);
     }
 
+    /** Thousands of random corruptions: each file either reads or is refused with a GgufFormatException. */
+    @Test
+    void randomCorruptionsAreReadOrRefusedButNeverCrashTheReader() throws IOException {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(20261128);
+        Path p = tmp.resolve("fuzz.gguf");
+        int refused = 0;
+        for (int i = 0; i < 3000; i++) {
+            byte[] f = valid.clone();
+            if (i % 10 == 0) {
+                f = Arrays.copyOf(f, rnd.nextInt(f.length));
+            } else {
+                int header = valid.length - 256 - 136;
+                for (int k = 0, n = 1 + rnd.nextInt(4); k < n; k++) {
+                    int at = rnd.nextInt(header);
+                    f[at] = rnd.nextBoolean() ? (byte) rnd.nextInt(256) : (byte) (f[at] ^ (1 << rnd.nextInt(8)));
+                }
+            }
+            Files.write(p, f);
+            try (GgufFile g = GgufFile.open(p)) {
+                for (TensorInfo t : g.tensors().values()) {
+                    assertThat(t.fileOffset() + t.byteSize()).isLessThanOrEqualTo(g.fileSize());
+                }
+            } catch (GgufFormatException e) {
+                assertThat(e.getMessage()).contains("(at byte offset ");
+                refused++;
+            }
+        }
+        // Flips inside the 2000-byte description are harmless; the rest must have exercised the refusals.
+        assertThat(refused).isGreaterThan(500);
+    }
+
     // --- helpers ---
 
     /** Offset of the n_dims field of the tensor info named {@code name} (the name's last occurrence). */
