@@ -82,15 +82,15 @@ class SynthShapesTest {
     @Test
     void gemma3FourBUsesItsPaddedVocabAndRopeScaling() throws IOException {
         Path p = tmp.resolve("g4b.gguf");
-        Synth.write(Presets.get("gemma3-4b"), GgmlType.F32, p, 1, 1);
+        Synth.write(Presets.get("gemma3-4b"), GgmlType.Q8_0, p, 1, 1);
         try (GgufFile f = GgufFile.open(p)) {
-            assertShape(f, "token_embd.weight", GgmlType.F32, 2560, 262208);
-            assertShape(f, "blk.0.attn_q.weight", GgmlType.F32, 2560, 2048);
-            assertShape(f, "blk.0.attn_k.weight", GgmlType.F32, 2560, 1024);
-            assertShape(f, "blk.0.ffn_down.weight", GgmlType.F32, 10240, 2560);
+            assertShape(f, "token_embd.weight", GgmlType.Q8_0, 2560, 262208);
+            assertShape(f, "blk.0.attn_q.weight", GgmlType.Q8_0, 2560, 2048);
+            assertShape(f, "blk.0.attn_k.weight", GgmlType.Q8_0, 2560, 1024);
+            assertShape(f, "blk.0.ffn_down.weight", GgmlType.Q8_0, 10240, 2560);
             assertThat(f.metadata().getFloat("gemma3.rope.scaling.factor")).isEqualTo(8f);
             assertThat(f.metadata().getLong("gemma3.attention.sliding_window")).isEqualTo(1024);
-            assertThat(f.metadata().getLong("general.file_type")).isZero();
+            assertThat(f.metadata().getLong("general.file_type")).isEqualTo(7);
         }
     }
 
