@@ -1,0 +1,317 @@
+package catena.it.helm;
+
+import static catena.it.helm.ChartRenderer.NAMESPACE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.marcnuri.helm.LintResult;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Lints and renders {@code helm/} with a real Helm (helm-java) and checks the facts the cluster
+ * depends on: worker count, seed-node names, probes, selectors, the model volume, the schema.
+ */
+class HelmChartTest {
+    private static final ChartRenderer CHART = ChartRenderer.forRepository();
+    private static final String WORKER = "demo-catena-worker";
+    private static final String GATEWAY = "demo-catena-gateway";
+    private static final String HEADLESS = "demo-catena-worker-headless";
+
+    private static final Map<String, Object> SCALED = Map.of(
+            "pipeline.stages", 3,
+            "pipeline.replicas", 2,
+            "model.url", "https://models.example.org/gemma-3-1b-it-q8_0.gguf",
+            "model.sha256", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "model.path", "/var/lib/catena/gemma.gguf",
+            "gateway.autoscaling.enabled", true);
+
+    @Test
+    void strictLintPassesWithDefaultValues() {
+        LintResult result = CHART.helm().lint().strict().call();
+        assertThat(result.isFailed()).as("lint messages: %s", result.getMessages()).isFalse();
+        assertThat(result.getMessages()).noneMatch(m -> m.contains("[WARNING]") || m.contains("[ERROR]"));
+    }
+
+    @Test
+    void defaultsRenderEveryObjectOnce() {
+        List<HasMetadata> objects = CHART.render(Map.of());
+        assertThat(objects).extracting(o -> o.getKind() + "/" + o.getMetadata().getName()).containsExactlyInAnyOrder(
+                "ConfigMap/demo-catena", "ServiceAccount/demo-catena", "Role/demo-catena", "RoleBinding/demo-catena",
+                "Service/" + GATEWAY, "Service/" + HEADLESS, "Deployment/" + GATEWAY, "StatefulSet/" + WORKER,
+                "PodDisruptionBudget/" + GATEWAY, "PodDisruptionBudget/" + WORKER);
+        assertThat(one(objects, StatefulSet.class).getSpec().getReplicas()).isEqualTo(2);
+        assertThat(one(objects, Deployment.class).getSpec().getReplicas()).isEqualTo(1);
+    }
+
+    @Test
+    void workerCountIsStagesTimesReplicas() {
+        StatefulSet workers = one(CHART.render(SCALED), StatefulSet.class);
+        assertThat(workers.getSpec().getReplicas()).isEqualTo(6);
+        assertThat(workers.getSpec().getPodManagementPolicy()).isEqualTo("Parallel");
+        assertThat(workers.getSpec().getServiceName()).isEqualTo(HEADLESS);
+        assertThat(one(CHART.render(Map.of("pipeline.stages", 4, "pipeline.replicas", 3)), StatefulSet.class)
+                .getSpec().getReplicas()).isEqualTo(12);
+    }
+
+    @Test
+    void seedNodesAreTheFirstWorkersStableNames() {
+        List<HasMetadata> objects = CHART.render(SCALED);
+        List<String> expected = IntStream.range(0, 3)
+                .mapToObj(i -> WORKER + "-" + i + "." + HEADLESS + ".infer.svc.cluster.local:2552").toList();
+        ConfigMap config = one(objects, ConfigMap.class);
+        assertThat(Arrays.asList(config.getData().get("seed-nodes").split(","))).containsExactlyElementsOf(expected);
+        String conf = config.getData().get("application.conf");
+        expected.forEach(seed -> assertThat(conf).contains("\"pekko://catena@" + seed + "\""));
+        assertThat(conf).contains("stages = 3", "replicas = 2", "workers = 6");
+
+        // Each worker advertises the name the seed list uses for it (Pekko drops messages otherwise).
+        Container worker = container(one(objects, StatefulSet.class).getSpec().getTemplate());
+        String host = env(worker, "CATENA_HOST").getValue();
+        for (int i = 0; i < 3; i++) {
+            assertThat(host.replace("$(POD_NAME)", WORKER + "-" + i) + ":2552").isEqualTo(expected.get(i));
+        }
+        assertThat(env(worker, "POD_NAME").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
+        assertThat(worker.getArgs()).containsSequence("--host", "$(CATENA_HOST)")
+                .containsSequence("--seed-nodes", "$(CATENA_SEED_NODES)").containsSequence("--pekko-port", "2552");
+        assertThat(env(worker, "CATENA_SEED_NODES").getValueFrom().getConfigMapKeyRef().getKey()).isEqualTo("seed-nodes");
+
+        Service headless = service(objects, HEADLESS);
+        assertThat(headless.getSpec().getClusterIP()).isEqualTo("None");
+        assertThat(headless.getSpec().getPublishNotReadyAddresses()).isTrue();
+    }
+
+    @Test
+    void seedListIsCappedAtTheWorkerCount() {
+        ConfigMap config = one(CHART.render(Map.of("pipeline.stages", 1)), ConfigMap.class);
+        assertThat(config.getData().get("seed-nodes"))
+                .isEqualTo(WORKER + "-0." + HEADLESS + ".infer.svc.cluster.local:2552");
+    }
+
+    @Test
+    void gatewayReadinessIsTheGrpcHealthServiceOnTheServedPort() {
+        List<HasMetadata> objects = CHART.render(Map.of("gateway.port", 6000, "gateway.metrics.port", 9191));
+        Container gateway = container(one(objects, Deployment.class).getSpec().getTemplate());
+        assertThat(gateway.getArgs()).containsSequence("--port", "6000").containsSequence("--metrics-port", "9191")
+                .containsSequence("--role", "gateway").containsSequence("--stages", "2");
+        assertThat(gateway.getReadinessProbe().getGrpc().getPort()).isEqualTo(6000);
+        assertThat(gateway.getReadinessProbe().getGrpc().getService()).isEmpty();
+        // NOT_SERVING while a stage is missing must not restart the gateway: liveness is a TCP check.
+        assertThat(gateway.getLivenessProbe().getGrpc()).isNull();
+        assertThat(gateway.getLivenessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("grpc");
+        assertThat(gateway.getPorts()).anySatisfy(p -> {
+            assertThat(p.getName()).isEqualTo("grpc");
+            assertThat(p.getContainerPort()).isEqualTo(6000);
+        });
+
+        Service service = service(objects, GATEWAY);
+        assertThat(service.getSpec().getType()).isEqualTo("ClusterIP");
+        assertThat(service.getSpec().getPorts()).extracting(p -> p.getName() + ":" + p.getPort() + "->"
+                + p.getTargetPort().getStrVal()).containsExactly("grpc:6000->grpc", "metrics:9191->metrics");
+        assertThat(gateway.getPorts()).extracting(p -> p.getName() + ":" + p.getContainerPort())
+                .contains("grpc:6000", "metrics:9191");
+        assertThat(one(objects, Deployment.class).getSpec().getTemplate().getMetadata().getAnnotations())
+                .containsEntry("prometheus.io/port", "9191").containsEntry("prometheus.io/path", "/metrics");
+
+        Container worker = container(one(objects, StatefulSet.class).getSpec().getTemplate());
+        assertThat(worker.getReadinessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("pekko");
+        assertThat(worker.getLivenessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("pekko");
+        assertThat(worker.getPorts()).extracting(p -> p.getName() + ":" + p.getContainerPort()).containsExactly("pekko:2552");
+    }
+
+    @Test
+    void selectorsOfServicesAndBudgetsMatchOnlyTheirOwnPods() {
+        List<HasMetadata> objects = CHART.render(SCALED);
+        Map<String, String> gatewayPod = one(objects, Deployment.class).getSpec().getTemplate().getMetadata().getLabels();
+        Map<String, String> workerPod = one(objects, StatefulSet.class).getSpec().getTemplate().getMetadata().getLabels();
+
+        for (PodDisruptionBudget pdb : all(objects, PodDisruptionBudget.class)) {
+            Map<String, String> selector = pdb.getSpec().getSelector().getMatchLabels();
+            boolean forGateway = pdb.getMetadata().getName().equals(GATEWAY);
+            assertThat(matches(selector, forGateway ? gatewayPod : workerPod)).as(pdb.getMetadata().getName()).isTrue();
+            assertThat(matches(selector, forGateway ? workerPod : gatewayPod)).as(pdb.getMetadata().getName()).isFalse();
+            assertThat(pdb.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
+        }
+        assertThat(all(objects, PodDisruptionBudget.class)).hasSize(2);
+        assertThat(matches(service(objects, GATEWAY).getSpec().getSelector(), gatewayPod)).isTrue();
+        assertThat(matches(service(objects, GATEWAY).getSpec().getSelector(), workerPod)).isFalse();
+        assertThat(matches(service(objects, HEADLESS).getSpec().getSelector(), workerPod)).isTrue();
+        assertThat(matches(service(objects, HEADLESS).getSpec().getSelector(), gatewayPod)).isFalse();
+        assertThat(matches(one(objects, Deployment.class).getSpec().getSelector().getMatchLabels(), gatewayPod)).isTrue();
+        assertThat(matches(one(objects, StatefulSet.class).getSpec().getSelector().getMatchLabels(), workerPod)).isTrue();
+    }
+
+    @Test
+    void downloadedModelIsMountedReadOnlyWhereTheArgsPoint() {
+        List<HasMetadata> objects = CHART.render(SCALED);
+        for (PodTemplateSpec pod : List.of(one(objects, Deployment.class).getSpec().getTemplate(),
+                one(objects, StatefulSet.class).getSpec().getTemplate())) {
+            PodSpec spec = pod.getSpec();
+            Volume model = volume(spec, "model");
+            assertThat(model.getEmptyDir()).isNotNull();
+            assertThat(model.getPersistentVolumeClaim()).isNull();
+
+            Container main = container(pod);
+            String path = main.getArgs().get(main.getArgs().indexOf("--model") + 1);
+            assertThat(path).isEqualTo("/var/lib/catena/gemma.gguf");
+            VolumeMount mount = mount(main, "model");
+            assertThat(mount.getMountPath()).isEqualTo("/var/lib/catena");
+            assertThat(mount.getReadOnly()).isTrue();
+
+            assertThat(spec.getInitContainers()).hasSize(1);
+            Container download = spec.getInitContainers().getFirst();
+            assertThat(mount(download, "model").getMountPath()).isEqualTo("/var/lib/catena");
+            assertThat(mount(download, "model").getReadOnly()).isNotEqualTo(Boolean.TRUE);
+            assertThat(env(download, "MODEL_PATH").getValue()).isEqualTo(path);
+            assertThat(env(download, "MODEL_URL").getValue()).isEqualTo(SCALED.get("model.url"));
+            assertThat(env(download, "MODEL_SHA256").getValue()).isEqualTo(SCALED.get("model.sha256"));
+            assertThat(String.join("\n", download.getCommand())).contains("sha256sum -c", "curl -fL", "mv ");
+        }
+    }
+
+    @Test
+    void defaultModelSourceIsAReadOnlyClaim() {
+        List<HasMetadata> objects = CHART.render(Map.of());
+        PodSpec worker = one(objects, StatefulSet.class).getSpec().getTemplate().getSpec();
+        assertThat(volume(worker, "model").getPersistentVolumeClaim().getClaimName()).isEqualTo("catena-models");
+        assertThat(volume(worker, "model").getPersistentVolumeClaim().getReadOnly()).isTrue();
+        assertThat(worker.getInitContainers()).isEmpty();
+        Container main = worker.getContainers().getFirst();
+        assertThat(main.getArgs()).containsSequence("--model", "/models/model.gguf");
+        assertThat(mount(main, "model").getMountPath()).isEqualTo("/models");
+        assertThat(mount(main, "model").getReadOnly()).isTrue();
+    }
+
+    @Test
+    void missingModelSourceFailsWithAClearMessage() {
+        assertThatThrownBy(() -> CHART.template(Map.of("model.existingClaim", "")))
+                .hasMessageContaining("set one of model.url, model.hostPath or model.existingClaim");
+    }
+
+    @Test
+    void autoscalingTakesOverTheGatewayReplicas() {
+        List<HasMetadata> objects = CHART.render(SCALED);
+        HorizontalPodAutoscaler hpa = one(objects, HorizontalPodAutoscaler.class);
+        assertThat(hpa.getSpec().getScaleTargetRef().getKind()).isEqualTo("Deployment");
+        assertThat(hpa.getSpec().getScaleTargetRef().getName()).isEqualTo(GATEWAY);
+        assertThat(hpa.getSpec().getMinReplicas()).isEqualTo(1);
+        assertThat(hpa.getSpec().getMaxReplicas()).isEqualTo(4);
+        assertThat(one(objects, Deployment.class).getSpec().getReplicas()).isNull();
+        assertThat(all(CHART.render(Map.of()), HorizontalPodAutoscaler.class)).isEmpty();
+    }
+
+    @Test
+    void podsRunAsNonRootOnAReadOnlyRootWithHeapFromValues() {
+        List<HasMetadata> objects = CHART.render(Map.of("worker.heap", "12g", "gateway.heap", "768m"));
+        Map<String, String> heaps = Map.of(GATEWAY, "-Xmx768m", WORKER, "-Xmx12g");
+        for (HasMetadata owner : List.of(one(objects, Deployment.class), one(objects, StatefulSet.class))) {
+            PodTemplateSpec pod = owner instanceof Deployment d ? d.getSpec().getTemplate()
+                    : ((StatefulSet) owner).getSpec().getTemplate();
+            assertThat(pod.getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
+            Container main = container(pod);
+            assertThat(main.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+            assertThat(main.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+            assertThat(main.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+            assertThat(mount(main, "tmp").getMountPath()).isEqualTo("/tmp");
+            assertThat(volume(pod.getSpec(), "tmp").getEmptyDir()).isNotNull();
+            assertThat(env(main, "JAVA_TOOL_OPTIONS").getValue().split(" ")).contains(
+                    heaps.get(owner.getMetadata().getName()), "--add-modules=jdk.incubator.vector",
+                    "-Dconfig.file=/etc/catena/application.conf");
+            assertThat(mount(main, "config").getMountPath()).isEqualTo("/etc/catena");
+            assertThat(pod.getMetadata().getAnnotations()).containsKey("checksum/config");
+        }
+        assertThat(container(one(objects, StatefulSet.class).getSpec().getTemplate()).getResources().getLimits())
+                .containsKey("memory");
+    }
+
+    @Test
+    void rbacGrantsOnlyPodReadsAndCanBeTurnedOff() {
+        List<HasMetadata> objects = CHART.render(Map.of());
+        Role role = one(objects, Role.class);
+        assertThat(role.getRules()).singleElement().satisfies(rule -> {
+            assertThat(rule.getResources()).containsExactly("pods");
+            assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "list", "watch");
+        });
+        RoleBinding binding = one(objects, RoleBinding.class);
+        assertThat(binding.getSubjects()).singleElement().satisfies(s -> {
+            assertThat(s.getName()).isEqualTo(one(objects, ServiceAccount.class).getMetadata().getName());
+            assertThat(s.getNamespace()).isEqualTo(NAMESPACE);
+        });
+        assertThat(one(objects, Deployment.class).getSpec().getTemplate().getSpec().getServiceAccountName())
+                .isEqualTo("demo-catena");
+
+        List<HasMetadata> off = CHART.render(Map.of("rbac.create", false));
+        assertThat(all(off, Role.class)).isEmpty();
+        assertThat(all(off, RoleBinding.class)).isEmpty();
+        assertThat(one(off, StatefulSet.class).getSpec().getTemplate().getSpec().getAutomountServiceAccountToken()).isFalse();
+    }
+
+    @Test
+    void schemaRejectsANegativeReplicaCount() {
+        assertThatThrownBy(() -> CHART.template(Map.of("pipeline.replicas", -1)))
+                .hasMessageContaining("values don't meet the specifications of the schema")
+                .hasMessageContaining("at '/pipeline/replicas': minimum: got -1, want 1");
+        assertThatThrownBy(() -> CHART.template(Map.of("pipeline.stages", 0)))
+                .hasMessageContaining("at '/pipeline/stages': minimum: got 0, want 1");
+        assertThatThrownBy(() -> CHART.template(Map.of("model.sha256", "not-a-digest")))
+                .hasMessageContaining("at '/model/sha256': 'not-a-digest' does not match pattern");
+    }
+
+    private static boolean matches(Map<String, String> selector, Map<String, String> labels) {
+        return !selector.isEmpty() && labels.entrySet().containsAll(selector.entrySet());
+    }
+
+    private static <T extends HasMetadata> List<T> all(List<HasMetadata> objects, Class<T> type) {
+        return objects.stream().filter(type::isInstance).map(type::cast).toList();
+    }
+
+    private static <T extends HasMetadata> T one(List<HasMetadata> objects, Class<T> type) {
+        List<T> found = all(objects, type);
+        assertThat(found).as("rendered %s objects", type.getSimpleName()).hasSize(1);
+        return found.getFirst();
+    }
+
+    private static Service service(List<HasMetadata> objects, String name) {
+        return all(objects, Service.class).stream().filter(s -> s.getMetadata().getName().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no Service " + name));
+    }
+
+    private static Container container(PodTemplateSpec pod) {
+        assertThat(pod.getSpec().getContainers()).hasSize(1);
+        return pod.getSpec().getContainers().getFirst();
+    }
+
+    private static EnvVar env(Container container, String name) {
+        return container.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no env " + name + " in " + container.getName()));
+    }
+
+    private static Volume volume(PodSpec spec, String name) {
+        return spec.getVolumes().stream().filter(v -> v.getName().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no volume " + name));
+    }
+
+    private static VolumeMount mount(Container container, String name) {
+        return container.getVolumeMounts().stream().filter(m -> m.getName().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no mount " + name + " in " + container.getName()));
+    }
+}
