@@ -64,6 +64,17 @@ class HelmChartTest {
     }
 
     @Test
+    void everyRenderedFieldIsKnownToTheKubernetesModel() {
+        for (Map<String, Object> values : List.of(Map.<String, Object>of(), SCALED,
+                Map.<String, Object>of("model.hostPath", "/srv/models", "rbac.create", false))) {
+            for (HasMetadata object : CHART.render(values)) {
+                assertThat(UnknownFields.in(object)).as("unknown fields in %s/%s with %s", object.getKind(),
+                        object.getMetadata().getName(), values).isEmpty();
+            }
+        }
+    }
+
+    @Test
     void workerCountIsStagesTimesReplicas() {
         StatefulSet workers = one(CHART.render(SCALED), StatefulSet.class);
         assertThat(workers.getSpec().getReplicas()).isEqualTo(6);
@@ -199,6 +210,16 @@ class HelmChartTest {
         assertThat(main.getArgs()).containsSequence("--model", "/models/model.gguf");
         assertThat(mount(main, "model").getMountPath()).isEqualTo("/models");
         assertThat(mount(main, "model").getReadOnly()).isTrue();
+    }
+
+    @Test
+    void hostPathModelIsMountedReadOnly() {
+        PodSpec worker = one(CHART.render(Map.of("model.hostPath", "/srv/models")), StatefulSet.class)
+                .getSpec().getTemplate().getSpec();
+        assertThat(volume(worker, "model").getHostPath().getPath()).isEqualTo("/srv/models");
+        assertThat(volume(worker, "model").getPersistentVolumeClaim()).isNull();
+        assertThat(mount(worker.getContainers().getFirst(), "model").getReadOnly()).isTrue();
+        assertThat(worker.getInitContainers()).isEmpty();
     }
 
     @Test
