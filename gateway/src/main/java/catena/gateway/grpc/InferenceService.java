@@ -1,0 +1,95 @@
+package catena.gateway.grpc;
+
+import catena.gateway.bridge.GenerationClient;
+import catena.gateway.cluster.Pipeline;
+import catena.gateway.model.ServedModel;
+import catena.v1.GenerateRequest;
+import catena.v1.GenerateResponse;
+import catena.v1.GetModelInfoRequest;
+import catena.v1.GetPipelineStatsRequest;
+import catena.v1.InferenceGrpc;
+import catena.v1.ModelInfo;
+import catena.v1.PipelineStats;
+import catena.v1.StageInfo;
+import catena.v1.StageStats;
+import catena.v1.TokenizeRequest;
+import catena.v1.TokenizeResponse;
+import catena.worker.actor.StageActor;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+
+/**
+ * {@code catena.v1.Inference}: validates, maps proto to the domain, and hands generation to the
+ * {@link GenerationClient}. Knows nothing of layers or actors.
+ */
+public final class InferenceService extends InferenceGrpc.InferenceImplBase {
+    private final ServedModel model;
+    private final GenerationClient client;
+    private final RequestValidator validator;
+
+    public InferenceService(ServedModel model, GenerationClient client) {
+        this.model = model;
+        this.client = client;
+        this.validator = new RequestValidator(model);
+    }
+
+    @Override
+    public void generate(GenerateRequest request, StreamObserver<GenerateResponse> responses) {
+        try {
+            client.generate(validator.validate(request), (ServerCallStreamObserver<GenerateResponse>) responses);
+        } catch (RuntimeException e) {
+            responses.onError(StatusMapper.toStatus(e));
+        }
+    }
+
+    @Override
+    public void tokenize(TokenizeRequest request, StreamObserver<TokenizeResponse> responses) {
+        try {
+            int[] ids = model.tokenizer().encode(request.getText(), request.getAddBos(), request.getParseSpecial());
+            TokenizeResponse.Builder b = TokenizeResponse.newBuilder();
+            for (int id : ids) {
+                b.addIds(id);
+            }
+            responses.onNext(b.build());
+            responses.onCompleted();
+        } catch (RuntimeException e) {
+            responses.onError(StatusMapper.toStatus(e));
+        }
+    }
+
+    @Override
+    public void getModelInfo(GetModelInfoRequest request, StreamObserver<ModelInfo> responses) {
+        var f = model.facts();
+        ModelInfo.Builder b = ModelInfo.newBuilder().setName(model.name()).setArchitecture(f.architecture())
+                .setLayerCount(f.layerCount()).setVocabSize(f.vocabSize()).setContextLength(f.contextLength())
+                .setEmbeddingDim(f.dim());
+        Pipeline p = client.pipeline();
+        if (p != null) {
+            for (Pipeline.Stage s : p.stages()) {
+                b.addStages(StageInfo.newBuilder().setIndex(s.index()).setFromLayer(s.fromLayer())
+                        .setToLayerExclusive(s.toLayerExclusive()).setAddress(s.ref().path().address().toString()));
+            }
+        }
+        responses.onNext(b.build());
+        responses.onCompleted();
+    }
+
+    @Override
+    public void getPipelineStats(GetPipelineStatsRequest request, StreamObserver<PipelineStats> responses) {
+        client.stats().whenComplete((stats, failure) -> {
+            if (failure != null) {
+                Throwable cause = failure instanceof java.util.concurrent.CompletionException c ? c.getCause() : failure;
+                responses.onError(StatusMapper.toStatus(cause));
+                return;
+            }
+            PipelineStats.Builder b = PipelineStats.newBuilder().setActiveSessions(client.activeSessions());
+            for (StageActor.StageStats s : stats) {
+                b.addStages(StageStats.newBuilder().setIndex(s.stageIndex()).setSequences(s.sequences())
+                        .setCacheBytes(s.cacheBytes()).setBatches(s.batches()).setRows(s.rows())
+                        .setMultiSequenceBatches(s.multiSequenceBatches()).setMaxBatchSequences(s.maxBatchSequences()));
+            }
+            responses.onNext(b.build());
+            responses.onCompleted();
+        });
+    }
+}
