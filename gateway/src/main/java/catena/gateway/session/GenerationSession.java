@@ -90,7 +90,7 @@ public final class GenerationSession {
         this.endIds = endIds;
         this.out = out;
         this.onDone = onDone;
-        this.decoder = tokenizer.newDecoder();
+        this.decoder = tokenizer.newDecoder(false);
         this.stops = new StopMatcher(request.stop());
     }
 

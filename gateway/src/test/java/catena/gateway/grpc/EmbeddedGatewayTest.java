@@ -45,10 +45,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The embedded pipeline (gateway + N stages in one JVM) through real gRPC stubs, with the toy engine. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
 class EmbeddedGatewayTest {
     private static final int LAYERS = 4;
     private static final int VOCAB = 97;
@@ -101,15 +103,21 @@ class EmbeddedGatewayTest {
         return out;
     }
 
-    /** A prompt whose toy continuation runs {@code n} tokens without EOS (for calls that must be stopped). */
+    /**
+     * A prompt whose toy continuation runs {@code n} tokens without EOS (for calls that must be
+     * stopped by the client, its deadline or admission). The toy model emits EOS (id 1) about once
+     * in 97 tokens, so only short runs exist: the search is bounded and fails loudly.
+     */
     private static int[] endless(int n) {
-        for (int k = 2; k < VOCAB; k++) {
-            int[] prompt = {2, k};
-            if (expected(prompt, n).size() == n && !expected(prompt, n).contains(1)) {
-                return prompt;
+        for (int j = 2; j < VOCAB; j++) {
+            for (int k = 2; k < VOCAB; k++) {
+                int[] prompt = {2, j, k};
+                if (!expected(prompt, n).contains(1)) {
+                    return prompt;
+                }
             }
         }
-        throw new IllegalStateException("no toy prompt runs " + n + " tokens without EOS");
+        throw new AssertionError("no 3-token toy prompt runs " + n + " tokens without EOS");
     }
 
     private static GenerateRequest ids(int maxTokens, int... ids) {
@@ -212,7 +220,7 @@ class EmbeddedGatewayTest {
 
     @Test
     void shouldFreeTheKvCacheOnEveryStageWhenTheClientCancels() throws Exception {
-        var stub = startLoaded(3, 2, 8);
+        var stub = startLoaded(3, 5, 8);
         var async = InferenceGrpc.newStub(channel);
         CountDownLatch three = new CountDownLatch(3);
         AtomicReference<ClientCallStreamObserver<GenerateRequest>> call = new AtomicReference<>();
@@ -258,6 +266,7 @@ class EmbeddedGatewayTest {
     @Test
     void shouldFreeTheKvCacheOnEveryStageWhenTheDeadlineExpires() throws Exception {
         var stub = startLoaded(2, 5, 8);
+        // ~10 ms per token through 2 stages: 150 tokens take ~1.5 s, the deadline cuts them after ~30.
         Iterator<GenerateResponse> it = stub.withDeadlineAfter(300, TimeUnit.MILLISECONDS).generate(ids(150, endless(150)));
         assertThatThrownBy(() -> {
             while (it.hasNext()) {
@@ -331,8 +340,8 @@ class EmbeddedGatewayTest {
         AtomicReference<ClientCallStreamObserver<GenerateRequest>> call = new AtomicReference<>();
         List<Integer> got = java.util.Collections.synchronizedList(new ArrayList<>());
         CompletableFuture<Void> done = new CompletableFuture<>();
-        int[] prompt = endless(150);
-        async.generate(ids(150, prompt), new ClientResponseObserver<GenerateRequest, GenerateResponse>() {
+        int[] prompt = endless(200);
+        async.generate(ids(200, prompt), new ClientResponseObserver<GenerateRequest, GenerateResponse>() {
             @Override
             public void beforeStart(ClientCallStreamObserver<GenerateRequest> requestStream) {
                 call.set(requestStream);
@@ -364,7 +373,7 @@ class EmbeddedGatewayTest {
         assertThat(stats(stub).getStages(1).getRows()).isEqualTo(rows);
         call.get().request(1000);
         done.get(20, TimeUnit.SECONDS);
-        assertThat(got).isEqualTo(expected(prompt, 150));
+        assertThat(got).isEqualTo(expected(prompt, 200));
     }
 
     @Test
