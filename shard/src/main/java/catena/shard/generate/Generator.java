@@ -76,8 +76,9 @@ public final class Generator {
         FinishReason reason = FinishReason.LENGTH;
         int produced = 0;
         int[] next = new int[1];
+        Sampler sampler = new Sampler();
         while (produced < maxTokens) {
-            int id = Sampler.sample(logits, 0, vocab, params, produced, history, historyLen);
+            int id = sampler.next(logits, 0, vocab, params, produced, history, historyLen);
             if (tokenizer.isEndOfGeneration(id)) {
                 reason = FinishReason.EOS;
                 break;

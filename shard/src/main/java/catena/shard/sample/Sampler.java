@@ -1,106 +1,159 @@
 package catena.shard.sample;
 
 /**
- * Picks the next token. A pure function of (logits, params, history, step): the random draw of
- * step k comes from a counter-based generator keyed by (seed, k), so any replica can resume a
- * sequence at step k and produce the same tokens.
+ * Picks the next token: a pure function of (logits, params, history, step). The random draw of step
+ * k comes from {@link CounterRng} keyed by (seed, k), so any replica can resume a sequence at step
+ * k, or replay steps in any order, and get the same tokens.
  *
  * <p>The chain is llama.cpp's default order: repetition penalty, top-k, top-p, min-p, temperature,
- * draw. Top-p and min-p see probabilities at temperature 1, as there. Scratch space is per thread
- * and reused, so the token loop does not allocate.
+ * draw. Top-p and min-p see probabilities at temperature 1 over the candidates that reached them
+ * (after top-k), as there. Temperature {@code <= 0} is greedy: the highest penalized logit, lowest
+ * id on ties. The draw walks the surviving candidates in a fixed order (best first after top-k,
+ * otherwise by id), so the token for a given (seed, step) depends on nothing else.
+ *
+ * <p>Cost at vocabulary 262144 (no full sort anywhere): greedy one pass; top-k a bounded heap;
+ * top-p without top-k a bucket pass that sorts only the bucket where the mass crosses p.
+ *
+ * <p>Two ways to call it: the static methods, passing a {@link SamplerScratch} to reuse (the overload
+ * without one allocates buffers on each call, fine for one-off use), or an instance, which owns a
+ * scratch and is therefore not thread-safe; hold one per token loop.
  */
 public final class Sampler {
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    private final SamplerScratch scratch = new SamplerScratch();
 
-    private Sampler() {
+    /** A sampler with its own scratch; use from one thread at a time. */
+    public Sampler() {
+    }
+
+    /** {@link #sample(float[], int, int, SamplingParams, long, int[], int, SamplerScratch)} with this sampler's scratch. */
+    public int next(float[] logits, int off, int vocab, SamplingParams p, long step, int[] history, int historyLen) {
+        return sample(logits, off, vocab, p, step, history, historyLen, scratch);
+    }
+
+    /** As the scratch overload, with fresh buffers (allocates up to a few MB at large vocabularies). */
+    public static int sample(float[] logits, int off, int vocab, SamplingParams p, long step, int[] history,
+                             int historyLen) {
+        return sample(logits, off, vocab, p, step, history, historyLen, new SamplerScratch());
     }
 
     /**
-     * The next token from {@code logits[off .. off+vocab)} (not modified). {@code history} holds
-     * prompt + generated ids ({@code historyLen} of them) for the repetition penalty; {@code step}
-     * is the index of the token being generated.
+     * The next token id in [0, vocab) from {@code logits[off .. off+vocab)}, which is read, never
+     * written. {@code history[0 .. historyLen)} holds prompt + generated ids for the repetition
+     * penalty; {@code step} is the index of the token being generated (0 for the first). {@code p} is
+     * validated here too. Throws IllegalArgumentException for invalid params, ranges, history ids
+     * outside the vocabulary, or logits with NaN / +Infinity (detected on the non-greedy path).
      */
     public static int sample(float[] logits, int off, int vocab, SamplingParams p, long step, int[] history,
-                             int historyLen) {
+                             int historyLen, SamplerScratch s) {
+        p.validate();
+        checkRanges(logits, off, vocab, history, historyLen);
         float[] l = logits;
         int base = off;
-        Scratch s = SCRATCH.get();
-        if (p.repetitionPenalty() != 1f && p.repetitionWindow() > 0 && historyLen > 0) {
-            l = s.penalized(logits, off, vocab, p, history, historyLen);
+        if (RepetitionPenalty.active(p, historyLen)) {
+            l = RepetitionPenalty.apply(logits, off, vocab, p, history, historyLen, s);
             base = 0;
         }
         if (p.greedy()) {
             return argmax(l, base, vocab);
         }
-        int k = p.topK() > 0 ? Math.min(p.topK(), vocab) : vocab;
-        float max = l[base + argmax(l, base, vocab)];
+        filter(l, base, vocab, p, s);
+        return draw(l, base, vocab, p.temperature(), CounterRng.uniform(p.seed(), step), s);
+    }
+
+    /**
+     * Top-k, top-p and min-p over {@code l[base .. base+vocab)}: leaves the survivors in {@code s}
+     * ({@code s.all}, or {@code s.keys(0)[0 .. s.count)}) and the best logit in {@code s.max}.
+     */
+    static void filter(float[] l, int base, int vocab, SamplingParams p, SamplerScratch s) {
+        long[] keys;
         int n;
-        double z;
-        if (k < vocab) {
-            n = s.topSorted(l, base, vocab, k);
-            z = 0;
-            for (int i = 0; i < n; i++) {
-                z += Math.exp(s.val[i] - max);
+        boolean all;
+        float max;
+        if (p.topK() > 0 && p.topK() < vocab) {
+            keys = s.keys(p.topK());
+            TopK.select(l, base, vocab, p.topK(), keys);
+            n = p.topK();
+            all = false;
+            max = l[base + CandidateKey.id(keys[0])];
+            if (p.topP() < 1f) {
+                n = Nucleus.prefix(l, base, keys, n, max, p.topP());
             }
         } else {
-            // Whole vocabulary: sort only as many of the best as top-p needs (grows by 4x).
-            z = 0;
-            for (int i = 0; i < vocab; i++) {
-                z += Math.exp(l[base + i] - max);
-            }
-            int m = p.topP() < 1f ? 64 : vocab;
-            while (true) {
-                n = s.topSorted(l, base, vocab, Math.min(m, vocab));
-                if (n == vocab || cumulative(s, n, max, z) >= p.topP()) {
-                    break;
-                }
-                m *= 4;
+            max = l[base + argmax(l, base, vocab)];
+            if (p.topP() < 1f) {
+                n = Nucleus.select(l, base, vocab, max, p.topP(), s);
+                keys = s.keys(n);
+                all = false;
+            } else {
+                keys = null;
+                n = vocab;
+                all = true;
             }
         }
-        // top-p: the shortest prefix whose probability reaches topP (at least one token).
-        if (p.topP() < 1f) {
-            double cum = 0;
-            for (int i = 0; i < n; i++) {
-                cum += Math.exp(s.val[i] - max) / z;
-                if (cum >= p.topP()) {
-                    n = i + 1;
-                    break;
-                }
-            }
-        }
-        // min-p: keep tokens at least minP times as likely as the best one.
         if (p.minP() > 0f) {
-            double floor = Math.log(p.minP());
-            int keep = 1;
-            while (keep < n && s.val[keep] - s.val[0] >= floor) {
-                keep++;
+            // llama.cpp: keep logit >= max + log(min_p), in float; the best token always stays.
+            float minLogit = max + (float) Math.log(p.minP());
+            if (all) {
+                keys = s.keys(vocab);
+                n = 0;
+                for (int i = 0; i < vocab; i++) {
+                    if (l[base + i] >= minLogit) {
+                        keys[n++] = i;
+                    }
+                }
+                all = false;
+            } else {
+                int kept = 0;
+                for (int j = 0; j < n; j++) {
+                    if (l[base + CandidateKey.id(keys[j])] >= minLogit) {
+                        keys[kept++] = keys[j];
+                    }
+                }
+                n = kept;
             }
-            n = keep;
         }
+        s.count = n;
+        s.all = all;
+        s.max = max;
+    }
+
+    /**
+     * Token drawn with weights exp((logit - max) / temperature) over the candidates {@link #filter}
+     * left in {@code s}; {@code u01} in [0, 1) picks the first candidate whose cumulative
+     * weight exceeds u01 * total, so a zero-weight token is never returned.
+     */
+    private static int draw(float[] l, int base, int vocab, float temperature, double u01, SamplerScratch s) {
+        int n = s.count;
+        boolean all = s.all;
+        float max = s.max;
+        long[] keys = s.keys(0);
+        float[] w = s.weights(n);
         double total = 0;
-        for (int i = 0; i < n; i++) {
-            s.w[i] = Math.exp((s.val[i] - s.val[0]) / p.temperature());
-            total += s.w[i];
+        for (int j = 0; j < n; j++) {
+            int id = all ? j : CandidateKey.id(keys[j]);
+            w[j] = (float) Math.exp((l[base + id] - max) / (double) temperature);
+            total += w[j];
         }
-        double u = CounterRng.uniform(p.seed(), step) * total;
-        for (int i = 0; i < n; i++) {
-            u -= s.w[i];
-            if (u < 0) {
-                return s.idx[i];
+        if (!(total > 0) || Double.isInfinite(total)) {
+            throw NonFiniteLogits.at(l, base, vocab);
+        }
+        double u = u01 * total;
+        double acc = 0;
+        for (int j = 0; j < n; j++) {
+            acc += w[j];
+            if (u < acc) {
+                return all ? j : CandidateKey.id(keys[j]);
             }
         }
-        return s.idx[n - 1];
-    }
-
-    private static double cumulative(Scratch s, int n, float max, double z) {
-        double cum = 0;
-        for (int i = 0; i < n; i++) {
-            cum += Math.exp(s.val[i] - max) / z;
+        // Only if u01 * total rounded up to total: the last candidate with weight.
+        int j = n - 1;
+        while (w[j] == 0f) {
+            j--;
         }
-        return cum;
+        return all ? j : CandidateKey.id(keys[j]);
     }
 
-    /** Index of the largest logit, lowest index on ties (llama.cpp's greedy rule). */
+    /** Index (relative to off) of the largest of {@code l[off .. off+n)}, lowest index on ties (llama.cpp's greedy rule). */
     public static int argmax(float[] l, int off, int n) {
         int best = 0;
         float bv = l[off];
@@ -113,103 +166,14 @@ public final class Sampler {
         return best;
     }
 
-    /** Per-thread buffers sized to the largest vocabulary seen. */
-    private static final class Scratch {
-        float[] copy = new float[0];
-        int[] stamp = new int[0];
-        int epoch;
-        int[] idx = new int[0];
-        float[] val = new float[0];
-        double[] w = new double[0];
-
-        float[] penalized(float[] logits, int off, int vocab, SamplingParams p, int[] history, int historyLen) {
-            if (copy.length < vocab) {
-                copy = new float[vocab];
-                stamp = new int[vocab];
-            }
-            System.arraycopy(logits, off, copy, 0, vocab);
-            epoch++;
-            float pen = p.repetitionPenalty();
-            for (int i = Math.max(0, historyLen - p.repetitionWindow()); i < historyLen; i++) {
-                int t = history[i];
-                if (t < 0 || t >= vocab || stamp[t] == epoch) {
-                    continue;
-                }
-                stamp[t] = epoch;
-                copy[t] = copy[t] > 0 ? copy[t] / pen : copy[t] * pen;
-            }
-            return copy;
+    private static void checkRanges(float[] logits, int off, int vocab, int[] history, int historyLen) {
+        if (vocab < 1 || off < 0 || off > logits.length - vocab) {
+            throw new IllegalArgumentException("logits range out of bounds: off=" + off + ", vocab=" + vocab
+                    + ", expected vocab >= 1 and off + vocab <= logits.length=" + logits.length);
         }
-
-        /** The k best (logit desc, id asc) into idx/val[0..k); a size-k min-heap, then a sort. */
-        int topSorted(float[] l, int off, int vocab, int k) {
-            if (idx.length < k) {
-                idx = new int[k];
-                val = new float[k];
-                w = new double[k];
-            }
-            int size = 0;
-            for (int i = 0; i < vocab; i++) {
-                float v = l[off + i];
-                if (size < k) {
-                    idx[size] = i;
-                    val[size] = v;
-                    siftUp(size++);
-                } else if (better(v, i, val[0], idx[0])) {
-                    idx[0] = i;
-                    val[0] = v;
-                    siftDown(0, size);
-                }
-            }
-            // Heap sort: repeatedly move the worst to the end, leaving best-first order.
-            for (int end = size - 1; end > 0; end--) {
-                swap(0, end);
-                siftDown(0, end);
-            }
-            return size;
-        }
-
-        private static boolean better(float v, int i, float w, int j) {
-            return v > w || (v == w && i < j);
-        }
-
-        private void siftUp(int c) {
-            while (c > 0) {
-                int parent = (c - 1) / 2;
-                if (!better(val[parent], idx[parent], val[c], idx[c])) {
-                    break;
-                }
-                swap(parent, c);
-                c = parent;
-            }
-        }
-
-        private void siftDown(int c, int size) {
-            while (true) {
-                int l = 2 * c + 1;
-                int r = l + 1;
-                int worst = c;
-                if (l < size && better(val[worst], idx[worst], val[l], idx[l])) {
-                    worst = l;
-                }
-                if (r < size && better(val[worst], idx[worst], val[r], idx[r])) {
-                    worst = r;
-                }
-                if (worst == c) {
-                    return;
-                }
-                swap(c, worst);
-                c = worst;
-            }
-        }
-
-        private void swap(int a, int b) {
-            int ti = idx[a];
-            idx[a] = idx[b];
-            idx[b] = ti;
-            float tv = val[a];
-            val[a] = val[b];
-            val[b] = tv;
+        if (historyLen < 0 || historyLen > history.length) {
+            throw new IllegalArgumentException("history length out of bounds: historyLen=" + historyLen
+                    + ", expected 0 <= historyLen <= history.length=" + history.length);
         }
     }
 }

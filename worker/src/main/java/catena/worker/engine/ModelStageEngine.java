@@ -16,6 +16,7 @@ public final class ModelStageEngine implements StageEngine {
     private final int from;
     private final int to;
     private final Batch batch = new Batch();
+    private final Sampler sampler = new Sampler();
 
     private ModelStageEngine(Model model, ModelFacts facts, int from, int to) {
         this.model = model;
@@ -87,7 +88,7 @@ public final class ModelStageEngine implements StageEngine {
 
     @Override
     public int sample(float[] logits, SamplingParams params, long step, int[] history, int historyLen) {
-        return Sampler.sample(logits, 0, vocabSize(), params, step, history, historyLen);
+        return sampler.next(logits, 0, vocabSize(), params, step, history, historyLen);
     }
 
     @Override
