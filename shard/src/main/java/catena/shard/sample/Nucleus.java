@@ -24,12 +24,12 @@ final class Nucleus {
     static int prefix(float[] l, int base, long[] keys, int n, float max, float topP) {
         double z = 0;
         for (int j = 0; j < n; j++) {
-            z += Math.exp(l[base + CandidateKey.id(keys[j])] - max);
+            z += StrictMath.exp(l[base + CandidateKey.id(keys[j])] - max);
         }
         double target = topP * z;
         double cum = 0;
         for (int j = 0; j < n; j++) {
-            cum += Math.exp(l[base + CandidateKey.id(keys[j])] - max);
+            cum += StrictMath.exp(l[base + CandidateKey.id(keys[j])] - max);
             if (cum >= target) {
                 return j + 1;
             }
@@ -55,7 +55,7 @@ final class Nucleus {
         double z = 0;
         for (int i = 0; i < vocab; i++) {
             float v = l[base + i];
-            double e = Math.exp(v - max);
+            double e = StrictMath.exp(v - max);
             z += e;
             int b = bucket(max, v, scale);
             mass[b] += e;
@@ -89,7 +89,7 @@ final class Nucleus {
         Arrays.sort(keys, above, c);
         double cum = before;
         for (int j = above; j < c; j++) {
-            cum += Math.exp(l[base + CandidateKey.id(keys[j])] - max);
+            cum += StrictMath.exp(l[base + CandidateKey.id(keys[j])] - max);
             if (cum >= target) {
                 return j + 1;
             }

@@ -9,10 +9,15 @@ package catena.shard.sample;
  * draw. Top-p and min-p see probabilities at temperature 1 over the candidates that reached them
  * (after top-k), as there. Temperature {@code <= 0} is greedy: the highest penalized logit, lowest
  * id on ties. The draw walks the surviving candidates in a fixed order (best first after top-k,
- * otherwise by id), so the token for a given (seed, step) depends on nothing else.
+ * otherwise by id), so the token for a given (seed, step) depends on nothing else. Exponentials and
+ * logarithms use {@link StrictMath}: {@code Math.exp} may differ by an ulp between JIT intrinsics
+ * and CPUs, which could flip a token at a boundary between replicas; StrictMath is bit-identical
+ * everywhere, at 1.5-4x the cost per exp (it matters only on the paths that exp the whole vocabulary).
  *
- * <p>Cost at vocabulary 262144 (no full sort anywhere): greedy one pass; top-k a bounded heap;
- * top-p without top-k a bucket pass that sorts only the bucket where the mass crosses p.
+ * <p>Cost at vocabulary 262144 (no full sort anywhere): greedy one pass (~0.1 ms); top-k a bounded
+ * heap (~0.4 ms with penalty, top-p and min-p); min-p alone a threshold pass; top-p without top-k
+ * and plain temperature exp the whole vocabulary (a few ms), top-p then sorting only the bucket
+ * where the mass crosses p. Numbers: {@code SamplerBench} (shard/src/jmh).
  *
  * <p>Two ways to call it: the static methods, passing a {@link SamplerScratch} to reuse (the overload
  * without one allocates buffers on each call, fine for one-off use), or an instance, which owns a
@@ -92,7 +97,7 @@ public final class Sampler {
         }
         if (p.minP() > 0f) {
             // llama.cpp: keep logit >= max + log(min_p), in float; the best token always stays.
-            float minLogit = max + (float) Math.log(p.minP());
+            float minLogit = max + (float) StrictMath.log(p.minP());
             if (all) {
                 keys = s.keys(vocab);
                 n = 0;
@@ -131,7 +136,7 @@ public final class Sampler {
         double total = 0;
         for (int j = 0; j < n; j++) {
             int id = all ? j : CandidateKey.id(keys[j]);
-            w[j] = (float) Math.exp((l[base + id] - max) / (double) temperature);
+            w[j] = (float) StrictMath.exp((l[base + id] - max) / (double) temperature);
             total += w[j];
         }
         if (!(total > 0) || Double.isInfinite(total)) {
