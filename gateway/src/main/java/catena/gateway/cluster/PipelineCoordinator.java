@@ -33,14 +33,33 @@ public final class PipelineCoordinator {
 
     /**
      * What to serve: the GGUF every stage opens, its per-layer byte sizes (the balancing weights),
-     * and the number of stages wanted (1..layer count).
+     * where a stage may start (length layer count + 1) and the number of stages wanted.
      */
-    public record Settings(Path model, boolean keepF32, int stageCount, long[] layerBytes) {
+    public record Settings(Path model, boolean keepF32, int stageCount, long[] layerBytes, boolean[] allowedStarts) {
         public Settings {
             if (stageCount < 1 || stageCount > layerBytes.length) {
                 throw new IllegalArgumentException("stages=" + stageCount + ", expected 1.." + layerBytes.length
                         + " (the model's layer count)");
             }
+            // Fails early, with the reason, when the model cannot be cut into that many stages.
+            StagePlan.split(layerBytes, stageCount, allowedStarts);
+        }
+
+        /** Any layer may start a stage. */
+        public Settings(Path model, boolean keepF32, int stageCount, long[] layerBytes) {
+            this(model, keepF32, stageCount, layerBytes, allTrue(layerBytes.length + 1));
+        }
+
+        /** Reads the layer sizes and legal cut points of the GGUF at {@code model} (not its weights). */
+        public static Settings forModel(Path model, boolean keepF32, int stageCount) throws java.io.IOException {
+            return new Settings(model, keepF32, stageCount, catena.shard.model.Model.layerBytes(model),
+                    catena.shard.model.Model.stageBoundariesAllowed(model));
+        }
+
+        private static boolean[] allTrue(int n) {
+            boolean[] b = new boolean[n];
+            java.util.Arrays.fill(b, true);
+            return b;
         }
     }
 
@@ -100,7 +119,7 @@ public final class PipelineCoordinator {
     private void plan(List<ActorRef<StageActor.Command>> stages) {
         int n = stages.size();
         chosen = List.copyOf(stages);
-        bounds = StagePlan.split(settings.layerBytes(), n);
+        bounds = StagePlan.split(settings.layerBytes(), n, settings.allowedStarts());
         loaded = new boolean[n];
         for (int i = 0; i < n; i++) {
             ctx.getLog().info("stage [{}] gets layers [{}, {}) on {}", i, bounds[i], bounds[i + 1], stages.get(i).path());

@@ -5,7 +5,9 @@ import java.util.Arrays;
 /**
  * Cuts layers into contiguous stages balanced by bytes: the split whose heaviest stage is the
  * lightest possible (exact dynamic programme over cut points; layer counts are small). Every
- * stage gets at least one layer; any stage count from 1 to the layer count is allowed.
+ * stage gets at least one layer. Some models allow a stage to start only at certain layers
+ * (Gemma 4 E-models share KV between layers, which must stay in one stage): the cut points are
+ * then restricted to those.
  */
 public final class StagePlan {
     private StagePlan() {
@@ -16,7 +18,21 @@ public final class StagePlan {
      * layers [b[i], b[i+1]).
      */
     public static int[] split(long[] layerBytes, int stages) {
+        boolean[] any = new boolean[layerBytes.length + 1];
+        java.util.Arrays.fill(any, true);
+        return split(layerBytes, stages, any);
+    }
+
+    /**
+     * As {@link #split(long[], int)}, with cuts only at layers c where {@code allowedStarts[c]}
+     * (length layer count + 1, as catena.shard.model.Model.stageBoundariesAllowed returns).
+     */
+    public static int[] split(long[] layerBytes, int stages, boolean[] allowedStarts) {
         int n = layerBytes.length;
+        if (allowedStarts.length != n + 1) {
+            throw new IllegalArgumentException("allowedStarts has " + allowedStarts.length + " entries, expected "
+                    + (n + 1) + " (layer count + 1)");
+        }
         if (stages < 1 || stages > n) {
             throw new IllegalArgumentException("stages=" + stages + ", expected 1.." + n + " (the layer count)");
         }
@@ -37,7 +53,7 @@ public final class StagePlan {
         for (int k = 1; k <= stages; k++) {
             for (int j = k; j <= n - (stages - k); j++) {
                 for (int i = k - 1; i < j; i++) {
-                    if (best[k - 1][i] == Long.MAX_VALUE) {
+                    if (best[k - 1][i] == Long.MAX_VALUE || (i > 0 && !allowedStarts[i])) {
                         continue;
                     }
                     long cost = Math.max(best[k - 1][i], prefix[j] - prefix[i]);
@@ -47,6 +63,17 @@ public final class StagePlan {
                     }
                 }
             }
+        }
+        if (best[stages][n] == Long.MAX_VALUE) {
+            StringBuilder legal = new StringBuilder();
+            for (int c = 1; c < n; c++) {
+                if (allowedStarts[c]) {
+                    legal.append(legal.isEmpty() ? "" : ", ").append(c);
+                }
+            }
+            throw new IllegalArgumentException("stages=" + stages + " cannot be cut from this model: a stage may "
+                    + "start only at layer 0" + (legal.isEmpty() ? "" : " or " + legal) + ", so at most "
+                    + (legal.isEmpty() ? 1 : legal.toString().split(", ").length + 1) + " stage(s)");
         }
         int[] bounds = new int[stages + 1];
         bounds[stages] = n;

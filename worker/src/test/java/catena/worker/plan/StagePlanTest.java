@@ -42,4 +42,16 @@ class StagePlanTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("stages=3, expected 1..2 (the layer count)");
     }
+
+    @Test
+    void shouldCutOnlyWhereAStageMayStart() {
+        long[] bytes = {10, 10, 10, 10, 10, 30};
+        boolean[] allowed = {true, true, false, false, false, true, true};
+        assertThat(StagePlan.split(bytes, 2, allowed)).containsExactly(0, 5, 6);
+        assertThat(StagePlan.split(bytes, 3, allowed)).containsExactly(0, 1, 5, 6);
+        assertThatThrownBy(() -> StagePlan.split(bytes, 4, allowed))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("stages=4 cannot be cut from this model: a stage may start only at layer 0 or 1, 5,"
+                        + " so at most 3 stage(s)");
+    }
 }

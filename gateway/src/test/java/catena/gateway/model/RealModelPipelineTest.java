@@ -1,0 +1,150 @@
+package catena.gateway.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import catena.gateway.Fixtures;
+import catena.gateway.app.CatenaNode;
+import catena.gateway.cluster.PipelineCoordinator;
+import catena.shard.generate.Generator;
+import catena.shard.model.LoadOptions;
+import catena.shard.model.Model;
+import catena.shard.sample.SamplingParams;
+import catena.v1.FinishReason;
+import catena.v1.GenerateRequest;
+import catena.v1.GenerateResponse;
+import catena.v1.GetPipelineStatsRequest;
+import catena.v1.InferenceGrpc;
+import catena.v1.TokenPrompt;
+import catena.worker.engine.StageEngineFactory;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ManagedChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Real models through the embedded pipeline (gateway + N stage actors in one JVM) over gRPC on
+ * loopback: greedy tokens must be exactly those of the one-JVM reference loop ({@link Generator}),
+ * whatever the number of stages, and stories260K must tell llama.cpp's story.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RealModelPipelineTest {
+    private CatenaNode node;
+    private ManagedChannel channel;
+
+    @AfterEach
+    void close() throws InterruptedException {
+        if (channel != null) {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+        if (node != null) {
+            node.close();
+        }
+    }
+
+    private InferenceGrpc.InferenceBlockingStub serve(Path model, int stages) throws Exception {
+        node = CatenaNode.embedded(PipelineCoordinator.Settings.forModel(model, false, stages), ServedModel.open(model),
+                StageEngineFactory.MODEL, Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()), 32);
+        channel = Grpc.newChannelBuilderForAddress("127.0.0.1", node.port(), InsecureChannelCredentials.create())
+                .build();
+        await().atMost(Duration.ofSeconds(30)).until(() -> node.pipelineState().current() != null);
+        return InferenceGrpc.newBlockingStub(channel);
+    }
+
+    private static GenerateRequest greedy(int[] prompt, int maxTokens) {
+        TokenPrompt.Builder p = TokenPrompt.newBuilder();
+        Arrays.stream(prompt).forEach(p::addIds);
+        return GenerateRequest.newBuilder().setTokens(p).setMaxTokens(maxTokens).setTemperature(0).build();
+    }
+
+    private record Streamed(int[] tokens, String text, GenerateResponse last) {
+    }
+
+    private static Streamed collect(Iterator<GenerateResponse> it) {
+        List<Integer> tokens = new ArrayList<>();
+        StringBuilder text = new StringBuilder();
+        GenerateResponse last = null;
+        while (it.hasNext()) {
+            last = it.next();
+            tokens.addAll(last.getTokenIdsList());
+            text.append(last.getText());
+        }
+        return new Streamed(tokens.stream().mapToInt(Integer::intValue).toArray(), text.toString(), last);
+    }
+
+    private static Generator.Result reference(Path model, int[] prompt, int maxTokens) throws Exception {
+        ServedModel served = ServedModel.open(model);
+        try (Model m = Model.load(model, LoadOptions.defaults())) {
+            return new Generator(m, served.tokenizer()).generate(prompt, SamplingParams.GREEDY, maxTokens, null);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} through {1} stage(s)")
+    @CsvSource({
+        "tiny/tiny-llama-q8_0.gguf, 1", "tiny/tiny-llama-q8_0.gguf, 2", "tiny/tiny-llama-q8_0.gguf, 3",
+        "tiny/tiny-gemma-q8_0.gguf, 1", "tiny/tiny-gemma-q8_0.gguf, 2", // tiny-gemma has only 2 layers
+        "tiny/tiny-gemma2-q8_0.gguf, 1", "tiny/tiny-gemma2-q8_0.gguf, 2", "tiny/tiny-gemma2-q8_0.gguf, 3",
+        "tiny/tiny-gemma3-q8_0.gguf, 1", "tiny/tiny-gemma3-q8_0.gguf, 2", "tiny/tiny-gemma3-q8_0.gguf, 3",
+        // The tiny Gemma 4 models share KV across all their layers: no stage boundary is allowed.
+        "tiny/tiny-gemma4-q8_0.gguf, 1", "tiny/tiny-gemma4-ple-q8_0.gguf, 1", "tiny/tiny-gemma4-moe-q8_0.gguf, 1",
+    })
+    void shouldStreamTheReferenceLoopsGreedyTokensThroughEveryStageCount(String model, int stages) throws Exception {
+        Path file = Fixtures.file(model);
+        int[] prompt = Fixtures.ints(Fixtures.reference(model, "rand40").get("prompt"));
+        Generator.Result want = reference(file, prompt, 32);
+        var stub = serve(file, stages);
+        assertThat(stub.getModelInfo(catena.v1.GetModelInfoRequest.getDefaultInstance()).getStagesList())
+                .hasSize(stages);
+        Streamed got = collect(stub.generate(greedy(prompt, 32)));
+        // The stream also carries the end-of-generation token, which the reference loop leaves out.
+        int[] tokens = got.last().getFinishReason() == FinishReason.FINISH_REASON_EOS
+                ? Arrays.copyOf(got.tokens(), got.tokens().length - 1) : got.tokens();
+        assertThat(tokens).as("greedy tokens of %s through %d stage(s)", model, stages).containsExactly(want.tokens());
+        assertThat(got.text()).isEqualTo(want.text());
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(stub
+                .getPipelineStats(GetPipelineStatsRequest.getDefaultInstance()).getStagesList())
+                .allSatisfy(s -> assertThat(s.getCacheBytes()).isZero()));
+    }
+
+    @ParameterizedTest(name = "stories260K through {0} stage(s)")
+    @CsvSource({"1", "2", "3"})
+    void shouldTellLlamaCppsStoryThroughEveryStageCount(int stages) throws Exception {
+        String model = "stories/stories260K-q8_0.gguf";
+        var ref = Fixtures.reference(model, "once");
+        int[] prompt = Fixtures.ints(ref.get("prompt"));
+        int[] story = Fixtures.ints(ref.get("generated"));
+        var stub = serve(Fixtures.file(model), stages);
+        Streamed got = collect(stub.generate(greedy(prompt, story.length)));
+        assertThat(got.tokens()).containsExactly(story);
+        assertThat(got.last().getFinishReason()).isEqualTo(FinishReason.FINISH_REASON_LENGTH);
+    }
+
+    @Test
+    void shouldServeTextPromptsWithTheModelsTokenizer() throws Exception {
+        String model = "stories/stories260K-q8_0.gguf";
+        var ref = Fixtures.reference(model, "once");
+        var stub = serve(Fixtures.file(model), 2);
+        int[] prompt = Fixtures.ints(ref.get("prompt"));
+        Streamed byIds = collect(stub.generate(greedy(prompt, 16)));
+        Streamed byText = collect(stub.generate(GenerateRequest.newBuilder().setText("Once upon a time")
+                .setMaxTokens(16).build()));
+        int[] tokenized = stub.tokenize(catena.v1.TokenizeRequest.newBuilder().setText("Once upon a time")
+                .setAddBos(true).build()).getIdsList().stream().mapToInt(Integer::intValue).toArray();
+        assertThat(tokenized).containsExactly(prompt);
+        assertThat(byText.tokens()).containsExactly(byIds.tokens());
+        assertThat(byText.text()).isEqualTo(byIds.text()).isNotBlank();
+    }
+}
