@@ -483,16 +483,33 @@ public final class Model implements AutoCloseable {
 
     /** Final norm and output head on row {@code row} of {@code x}, into {@code logits[0 .. vocab)} (last stage only). */
     public synchronized void logits(float[] x, int row, float[] logits) {
+        s.rowIndex[0] = row;
+        logits(x, s.rowIndex, 1, logits);
+    }
+
+    /**
+     * Final norm and output head on {@code count} rows of {@code x} (indices in {@code rows}), into
+     * {@code logits} as [count][vocab]. One pass over the head serves every row: with a 262k-token
+     * vocabulary the head is a third of a small model's bytes, so a batch of sequences must not
+     * read it once per sequence.
+     */
+    public synchronized void logits(float[] x, int[] rows, int count, float[] logits) {
         if (!hasHead()) {
             throw new IllegalStateException("this slice ends at layer " + to + " and holds no output head");
         }
         int dim = config.dim();
-        System.arraycopy(x, row * dim, s.head, 0, dim);
-        rmsNorm(s.head, s.head, 1, dim, outputNorm);
-        MatMul.matmul(output, s.head, logits, 1);
+        int vocab = config.vocabSize();
+        if (s.head.length < count * dim) {
+            s.head = new float[count * dim];
+        }
+        for (int i = 0; i < count; i++) {
+            System.arraycopy(x, rows[i] * dim, s.head, i * dim, dim);
+        }
+        rmsNorm(s.head, s.head, count, dim, outputNorm);
+        MatMul.matmul(output, s.head, 0, logits, 0, count);
         float cap = config.finalSoftcap();
         if (cap > 0f) {
-            for (int i = 0; i < config.vocabSize(); i++) {
+            for (int i = 0; i < count * vocab; i++) {
                 logits[i] = cap * (float) StrictMath.tanh(logits[i] / cap);
             }
         }

@@ -24,7 +24,8 @@ final class Scratch {
     final float[] scores;
     final float[] cos;
     final float[] sin;
-    final float[] head;
+    float[] head;
+    final int[] rowIndex = new int[1];
 
     Scratch(ModelConfig config, int from, int to) {
         this.config = config;

@@ -83,4 +83,24 @@ class BatchingTest {
             assertThat(caches[0].length()).isEqualTo(N);
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny/tiny-gemma2-q8_0.gguf", "tiny/tiny-llama-q8_0.gguf"})
+    void oneHeadPassOverManyRowsEqualsOneRowAtATime(String file) throws Exception {
+        try (Model m = Model.load(Fixtures.file(file), LoadOptions.defaults())) {
+            int vocab = m.config().vocabSize();
+            int[] ids = {2, 40, 41, 42, 43, 44, 45};
+            float[] x = new float[ids.length * m.config().dim()];
+            m.embed(ids, 0, ids.length, x);
+            m.forward(new Batch().add(m.newCache(), ids, 0, ids.length), x);
+            int[] rows = {6, 0, 3, 5, 1};
+            float[] batched = new float[rows.length * vocab];
+            m.logits(x, rows, rows.length, batched);
+            float[] one = new float[vocab];
+            for (int i = 0; i < rows.length; i++) {
+                m.logits(x, rows[i], one);
+                assertThat(java.util.Arrays.copyOfRange(batched, i * vocab, (i + 1) * vocab)).isEqualTo(one);
+            }
+        }
+    }
 }
