@@ -36,6 +36,7 @@ public final class Quantizer {
     public static final int FILE_TYPE_Q8_0 = 7;
     private static final Pattern LAYER = Pattern.compile("^blk\\.(\\d+)\\.");
     private static final int CHUNK = 1 << 20;
+    private static final long COPY_SLICE = 64L << 20;
 
     private Quantizer() {
     }
@@ -97,7 +98,7 @@ public final class Quantizer {
                 if (s.converts()) {
                     w.tensor(t.name(), t.shape(), s.to(), sink -> toQ8(t, src, sink));
                 } else {
-                    w.tensor(t.name(), t.shape(), t.type(), sink -> sink.put(src.asByteBuffer()));
+                    w.tensor(t.name(), t.shape(), t.type(), sink -> copy(src, sink));
                 }
             }
             if (total != null) {
@@ -125,6 +126,13 @@ public final class Quantizer {
             }
             sink.put(ByteBuffer.wrap(buf, 0, n * dstRow));
             r += n;
+        }
+    }
+
+    /** Hands out {@code src} in 64 MiB slices: one ByteBuffer cannot view a tensor of 2 GiB or more. */
+    private static void copy(MemorySegment src, GgufWriter.TensorSink sink) throws IOException {
+        for (long at = 0; at < src.byteSize(); at += COPY_SLICE) {
+            sink.put(src.asSlice(at, Math.min(COPY_SLICE, src.byteSize() - at)).asByteBuffer());
         }
     }
 

@@ -23,7 +23,9 @@ public final class Presets {
                 128, 8, 704, 262144, 262144));
         add(new Gemma4Preset("gemma4-31b", 60, 5376, 32, 16, 4, 256, 512, 21504, 0, 6, 1024, 0, 0, true,
                 0, 0, 0, 262144, 262144));
-        // The built-in model of `catena serve`: small enough to start in a second, real Gemma 3 math.
+        // The built-in model of `catena serve`: small enough to start in a second, real Gemma 3 math. Six layers,
+        // not four: Gemma 3 makes every 6th layer global, so layer 5 is the one global layer and the demo runs
+        // both attention kinds; the 128-token window is crossed by ordinary chats.
         add(new Gemma3Preset("demo-tiny", 6, 256, 4, 1, 64, 512, 2048, 2048, 128, 0f));
     }
 
