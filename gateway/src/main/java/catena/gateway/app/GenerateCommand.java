@@ -5,115 +5,174 @@ import catena.v1.GenerateResponse;
 import catena.v1.InferenceGrpc;
 import catena.v1.TokenPrompt;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code catena generate}: a streaming gRPC client of catena.v1.Inference/Generate. */
+/** {@code catena generate}: streams a completion from a Catena gateway to stdout. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "Stream a completion from a catena server.")
+        description = "Stream a completion from a Catena server (catena.v1.Inference/Generate).")
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--target", defaultValue = "127.0.0.1:50051", description = "Server host:port (default ${DEFAULT-VALUE}).")
-    String target;
+    @Option(names = "--target", description = "Server host:port (default: ${DEFAULT-VALUE})")
+    String target = "127.0.0.1:50051";
 
-    @Parameters(arity = "0..1", description = "The prompt text.")
+    @Parameters(arity = "0..1", paramLabel = "PROMPT", description = "Prompt text (BOS added when the model asks)")
     String prompt;
 
-    @Option(names = "--prompt-ids", split = ",", description = "The prompt as token ids (instead of text).")
+    @Option(names = "--prompt-ids", split = ",", paramLabel = "ID", description = "Prompt as token ids, e.g. 1,403,407")
     List<Integer> promptIds;
 
-    @Option(names = "--max-tokens", defaultValue = "0", description = "Tokens to generate at most (0 = server default).")
-    int maxTokens;
+    @Option(names = "--max-tokens", description = "Tokens to generate at most; 0 = server default (${DEFAULT-VALUE})")
+    int maxTokens = 0;
 
-    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default).")
-    float temperature;
+    @Option(names = "--temperature", description = "0 = greedy (default: ${DEFAULT-VALUE})")
+    float temperature = 0f;
 
-    @Option(names = "--top-k", defaultValue = "0", description = "0 = off.")
-    int topK;
+    @Option(names = "--top-k", description = "0 = off (default: ${DEFAULT-VALUE})")
+    int topK = 0;
 
-    @Option(names = "--top-p", defaultValue = "1", description = "1 = off.")
-    float topP;
+    @Option(names = "--top-p", description = "Nucleus mass in (0, 1]")
+    Float topP;
 
-    @Option(names = "--min-p", defaultValue = "0", description = "0 = off.")
-    float minP;
+    @Option(names = "--min-p", description = "In [0, 1]; 0 = off (default: ${DEFAULT-VALUE})")
+    float minP = 0f;
 
-    @Option(names = "--repetition-penalty", defaultValue = "1", description = "1 = off.")
-    float repetitionPenalty;
+    @Option(names = "--repetition-penalty", description = "> 0; 1 = off")
+    Float repetitionPenalty;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Sampler seed.")
-    long seed;
+    @Option(names = "--seed", description = "Sampler seed (default: ${DEFAULT-VALUE})")
+    long seed = 0;
 
-    @Option(names = "--stop", description = "Stop string (repeatable).")
-    List<String> stop = new ArrayList<>();
+    @Option(names = "--stop", description = "Stop before this string (repeatable)")
+    List<String> stop = List.of();
 
-    @Option(names = "--timeout", defaultValue = "600", description = "Deadline in seconds (default ${DEFAULT-VALUE}).")
-    long timeoutSeconds;
-
-    @Option(names = "--json", description = "Print only one JSON line at the end: {\"tokens\":[...],\"text\":\"...\",\"finish_reason\":\"...\"}.")
+    @Option(names = "--json", description = "Print only one JSON line at the end:"
+            + " {\"tokens\":[...],\"text\":\"...\",\"finish_reason\":\"...\"}")
     boolean json;
+
+    @Option(names = "--concurrency", description = "Run the request as N concurrent streams and report tokens/s on"
+            + " stderr (load test; default: ${DEFAULT-VALUE})")
+    int concurrency = 1;
+
+    @Option(names = "--timeout", description = "Deadline of each call in seconds (default: ${DEFAULT-VALUE})")
+    long timeoutSeconds = 600;
 
     @Override
     public Integer call() throws Exception {
-        GenerateRequest.Builder b = GenerateRequest.newBuilder().setMaxTokens(maxTokens).setTemperature(temperature)
-                .setTopK(topK).setTopP(topP).setMinP(minP).setRepetitionPenalty(repetitionPenalty).setSeed(seed)
-                .addAllStop(stop);
-        if (promptIds != null && !promptIds.isEmpty()) {
-            b.setTokens(TokenPrompt.newBuilder().addAllIds(promptIds));
-        } else if (prompt != null) {
-            b.setText(prompt);
-        } else {
-            throw new IllegalArgumentException("give a prompt text or --prompt-ids");
+        GenerateRequest request = request();
+        if (concurrency < 1) {
+            throw new IllegalArgumentException("--concurrency=" + concurrency + ", expected >= 1");
         }
-        ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
-        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        List<Integer> tokens = new ArrayList<>();
-        StringBuilder text = new StringBuilder();
-        String finish = "";
+        ManagedChannel channel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
         try {
-            var it = InferenceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutSeconds, TimeUnit.SECONDS)
-                    .generate(b.build());
-            while (it.hasNext()) {
-                GenerateResponse r = it.next();
-                tokens.addAll(r.getTokenIdsList());
-                text.append(r.getText());
-                if (!json) {
-                    out.print(r.getText());
-                }
-                if (r.hasUsage()) {
-                    finish = r.getFinishReason().name().replace("FINISH_REASON_", "").toLowerCase(java.util.Locale.ROOT);
-                }
+            var stub = InferenceGrpc.newBlockingStub(channel);
+            if (concurrency == 1) {
+                Result r = stream(stub, request, json ? null
+                        : new PrintStream(System.out, true, StandardCharsets.UTF_8));
+                System.out.println(json ? toJson(r) : "");
+                return 0;
             }
-        } catch (StatusRuntimeException e) {
-            Status s = e.getStatus();
-            if (s.getCode() == Status.Code.INVALID_ARGUMENT) {
-                throw new IllegalArgumentException(s.getDescription());
-            }
-            throw new IllegalStateException(s.getCode() + ": " + s.getDescription());
+            return load(stub, request);
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
-        if (json) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("tokens", tokens);
-            m.put("text", text.toString());
-            m.put("finish_reason", finish);
-            out.println(new ObjectMapper().writeValueAsString(m));
-        } else {
-            out.println();
-            System.err.println("[" + tokens.size() + " tokens, finish: " + finish + "]");
+    }
+
+    private GenerateRequest request() {
+        GenerateRequest.Builder b = GenerateRequest.newBuilder().setMaxTokens(maxTokens).setTemperature(temperature)
+                .setTopK(topK).setMinP(minP).setSeed(seed).addAllStop(stop);
+        if (topP != null) {
+            b.setTopP(topP);
         }
-        return 0;
+        if (repetitionPenalty != null) {
+            b.setRepetitionPenalty(repetitionPenalty);
+        }
+        if ((prompt == null) == (promptIds == null)) {
+            throw new IllegalArgumentException("give exactly one prompt: PROMPT text or --prompt-ids");
+        }
+        if (prompt != null) {
+            b.setText(prompt);
+        } else {
+            b.setTokens(TokenPrompt.newBuilder().addAllIds(promptIds));
+        }
+        return b.build();
+    }
+
+    private record Result(List<Integer> tokens, String text, String finishReason) {
+    }
+
+    private Result stream(InferenceGrpc.InferenceBlockingStub stub, GenerateRequest request, PrintStream echo) {
+        List<Integer> tokens = new ArrayList<>();
+        StringBuilder text = new StringBuilder();
+        String finish = "";
+        Iterator<GenerateResponse> it = stub.withDeadlineAfter(timeoutSeconds, TimeUnit.SECONDS).generate(request);
+        while (it.hasNext()) {
+            GenerateResponse r = it.next();
+            tokens.addAll(r.getTokenIdsList());
+            text.append(r.getText());
+            if (echo != null) {
+                echo.print(r.getText());
+                echo.flush();
+            }
+            if (r.hasUsage()) {
+                finish = r.getFinishReason().name().replace("FINISH_REASON_", "").toLowerCase(java.util.Locale.ROOT);
+            }
+        }
+        return new Result(tokens, text.toString(), finish);
+    }
+
+    private static String toJson(Result r) {
+        ObjectMapper m = new ObjectMapper();
+        ObjectNode o = m.createObjectNode();
+        r.tokens().forEach(o.putArray("tokens")::add);
+        o.put("text", r.text());
+        o.put("finish_reason", r.finishReason());
+        return o.toString();
+    }
+
+    /** N identical streams at once; reports completion tokens/s over the wall time of all of them. */
+    private int load(InferenceGrpc.InferenceBlockingStub stub, GenerateRequest request) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+        try {
+            long t0 = System.nanoTime();
+            List<Future<Result>> runs = new ArrayList<>();
+            for (int i = 0; i < concurrency; i++) {
+                runs.add(pool.submit(() -> stream(stub, request, null)));
+            }
+            long total = 0;
+            Result first = null;
+            for (Future<Result> f : runs) {
+                Result r;
+                try {
+                    r = f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw e.getCause() instanceof StatusRuntimeException s ? s : e;
+                }
+                first = first == null ? r : first;
+                total += r.tokens().size();
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            System.err.printf(java.util.Locale.ROOT, "catena: %d streams, %d tokens in %.2f s: %.1f tokens/s%n",
+                    concurrency, total, seconds, total / seconds);
+            System.out.println(json ? toJson(first) : first.text());
+            return 0;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 }

@@ -2,124 +2,143 @@ package catena.gateway.app;
 
 import catena.gateway.cluster.PipelineCoordinator;
 import catena.gateway.model.ServedModel;
-import catena.shard.gguf.GgmlType;
-import catena.shard.model.Model;
-import catena.shard.synth.Presets;
-import catena.shard.synth.Synth;
+import catena.worker.engine.ModelStageEngine;
 import catena.worker.engine.StageEngineFactory;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.net.InetSocketAddress;
+import io.grpc.Grpc;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ServerBuilder;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code catena serve}: runs an embedded pipeline, a cluster gateway, or a cluster worker. */
+/** {@code catena serve}: an embedded pipeline (default), or a gateway or worker node of a cluster. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve a GGUF model over gRPC (catena.v1.Inference, health, reflection).")
+        description = {"Serve a model over gRPC (catena.v1.Inference, health, reflection).",
+            "embedded (default): gateway and --stages stages in this JVM.",
+            "gateway: plans the stages over the workers that join, serves gRPC.",
+            "worker: one stage; loads the layers the gateway assigns."})
 final class ServeCommand implements Callable<Integer> {
-    /** Seed of the built-in demo model's random weights. */
-    static final long DEMO_SEED = 20261128L;
-    private static volatile boolean serving;
+    enum Role { embedded, gateway, worker }
 
-    @Option(names = "--model", description = "GGUF file to serve (default: the built-in demo model, which produces nonsense).")
+    @Option(names = "--role", description = "embedded, gateway or worker (default: ${DEFAULT-VALUE})")
+    Role role = Role.embedded;
+
+    @Option(names = "--model", paramLabel = "FILE",
+            description = "GGUF to serve (embedded: default the built-in demo model; worker: the path it maps,"
+                    + " default the gateway's path)")
     Path model;
 
-    @Option(names = "--stages", defaultValue = "1", description = "Pipeline stages, 1..layer count (default ${DEFAULT-VALUE}).")
-    int stages;
+    @Option(names = "--stages", description = "Pipeline stages, 1..layer count (default: ${DEFAULT-VALUE})")
+    int stages = 1;
 
-    @Option(names = "--port", defaultValue = "50051", description = "gRPC port (default ${DEFAULT-VALUE}; 0 = any free port).")
-    int port;
+    @Option(names = "--port", description = "gRPC port, 0 = any free one (default: ${DEFAULT-VALUE})")
+    int port = 50051;
 
-    @Option(names = "--keep-f32", description = "Keep F32/F16/BF16 weights as F32 instead of quantizing to Q8_0.")
+    @Option(names = "--keep-f32", description = "Keep F32/F16/BF16 weights as F32 instead of quantizing to Q8_0")
     boolean keepF32;
 
-    @Option(names = "--role", defaultValue = "embedded",
-            description = "embedded (gateway + all stages in this JVM), gateway, or worker (default ${DEFAULT-VALUE}).")
-    String role;
+    @Option(names = "--max-sessions", description = "Generations running at once; more get RESOURCE_EXHAUSTED"
+            + " (default: ${DEFAULT-VALUE})")
+    int maxSessions = 64;
 
-    @Option(names = "--seed-nodes", split = ",", description = "Cluster seed nodes host:port (gateway and worker roles).")
+    @Option(names = "--seed-nodes", split = ",", paramLabel = "HOST:PORT",
+            description = "Pekko seed nodes of the cluster (gateway and worker roles), e.g. 127.0.0.1:2551")
     List<String> seedNodes = List.of();
 
-    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Cluster address of this node (default ${DEFAULT-VALUE}).")
-    String host;
+    @Option(names = "--host", description = "Address this node's Pekko remoting binds and advertises"
+            + " (default: ${DEFAULT-VALUE})")
+    String host = "127.0.0.1";
 
-    @Option(names = "--pekko-port", defaultValue = "0", description = "Cluster port of this node (0 = any; seeds need a fixed one).")
-    int pekkoPort;
-
-    @Option(names = "--max-sessions", defaultValue = "64", description = "Concurrent generations admitted (default ${DEFAULT-VALUE}).")
-    int maxSessions;
-
-    static boolean serving() {
-        return serving;
-    }
+    @Option(names = "--pekko-port", description = "Pekko remoting port, 0 = any (seed nodes need a fixed one)"
+            + " (default: ${DEFAULT-VALUE})")
+    int pekkoPort = 0;
 
     @Override
     public Integer call() throws Exception {
-        if (role.equals("worker")) {
-            requireSeeds();
-            CatenaNode node = CatenaNode.worker(StageEngineFactory.MODEL, host, pekkoPort, seedNodes);
-            System.err.println("catena: worker joined as " + node.system().address() + "; waiting for layers");
-            System.out.println("catena worker up on " + host + ":" + node.system().address().getPort().get());
-            System.out.flush();
-            serving = true;
-            node.awaitTermination();
-            return 0;
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("--port=" + port + ", expected 0..65535");
         }
-        if (!role.equals("embedded") && !role.equals("gateway")) {
-            throw new IllegalArgumentException("--role=" + role + ", expected embedded, gateway or worker");
+        if (maxSessions < 1) {
+            throw new IllegalArgumentException("--max-sessions=" + maxSessions + ", expected >= 1");
         }
-        Path file = model != null ? model : demoModel();
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("--model: no such file: " + file);
+        if (role != Role.embedded && seedNodes.isEmpty()) {
+            throw new IllegalArgumentException("--role " + role + " needs --seed-nodes HOST:PORT[,...]");
         }
-        long[] layerBytes = Model.layerBytes(file);
-        var settings = new PipelineCoordinator.Settings(file.toAbsolutePath(), keepF32, stages, layerBytes);
-        ServedModel served = ServedModel.open(file);
-        var grpc = NettyServerBuilder.forAddress(new InetSocketAddress(port));
-        CatenaNode node;
-        if (role.equals("gateway")) {
-            requireSeeds();
-            node = CatenaNode.gateway(settings, served, grpc, maxSessions, host, pekkoPort, seedNodes);
-        } else {
-            node = CatenaNode.embedded(settings, served, StageEngineFactory.MODEL, grpc, maxSessions);
-        }
+        CatenaNode node = switch (role) {
+            case embedded -> embedded();
+            case gateway -> gateway();
+            case worker -> worker();
+        };
         Runtime.getRuntime().addShutdownHook(new Thread(node::close, "catena-shutdown"));
-        System.out.println("catena serving " + served.name() + " (" + served.facts().layerCount() + " layers in "
-                + stages + " stage(s), " + role + ") on port " + node.port());
-        System.out.flush();
-        serving = true;
         node.awaitTermination();
         return 0;
     }
 
-    private void requireSeeds() {
-        if (seedNodes.isEmpty()) {
-            throw new IllegalArgumentException("--role=" + role + " needs --seed-nodes host:port[,...]");
+    private CatenaNode embedded() throws Exception {
+        Path file = model;
+        if (file == null) {
+            file = DemoModel.ensure();
+            System.out.println("catena: no --model given: serving the built-in demo model " + file);
+            System.out.println("catena: its weights are RANDOM, so it produces nonsense text. To serve a real model:");
+            System.out.println("catena:   ./catena serve --model path/to/model.gguf [--stages N]");
         }
+        requireFile(file);
+        PipelineCoordinator.Settings settings = PipelineCoordinator.Settings.forModel(file, keepF32, stages);
+        CatenaNode node = CatenaNode.embedded(settings, ServedModel.open(file), StageEngineFactory.MODEL, grpc(),
+                maxSessions);
+        announce(node, file);
+        return node;
     }
 
-    /** Writes (once) the built-in demo model: a deterministic random-weight Gemma 3. */
-    private static Path demoModel() throws java.io.IOException {
-        Path dir = Path.of(System.getProperty("java.io.tmpdir"), "catena-demo");
-        Files.createDirectories(dir);
-        Path file = dir.resolve("demo-tiny-" + DEMO_SEED + "-q8_0.gguf");
-        if (!Files.exists(file)) {
-            Path tmp = Files.createTempFile(dir, "demo", ".part");
-            Synth.write(Presets.get("demo-tiny"), GgmlType.Q8_0, tmp, DEMO_SEED, 0);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    private CatenaNode gateway() throws Exception {
+        if (model == null) {
+            throw new IllegalArgumentException("--role gateway needs --model FILE (the GGUF the workers load)");
         }
-        System.err.println("catena: no --model given: serving the built-in DEMO model (" + file + ").");
-        System.err.println("catena: its weights are random, so it streams NONSENSE text. Serve a real Gemma GGUF with"
-                + " --model FILE.");
-        return file;
+        requireFile(model);
+        PipelineCoordinator.Settings settings = PipelineCoordinator.Settings.forModel(model.toAbsolutePath(), keepF32,
+                stages);
+        CatenaNode node = CatenaNode.gateway(settings, ServedModel.open(model), grpc(), maxSessions, host, pekkoPort,
+                seedNodes);
+        announce(node, model);
+        return node;
     }
 
-    @Override
-    public String toString() {
-        return "serve " + Arrays.asList(model, stages, port, role);
+    private CatenaNode worker() throws Exception {
+        Path own = model;
+        if (own != null) {
+            requireFile(own);
+        }
+        // A worker may map its own copy of the model (another mount path); the layers come from the gateway.
+        StageEngineFactory engines = own == null ? StageEngineFactory.MODEL
+                : (path, f32, from, to) -> ModelStageEngine.load(own, f32, from, to);
+        CatenaNode node = CatenaNode.worker(engines, host, pekkoPort, seedNodes);
+        System.out.println("catena: worker " + node.system().address() + " up, waiting for the gateway to assign"
+                + " layers");
+        return node;
+    }
+
+    private ServerBuilder<?> grpc() {
+        return Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create());
+    }
+
+    private void announce(CatenaNode node, Path file) {
+        System.out.println("catena: serving " + file.getFileName() + " in " + stages + " stage(s); gRPC on port "
+                + node.port() + " (health turns SERVING when every stage is loaded)");
+        node.pipelineState().listen(p -> {
+            if (p != null) {
+                System.out.println("catena: pipeline ready: " + p.stages().size() + " stage(s); try: ./catena generate"
+                        + " --target 127.0.0.1:" + node.port() + " \"Once upon a time\"");
+            }
+        });
+    }
+
+    private static void requireFile(Path file) throws NoSuchFileException {
+        if (!Files.isRegularFile(file)) {
+            throw new NoSuchFileException(file.toString());
+        }
     }
 }
