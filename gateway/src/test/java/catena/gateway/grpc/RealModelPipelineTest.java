@@ -115,6 +115,46 @@ class RealModelPipelineTest {
                 .isEqualTo(Arrays.stream(story).boxed().toList());
     }
 
+    @Test
+    void shouldTokenizeTextAndChatPromptsWithTheModelsTokenizerAndTemplate() throws Exception {
+        Path model = fixture("tiny/tiny-gemma3-q8_0.gguf");
+        ServedModel served = ServedModel.open(model);
+        String name = InProcessServerBuilder.generateName();
+        var settings = new PipelineCoordinator.Settings(model, false, 2, Model.layerBytes(model));
+        int[] textIds = served.tokenizer().encode("hello world", true, false);
+        int[] chatIds = served.tokenizer().encode(served.chatTemplate().render(
+                List.of(new catena.shard.tokenizer.ChatMessage("user", "hello")), true), true, true);
+        List<Integer> textWant = engineTokens(model, false, textIds, 12);
+        List<Integer> chatWant = engineTokens(model, false, chatIds, 12);
+        try (CatenaNode node = CatenaNode.embedded(settings, served, StageEngineFactory.MODEL,
+                InProcessServerBuilder.forName(name), 8)) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> node.pipelineState().current() != null);
+            ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
+            try {
+                var stub = InferenceGrpc.newBlockingStub(channel);
+                List<Integer> text = new ArrayList<>();
+                StringBuilder streamed = new StringBuilder();
+                stub.generate(GenerateRequest.newBuilder().setText("hello world").setMaxTokens(12).build())
+                        .forEachRemaining(r -> {
+                            text.addAll(r.getTokenIdsList());
+                            streamed.append(r.getText());
+                        });
+                assertThat(text).isEqualTo(textWant);
+                assertThat(streamed.toString()).isEqualTo(served.tokenizer().decode(
+                        textWant.stream().mapToInt(Integer::intValue).toArray()));
+                List<Integer> chat = new ArrayList<>();
+                stub.generate(GenerateRequest.newBuilder().setMaxTokens(12).setChat(catena.v1.ChatPrompt.newBuilder()
+                                .addMessages(catena.v1.ChatMessage.newBuilder().setRole("user").setContent("hello")))
+                        .build()).forEachRemaining(r -> chat.addAll(r.getTokenIdsList()));
+                assertThat(chat).isEqualTo(chatWant);
+                assertThat(stub.tokenize(catena.v1.TokenizeRequest.newBuilder().setText("hello world").setAddBos(true)
+                        .build()).getIdsList()).containsExactly(Arrays.stream(textIds).boxed().toArray(Integer[]::new));
+            } finally {
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     static JsonNode storyReference(String weights) throws Exception {
         Path index = fixture("refs/index.json");
         for (JsonNode c : new ObjectMapper().readTree(index.toFile())) {
