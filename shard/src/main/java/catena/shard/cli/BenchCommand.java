@@ -174,9 +174,10 @@ final class BenchCommand implements Callable<Integer> {
         double prefill(int n) {
             KvCache cache = model.newCache();
             float[] x = new float[n * dim];
-            model.embed(promptTokens(n, 0), 0, n, x);
+            int[] prompt = promptTokens(n, 0);
+            model.embed(prompt, 0, n, x);
             batch.clear();
-            batch.add(cache, n);
+            batch.add(cache, prompt, 0, n);
             long t0 = System.nanoTime();
             model.forward(batch, x);
             model.logits(x, n - 1, logits);
@@ -187,20 +188,21 @@ final class BenchCommand implements Callable<Integer> {
         double decode(int p, int g) {
             KvCache cache = model.newCache();
             float[] x = new float[Math.max(p, 1) * dim];
-            model.embed(promptTokens(p, 0), 0, p, x);
+            int[] prompt = promptTokens(p, 0);
+            model.embed(prompt, 0, p, x);
             batch.clear();
-            batch.add(cache, p);
+            batch.add(cache, prompt, 0, p);
             model.forward(batch, x);
             model.logits(x, p - 1, logits);
-            int[] next = {argmax(logits)};
+            int[] next = {argmax(logits, 0)};
             long t0 = System.nanoTime();
             for (int i = 0; i < g; i++) {
                 model.embed(next, 0, 1, x);
                 batch.clear();
-                batch.add(cache, 1);
+                batch.add(cache, next, 0, 1);
                 model.forward(batch, x);
                 model.logits(x, 0, logits);
-                next[0] = argmax(logits);
+                next[0] = argmax(logits, 0);
             }
             return g / seconds(t0);
         }
@@ -213,27 +215,34 @@ final class BenchCommand implements Callable<Integer> {
             for (int s = 0; s < b; s++) {
                 caches[s] = model.newCache();
                 System.arraycopy(promptTokens(p, s), 0, prompts, s * p, p);
-                batch.add(caches[s], p);
+                batch.add(caches[s], prompts, s * p, p);
             }
             float[] x = new float[b * p * dim];
             model.embed(prompts, 0, b * p, x);
             model.forward(batch, x);
             int[] next = new int[b];
+            int[] rows = new int[b];
+            float[] all = new float[b * vocab];
             for (int s = 0; s < b; s++) {
-                model.logits(x, s * p + p - 1, logits);
-                next[s] = argmax(logits);
+                rows[s] = s * p + p - 1;
+            }
+            model.logits(x, rows, b, all);
+            for (int s = 0; s < b; s++) {
+                next[s] = argmax(all, s);
+                rows[s] = s;
             }
             long t0 = System.nanoTime();
             for (int i = 0; i < g; i++) {
                 model.embed(next, 0, b, x);
                 batch.clear();
                 for (int s = 0; s < b; s++) {
-                    batch.add(caches[s], 1);
+                    batch.add(caches[s], next, s, 1);
                 }
                 model.forward(batch, x);
+                // One pass of the output head for all b rows, as a pipeline's last stage does.
+                model.logits(x, rows, b, all);
                 for (int s = 0; s < b; s++) {
-                    model.logits(x, s, logits);
-                    next[s] = argmax(logits);
+                    next[s] = argmax(all, s);
                 }
             }
             return (double) b * g / seconds(t0);
@@ -243,10 +252,12 @@ final class BenchCommand implements Callable<Integer> {
             return (System.nanoTime() - t0) / 1e9;
         }
 
-        private static int argmax(float[] v) {
+        /** Greedy pick in row {@code row} of [rows][vocab] logits. */
+        private int argmax(float[] v, int row) {
+            int off = row * vocab;
             int best = 0;
-            for (int i = 1; i < v.length; i++) {
-                if (v[i] > v[best]) {
+            for (int i = 1; i < vocab; i++) {
+                if (v[off + i] > v[off + best]) {
                     best = i;
                 }
             }
