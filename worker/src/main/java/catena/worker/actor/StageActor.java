@@ -155,7 +155,7 @@ public final class StageActor {
         }
     };
     private boolean busy;
-    private float[] logits;
+    private LogitsBuffer logits;
 
     private long batches;
     private long rowsTotal;
@@ -236,7 +236,7 @@ public final class StageActor {
         first = engine.hasEmbedding();
         last = engine.hasHead();
         maxRows = Math.max(1, MAX_BATCH_BYTES / (engine.dim() * Float.BYTES));
-        logits = last ? new float[engine.vocabSize()] : null;
+        logits = last ? new LogitsBuffer(engine.vocabSize()) : null;
         batches = 0;
         rowsTotal = 0;
         multiSequenceBatches = 0;
@@ -338,7 +338,7 @@ public final class StageActor {
         }
         busy = true;
         StageEngine e = engine;
-        float[] lg = logits;
+        LogitsBuffer lg = logits;
         CompletableFuture<Job> f = CompletableFuture.supplyAsync(() -> job.run(e, lg), compute);
         ctx.pipeToSelf(f, (done, failure) -> new Computed(job, failure));
     }
@@ -569,6 +569,23 @@ public final class StageActor {
         return Behaviors.same();
     }
 
+    /** Logits of the sequences sampled in one batch, [count][vocab]; grown as needed, used by the compute thread only. */
+    private static final class LogitsBuffer {
+        private final int vocab;
+        private float[] data = new float[0];
+
+        LogitsBuffer(int vocab) {
+            this.vocab = vocab;
+        }
+
+        float[] get(int count) {
+            if (data.length < count * vocab) {
+                data = new float[count * vocab];
+            }
+            return data;
+        }
+    }
+
     /** One sequence on this stage. Mutated only by the actor. */
     private static final class Seq {
         final long id;
@@ -642,19 +659,33 @@ public final class StageActor {
             steps[i] = s.generated;
         }
 
-        Job run(StageEngine engine, float[] logits) {
+        Job run(StageEngine engine, LogitsBuffer heads) {
             if (embed) {
                 engine.embed(tokens, rows, x);
             }
             engine.forward(caches, counts, size, tokens, x);
-            if (logits != null) {
+            if (heads != null) {
+                // One pass over the output head for every sequence that samples in this batch.
+                int[] rows = new int[size];
+                int n = 0;
                 int row = 0;
                 for (int i = 0; i < size; i++) {
                     row += counts[i];
                     if (sample[i]) {
-                        engine.logits(x, row - 1, logits);
+                        rows[n++] = row - 1;
+                    }
+                }
+                if (n == 0) {
+                    return this;
+                }
+                float[] logits = heads.get(n);
+                engine.logits(x, rows, n, logits);
+                int vocab = engine.vocabSize();
+                for (int i = 0, k = 0; i < size; i++) {
+                    if (sample[i]) {
                         Seq s = seqs[i];
-                        sampled[i] = engine.sample(logits, s.start.sampling(), steps[i], s.history, s.historyLen);
+                        sampled[i] = engine.sample(logits, k++ * vocab, s.start.sampling(), steps[i], s.history,
+                                s.historyLen);
                     }
                 }
             }

@@ -82,13 +82,13 @@ public final class ModelStageEngine implements StageEngine {
     }
 
     @Override
-    public void logits(float[] x, int row, float[] logits) {
-        model.logits(x, row, logits);
+    public void logits(float[] x, int[] rows, int count, float[] logits) {
+        model.logits(x, rows, count, logits);
     }
 
     @Override
-    public int sample(float[] logits, SamplingParams params, long step, int[] history, int historyLen) {
-        return sampler.next(logits, 0, vocabSize(), params, step, history, historyLen);
+    public int sample(float[] logits, int off, SamplingParams params, long step, int[] history, int historyLen) {
+        return sampler.next(logits, off, vocabSize(), params, step, history, historyLen);
     }
 
     @Override

@@ -41,11 +41,14 @@ public interface StageEngine extends AutoCloseable {
      */
     void forward(SequenceCache[] caches, int[] counts, int size, int[] tokens, float[] x);
 
-    /** Final norm and head on row {@code row} into {@code logits[0 .. vocab)} (last stage only). */
-    void logits(float[] x, int row, float[] logits);
+    /**
+     * Final norm and head on rows {@code rows[0 .. count)} of {@code x} in one pass over the head,
+     * into {@code logits} as [count][vocab] (last stage only).
+     */
+    void logits(float[] x, int[] rows, int count, float[] logits);
 
-    /** The next token (pure function of its arguments; see catena.shard.sample.Sampler). */
-    int sample(float[] logits, SamplingParams params, long step, int[] history, int historyLen);
+    /** The next token from {@code logits[off .. off+vocab)} (pure function; see catena.shard.sample.Sampler). */
+    int sample(float[] logits, int off, SamplingParams params, long step, int[] history, int historyLen);
 
     @Override
     void close();

@@ -155,7 +155,8 @@ class StageActorTest {
 
     @Test
     void shouldHoldTheRingWhileThrottledAndResumeWhenReleased() {
-        var refs = ring(2, ToyEngine.factory(LAYERS, VOCAB, 256, 0));
+        // 20 ms per forward pass: the pause reaches the last stage long before the third token.
+        var refs = ring(2, ToyEngine.factory(LAYERS, VOCAB, 256, 20));
         TestProbe<SequenceEvent> sink = KIT.createTestProbe();
         long id = nextSequenceId++;
         int[] prompt = {9, 8};

@@ -111,19 +111,22 @@ public final class ToyEngine implements StageEngine {
     }
 
     @Override
-    public void logits(float[] x, int row, float[] logits) {
-        java.util.Arrays.fill(logits, 0, vocab, 0f);
-        int token = (int) x[row * DIM];
-        int position = (int) x[row * DIM + 1];
-        int applied = (int) x[row * DIM + 2];
-        logits[next(token, position, applied, vocab)] = 1f;
+    public void logits(float[] x, int[] rows, int count, float[] logits) {
+        java.util.Arrays.fill(logits, 0, count * vocab, 0f);
+        for (int i = 0; i < count; i++) {
+            int row = rows[i];
+            int token = (int) x[row * DIM];
+            int position = (int) x[row * DIM + 1];
+            int applied = (int) x[row * DIM + 2];
+            logits[i * vocab + next(token, position, applied, vocab)] = 1f;
+        }
     }
 
     @Override
-    public int sample(float[] logits, SamplingParams params, long step, int[] history, int historyLen) {
+    public int sample(float[] logits, int off, SamplingParams params, long step, int[] history, int historyLen) {
         int best = 0;
         for (int i = 1; i < vocab; i++) {
-            if (logits[i] > logits[best]) {
+            if (logits[off + i] > logits[off + best]) {
                 best = i;
             }
         }
