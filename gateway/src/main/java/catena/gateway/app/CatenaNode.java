@@ -1,6 +1,7 @@
 package catena.gateway.app;
 
 import catena.gateway.bridge.ActorGenerationClient;
+import catena.gateway.bridge.GenerationClient;
 import catena.gateway.cluster.PipelineCoordinator;
 import catena.gateway.cluster.PipelineState;
 import catena.gateway.model.ServedModel;
@@ -26,11 +27,25 @@ public final class CatenaNode implements AutoCloseable {
     private final ActorSystem<Void> system;
     private final GatewayServer server;
     private final PipelineState state;
+    private final GenerationClient client;
+    private MetricsServer metrics;
 
-    private CatenaNode(ActorSystem<Void> system, GatewayServer server, PipelineState state) {
+    private CatenaNode(ActorSystem<Void> system, GatewayServer server, PipelineState state, GenerationClient client) {
         this.system = system;
         this.server = server;
         this.state = state;
+        this.client = client;
+    }
+
+    /** Serves Prometheus {@code /metrics} on {@code port} (gateway roles; 0 = any free port); returns the port. */
+    public synchronized int serveMetrics(int port) throws IOException {
+        if (client == null) {
+            throw new IllegalStateException("metrics are served by the gateway roles");
+        }
+        if (metrics == null) {
+            metrics = MetricsServer.start(port, client);
+        }
+        return metrics.port();
     }
 
     /** Gateway + {@code settings.stageCount()} stages in this JVM, serving gRPC from {@code grpc}. */
@@ -69,7 +84,7 @@ public final class CatenaNode implements AutoCloseable {
         });
         ActorSystem<Void> system = ActorSystem.create(root, NodeConfig.SYSTEM_NAME,
                 NodeConfig.cluster("worker", host, pekkoPort, seeds));
-        return new CatenaNode(system, null, null);
+        return new CatenaNode(system, null, null, null);
     }
 
     private static CatenaNode withServer(ActorSystem<Void> system, PipelineState state, ServedModel model,
@@ -77,7 +92,7 @@ public final class CatenaNode implements AutoCloseable {
         try {
             ActorGenerationClient client = new ActorGenerationClient(system, state, model, maxSessions);
             GatewayServer server = new GatewayServer(grpc, model, client, state).start();
-            return new CatenaNode(system, server, state);
+            return new CatenaNode(system, server, state, client);
         } catch (IOException | RuntimeException e) {
             system.terminate();
             throw e;
@@ -109,6 +124,11 @@ public final class CatenaNode implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (metrics != null) {
+                metrics.close();
+            }
+        }
         if (server != null) {
             server.close();
         }

@@ -57,6 +57,9 @@ final class ServeCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE})")
     int pekkoPort = 0;
 
+    @Option(names = "--metrics-port", description = "Serve Prometheus /metrics on this port (gateway roles; default: off)")
+    Integer metricsPort;
+
     @Override
     public Integer call() throws Exception {
         if (port < 0 || port > 65535) {
@@ -64,6 +67,10 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (maxSessions < 1) {
             throw new IllegalArgumentException("--max-sessions=" + maxSessions + ", expected >= 1");
+        }
+        if (metricsPort != null && (role == Role.worker || metricsPort < 0 || metricsPort > 65535)) {
+            throw new IllegalArgumentException("--metrics-port=" + metricsPort + ": expected 0..65535, on the gateway"
+                    + " or embedded role (the gateway's /metrics covers every stage)");
         }
         if (role != Role.embedded && seedNodes.isEmpty()) {
             throw new IllegalArgumentException("--role " + role + " needs --seed-nodes HOST:PORT[,...]");
@@ -74,6 +81,10 @@ final class ServeCommand implements Callable<Integer> {
             case worker -> worker();
         };
         Runtime.getRuntime().addShutdownHook(new Thread(node::close, "catena-shutdown"));
+        if (metricsPort != null) {
+            System.out.println("catena: Prometheus metrics on http://" + host + ":" + node.serveMetrics(metricsPort)
+                    + "/metrics");
+        }
         node.awaitTermination();
         return 0;
     }

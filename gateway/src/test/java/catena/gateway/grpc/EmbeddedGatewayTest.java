@@ -431,4 +431,22 @@ class EmbeddedGatewayTest {
         requests.onCompleted();
         assertThat(services).contains("catena.v1.Inference", "grpc.health.v1.Health");
     }
+
+    @Test
+    void shouldExposeStageCountersAsPrometheusMetrics() throws Exception {
+        var stub = startLoaded(2, 0, 8);
+        collect(stub.generate(ids(6, 5, 40, 41)));
+        int port = node.serveMetrics(0);
+        var http = java.net.http.HttpClient.newHttpClient();
+        var response = http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body())
+                .contains("# TYPE catena_stage_batches_total counter")
+                .contains("catena_gateway_active_sessions 0")
+                .contains("catena_stage_rows_total{stage=\"0\",layers=\"0-2\"} 8")
+                .contains("catena_stage_rows_total{stage=\"1\",layers=\"2-4\"} 8")
+                .contains("catena_stage_sequences{stage=\"1\",layers=\"2-4\"} 0");
+    }
 }
