@@ -28,6 +28,12 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  */
 public final class ActorGenerationClient implements GenerationClient {
     private static final Duration STATS_TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * Bytes gRPC may hold unsent per stream before isReady turns false (its default is 32 KiB,
+     * about a thousand tokens of text: a stalled client would let its whole completion run). With
+     * 1 KiB a client that stops reading pauses its sequence's ring within ~50 tokens.
+     */
+    static final int ON_READY_THRESHOLD = 1024;
 
     private final ActorSystem<?> system;
     private final PipelineState state;
@@ -63,6 +69,7 @@ public final class ActorGenerationClient implements GenerationClient {
         // Handlers first (gRPC wants them set during the call), then the session that may use `out`.
         var session = new java.util.concurrent.atomic.AtomicReference<ActorRef<GenerationSession.Command>>();
         var cancelled = new java.util.concurrent.atomic.AtomicBoolean();
+        out.setOnReadyThreshold(ON_READY_THRESHOLD);
         out.setOnReadyHandler(() -> {
             ActorRef<GenerationSession.Command> s = session.get();
             if (s != null) {
