@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -144,64 +143,80 @@ class TwoStageClusterIT {
 
     @Test
     void shouldFreeTheKvCacheOnEveryStageWhenTheClientCancels() throws Exception {
-        // A client that reads one response and has a tiny HTTP/2 window: the server's transport
-        // fills, isReady turns false, the session's queue fills and it pauses the ring, so the
-        // sequence stays on every stage, holding its KV cache, until the client cancels.
+        Throwable end = holdThenEnd(0, call -> call.cancel("client gave up", null));
+        assertThat(Status.fromThrowable(end).getCode()).isEqualTo(Status.Code.CANCELLED);
+    }
+
+    @Test
+    void shouldFreeTheKvCacheOnEveryStageWhenTheDeadlineExpires() throws Exception {
+        Throwable end = holdThenEnd(3000, call -> {
+        });
+        assertThat(Status.fromThrowable(end).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    }
+
+    /**
+     * Starts a generation from a client that reads one response and has a tiny HTTP/2 window: the
+     * server's transport fills, isReady turns false, the session's queue fills and it pauses the
+     * ring, so the sequence stays on every stage, holding its KV cache. Checks that, lets
+     * {@code stop} end the call (or the deadline, when deadlineMillis > 0), and checks that every
+     * stage then holds no sequence and no cache bytes. Returns how the call ended.
+     */
+    private static Throwable holdThenEnd(long deadlineMillis,
+                                         java.util.function.Consumer<ClientCallStreamObserver<GenerateRequest>> stop)
+            throws Exception {
         io.grpc.ManagedChannel slow = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
                 .forAddress("127.0.0.1", cluster.grpcPort()).usePlaintext().flowControlWindow(64).build();
         try {
-            cancelWhileHeld(slow);
+            var async = InferenceGrpc.newStub(slow);
+            if (deadlineMillis > 0) {
+                async = async.withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS);
+            }
+            AtomicReference<ClientCallStreamObserver<GenerateRequest>> call = new AtomicReference<>();
+            CompletableFuture<Throwable> ended = new CompletableFuture<>();
+            int context = cluster.stub().getModelInfo(catena.v1.GetModelInfoRequest.getDefaultInstance())
+                    .getContextLength();
+            // The whole context: more tokens than the server's small per-stream buffer holds.
+            async.generate(Streams.greedy(new int[] {1, 403, 407, 261, 378}, context - 5),
+                    new ClientResponseObserver<GenerateRequest, GenerateResponse>() {
+                        @Override
+                        public void beforeStart(ClientCallStreamObserver<GenerateRequest> requestStream) {
+                            call.set(requestStream);
+                            requestStream.disableAutoRequestWithInitial(1);
+                        }
+
+                        @Override
+                        public void onNext(GenerateResponse value) {
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            ended.complete(t);
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                            ended.complete(null);
+                        }
+                    });
+            await().atMost(Duration.ofSeconds(deadlineMillis > 0 ? deadlineMillis / 1000 : 20))
+                    .untilAsserted(() -> assertThat(stats().getStagesList()).allSatisfy(s -> {
+                        assertThat(s.getSequences()).isEqualTo(1);
+                        assertThat(s.getCacheBytes()).isPositive();
+                    }));
+            stop.accept(call.get());
+            Throwable end = ended.get(10, TimeUnit.SECONDS);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                PipelineStats st = stats();
+                assertThat(st.getActiveSessions()).isZero();
+                assertThat(st.getStagesList()).hasSize(2).allSatisfy(s -> {
+                    assertThat(s.getSequences()).isZero();
+                    assertThat(s.getCacheBytes()).isZero();
+                });
+            });
+            return end;
         } finally {
             slow.shutdownNow();
         }
-    }
-
-    private static void cancelWhileHeld(io.grpc.ManagedChannel slow) throws Exception {
-        var async = InferenceGrpc.newStub(slow);
-        AtomicReference<ClientCallStreamObserver<GenerateRequest>> call = new AtomicReference<>();
-        AtomicInteger received = new AtomicInteger();
-        CompletableFuture<Throwable> ended = new CompletableFuture<>();
-        int context = cluster.stub().getModelInfo(catena.v1.GetModelInfoRequest.getDefaultInstance())
-                .getContextLength();
-        // The whole context: more tokens than the server's small per-stream buffer holds.
-        async.generate(Streams.greedy(new int[] {1, 403, 407, 261, 378}, context - 5),
-                new ClientResponseObserver<GenerateRequest, GenerateResponse>() {
-                    @Override
-                    public void beforeStart(ClientCallStreamObserver<GenerateRequest> requestStream) {
-                        call.set(requestStream);
-                        requestStream.disableAutoRequestWithInitial(1);
-                    }
-
-                    @Override
-                    public void onNext(GenerateResponse value) {
-                        received.incrementAndGet();
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        ended.complete(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        ended.complete(null);
-                    }
-                });
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(stats().getStagesList())
-                .allSatisfy(s -> {
-                    assertThat(s.getSequences()).isEqualTo(1);
-                    assertThat(s.getCacheBytes()).isPositive();
-                }));
-        call.get().cancel("client gave up", null);
-        assertThat(Status.fromThrowable(ended.get(10, TimeUnit.SECONDS)).getCode()).isEqualTo(Status.Code.CANCELLED);
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            PipelineStats st = stats();
-            assertThat(st.getActiveSessions()).isZero();
-            assertThat(st.getStagesList()).hasSize(2).allSatisfy(s -> {
-                assertThat(s.getSequences()).isZero();
-                assertThat(s.getCacheBytes()).isZero();
-            });
-        });
     }
 
     @Test
