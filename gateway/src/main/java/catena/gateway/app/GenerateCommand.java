@@ -66,8 +66,8 @@ final class GenerateCommand implements Callable<Integer> {
     boolean json;
 
     @Option(names = "--concurrency", description = "Run the request as N concurrent streams and report tokens/s on"
-            + " stderr (load test; default: ${DEFAULT-VALUE})")
-    int concurrency = 1;
+            + " stderr (load test; prints the first stream's text)")
+    Integer concurrency;
 
     @Option(names = "--timeout", description = "Deadline of each call in seconds (default: ${DEFAULT-VALUE})")
     long timeoutSeconds = 600;
@@ -75,13 +75,13 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         GenerateRequest request = request();
-        if (concurrency < 1) {
+        if (concurrency != null && concurrency < 1) {
             throw new IllegalArgumentException("--concurrency=" + concurrency + ", expected >= 1");
         }
         ManagedChannel channel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
         try {
             var stub = InferenceGrpc.newBlockingStub(channel);
-            if (concurrency == 1) {
+            if (concurrency == null) {
                 Result r = stream(stub, request, json ? null
                         : new PrintStream(System.out, true, StandardCharsets.UTF_8));
                 System.out.println(json ? toJson(r) : "");
