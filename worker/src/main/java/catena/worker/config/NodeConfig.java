@@ -23,6 +23,8 @@ public final class NodeConfig {
                 pekko.loglevel = INFO
                 pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
                 pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
+                # JVMs starting together on a busy machine can take longer than the default 5 s.
+                pekko.logger-startup-timeout = 30s
                 pekko.actor.provider = local
                 """).withFallback(ConfigFactory.load());
     }
@@ -36,6 +38,8 @@ public final class NodeConfig {
                 pekko.loglevel = INFO
                 pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
                 pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
+                # JVMs starting together on a busy machine can take longer than the default 5 s.
+                pekko.logger-startup-timeout = 30s
                 pekko.actor.provider = cluster
                 pekko.remote.artery.transport = tcp
                 pekko.remote.artery.canonical.hostname = "%s"
