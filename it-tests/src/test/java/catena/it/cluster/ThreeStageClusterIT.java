@@ -11,10 +11,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** A gateway JVM and 3 worker JVMs (joining one by one) serving tiny-llama in 3 stages. */
+/** A gateway JVM and 3 worker JVMs (joining one by one) serving tiny-gemma3 (4 layers) in 3 stages. */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class ThreeStageClusterIT {
-    private static final String MODEL = "tiny/tiny-llama-q8_0.gguf";
+    private static final String MODEL = "tiny/tiny-gemma3-q8_0.gguf";
 
     @Test
     void shouldServeOnlyOnceEveryStageIsLoadedAndStreamTheReferenceTokens() throws Exception {
@@ -33,11 +33,18 @@ class ThreeStageClusterIT {
             cluster.awaitServing(Duration.ofSeconds(90));
 
             var stub = cluster.stub();
-            assertThat(stub.getModelInfo(GetModelInfoRequest.getDefaultInstance()).getStagesList())
-                    .extracting(StageInfo::getFromLayer, StageInfo::getToLayerExclusive)
-                    .containsExactly(org.assertj.core.groups.Tuple.tuple(0, 1), org.assertj.core.groups.Tuple.tuple(1, 2),
-                            org.assertj.core.groups.Tuple.tuple(2, 3));
-            for (String prompt : new String[] {"rand40", "text"}) {
+            var info = stub.getModelInfo(GetModelInfoRequest.getDefaultInstance());
+            // Three non-empty stages covering the layers in order, each on its own worker JVM.
+            assertThat(info.getStagesList()).hasSize(3);
+            int next = 0;
+            for (StageInfo s : info.getStagesList()) {
+                assertThat(s.getFromLayer()).isEqualTo(next);
+                assertThat(s.getToLayerExclusive()).isGreaterThan(s.getFromLayer());
+                next = s.getToLayerExclusive();
+            }
+            assertThat(next).isEqualTo(info.getLayerCount());
+            assertThat(info.getStagesList()).extracting(StageInfo::getAddress).doesNotHaveDuplicates();
+            for (String prompt : new String[] {"rand40", "chat"}) {
                 int[] ids = Fixtures.ints(Fixtures.reference(MODEL, prompt).get("prompt"));
                 assertThat(Streams.tokens(stub.generate(Streams.greedy(ids, 32)))).as("prompt %s", prompt)
                         .containsExactly(Streams.reference(model, ids, 32));
