@@ -69,6 +69,10 @@ final class BenchCommand implements Callable<Integer> {
             ComputePool.setThreads(threads);
         }
         int nThreads = ComputePool.shared().threads();
+        // The probe runs first, in a JVM that has not run a model yet: measured after a MoE model it
+        // read 8 GB/s instead of 27 (the Vector API's shared internals had seen other segment kinds).
+        progress("bandwidth probe (" + nThreads + " threads, " + probeMib + " MiB)");
+        double bandwidth = BandwidthProbe.measure(nThreads, (long) probeMib << 20, 5);
         try (Model model = modelOptions.load()) {
             ModelConfig c = model.config();
             int longest = Math.max(prompt, batchPrompt) + gen;
@@ -95,8 +99,6 @@ final class BenchCommand implements Callable<Integer> {
                 progress("batched decode x" + batch + " " + (i + 1) + "/" + repeats);
                 batched[i] = run.batchedDecode(batch, batchPrompt, gen);
             }
-            progress("bandwidth probe (" + nThreads + " threads, " + probeMib + " MiB)");
-            double bandwidth = BandwidthProbe.measure(nThreads, (long) probeMib << 20, 5);
             long bytesPerToken = model.bytesPerToken();
             double decodeTokS = median(decode);
             double efficiency = bytesPerToken * decodeTokS / (bandwidth * 1e9);
