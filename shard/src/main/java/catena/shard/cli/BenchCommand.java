@@ -72,7 +72,7 @@ final class BenchCommand implements Callable<Integer> {
         // The probe runs first, in a JVM that has not run a model yet: measured after a MoE model it
         // read 8 GB/s instead of 27 (the Vector API's shared internals had seen other segment kinds).
         progress("bandwidth probe (" + nThreads + " threads, " + probeMib + " MiB)");
-        double bandwidth = BandwidthProbe.measure(nThreads, (long) probeMib << 20, 5);
+        double bandwidth = BandwidthProbe.measure(nThreads, (long) probeMib << 20, 10);
         try (Model model = modelOptions.load()) {
             ModelConfig c = model.config();
             int longest = Math.max(prompt, batchPrompt) + gen;

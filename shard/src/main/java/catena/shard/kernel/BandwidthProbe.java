@@ -50,6 +50,12 @@ public final class BandwidthProbe {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment seg = arena.allocate(size, 4096);
             seg.fill((byte) 1); // touch every page so the runs measure memory, not page faults
+            // Compile sum() with C2 before timing: an interpreted or OSR-compiled first pass under-reads,
+            // which would flatter every efficiency computed against this number.
+            long warm = Math.min(size, 16L << 20) / unit * unit;
+            for (int i = 0; i < 200; i++) {
+                sum(seg, 0, warm);
+            }
             long share = size / threads;
             double best = 0;
             float[] sums = new float[threads];
