@@ -12,7 +12,7 @@ class BenchCommandTest {
     @Test
     void shouldEndWithOneJsonLineOfPositiveMeasurementsWhenJson() throws Exception {
         String model = Fixtures.file("tiny/tiny-gemma3-q8_0.gguf").toString();
-        CliTest.Run r = CliTest.run("bench", "--model", model, "--threads", "2", "--prompt", "8", "--gen", "4",
+        CliRun r = CliRun.of("bench", "--model", model, "--threads", "2", "--prompt", "8", "--gen", "4",
                 "--batch", "3", "--batch-prompt", "4", "--repeats", "1", "--probe-mib", "16", "--json");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.err()).contains("bench: prefill 1/1", "bench: batched decode x3 1/1");
@@ -31,7 +31,7 @@ class BenchCommandTest {
     @Test
     void shouldExitTwoWithOneLineWhenACountIsNotPositive() {
         String model = Fixtures.file("tiny/tiny-gemma3-q8_0.gguf").toString();
-        CliTest.Run r = CliTest.run("bench", "--model", model, "--gen", "0");
+        CliRun r = CliRun.of("bench", "--model", model, "--gen", "0");
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err().strip()).isEqualTo("catena-shard: --gen must be at least 1, got 0");
     }

@@ -3,11 +3,8 @@ package catena.shard.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import catena.shard.Fixtures;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -18,30 +15,11 @@ class CliTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     @Test
     void logitsWritesRowsOfVocabFloats() throws Exception {
         Path out = tmp.resolve("l.f32");
         String model = Fixtures.file("stories/stories260K-f32.gguf").toString();
-        Run r = run("logits", "--model", model, "--ids", "1,403,407", "--out", out.toString(), "--keep-f32");
+        CliRun r = CliRun.of("logits", "--model", model, "--ids", "1,403,407", "--out", out.toString(), "--keep-f32");
         assertThat(r.code()).as(r.err()).isZero();
         byte[] bytes = Files.readAllBytes(out);
         assertThat(bytes).hasSize(3 * 512 * 4);
@@ -57,15 +35,15 @@ class CliTest {
     @Test
     void badInputExitsTwoWithOneLine() {
         String model = Fixtures.file("stories/stories260K-q8_0.gguf").toString();
-        Run outside = run("logits", "--model", model, "--ids", "1,9999", "--out", tmp.resolve("x").toString());
+        CliRun outside = CliRun.of("logits", "--model", model, "--ids", "1,9999", "--out", tmp.resolve("x").toString());
         assertThat(outside.code()).isEqualTo(2);
         assertThat(outside.err().strip()).contains("outside the vocabulary").doesNotContain("\n");
-        Run notIds = run("logits", "--model", model, "--ids", "1,x", "--out", tmp.resolve("x").toString());
+        CliRun notIds = CliRun.of("logits", "--model", model, "--ids", "1,x", "--out", tmp.resolve("x").toString());
         assertThat(notIds.code()).isEqualTo(2);
-        Run missing = run("generate", "--model", tmp.resolve("nope.gguf").toString(), "--prompt", "hi");
+        CliRun missing = CliRun.of("generate", "--model", tmp.resolve("nope.gguf").toString(), "--prompt", "hi");
         assertThat(missing.code()).isEqualTo(2);
         assertThat(missing.err()).contains("nope.gguf");
-        Run nan = run("generate", "--model", model, "--prompt", "hi", "--temperature", "NaN");
+        CliRun nan = CliRun.of("generate", "--model", model, "--prompt", "hi", "--temperature", "NaN");
         assertThat(nan.code()).isEqualTo(2);
         assertThat(nan.err()).contains("temperature");
     }
@@ -74,7 +52,7 @@ class CliTest {
     void notAGgufExitsTwo() throws Exception {
         Path junk = tmp.resolve("junk.gguf");
         Files.writeString(junk, "this is not a model");
-        Run r = run("generate", "--model", junk.toString(), "--prompt", "hi");
+        CliRun r = CliRun.of("generate", "--model", junk.toString(), "--prompt", "hi");
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("junk.gguf");
     }
@@ -82,7 +60,7 @@ class CliTest {
     @Test
     void generateJsonEndsWithTheDocumentedLine() {
         String model = Fixtures.file("stories/stories260K-q8_0.gguf").toString();
-        Run r = run("generate", "--model", model, "--prompt", "Once upon a time", "--temperature", "0",
+        CliRun r = CliRun.of("generate", "--model", model, "--prompt", "Once upon a time", "--temperature", "0",
                 "--max-tokens", "8", "--json");
         assertThat(r.code()).as(r.err()).isZero();
         String[] lines = r.out().strip().split("\n");

@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import catena.shard.Fixtures;
 import catena.shard.gguf.GgmlType;
 import catena.shard.gguf.GgufFile;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -18,28 +15,9 @@ class GgufCommandsTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     @Test
     void inspectShowsHyperParametersTokenizerAndTensors() {
-        Run r = run("inspect", Fixtures.file("tiny/tiny-gemma3-q8_0.gguf").toString());
+        CliRun r = CliRun.of("inspect", Fixtures.file("tiny/tiny-gemma3-q8_0.gguf").toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out())
                 .contains("architecture: gemma3")
@@ -65,25 +43,25 @@ class GgufCommandsTest {
     void inspectOfABadFileExitsTwoWithTheOffset() throws Exception {
         Path junk = tmp.resolve("junk.gguf");
         Files.writeString(junk, "GGUF\u0007\0\0\0 and then nothing useful");
-        Run r = run("inspect", junk.toString());
+        CliRun r = CliRun.of("inspect", junk.toString());
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err().strip()).contains("junk.gguf").contains("unsupported GGUF version=7")
                 .contains("at byte offset 4").doesNotContain("\n");
-        assertThat(run("inspect", tmp.resolve("none.gguf").toString()).code()).isEqualTo(2);
+        assertThat(CliRun.of("inspect", tmp.resolve("none.gguf").toString()).code()).isEqualTo(2);
     }
 
     @Test
     void quantizeWritesLlamaQuantizesFileAndReportsBadInput() throws Exception {
         Path out = tmp.resolve("s-q8.gguf");
-        Run r = run("quantize", Fixtures.file("stories/stories260K-f32.gguf").toString(), out.toString());
+        CliRun r = CliRun.of("quantize", Fixtures.file("stories/stories260K-f32.gguf").toString(), out.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("wrote " + out);
         assertThat(Files.mismatch(out, Fixtures.file("stories/stories260K-q8_0.gguf"))).isEqualTo(-1L);
-        Run badType = run("quantize", "--type", "q4_k", Fixtures.file("stories/stories260K-f32.gguf").toString(),
+        CliRun badType = CliRun.of("quantize", "--type", "q4_k", Fixtures.file("stories/stories260K-f32.gguf").toString(),
                 tmp.resolve("x.gguf").toString());
         assertThat(badType.code()).isEqualTo(2);
         assertThat(badType.err()).contains("only q8_0");
-        Run missing = run("quantize", tmp.resolve("nope.gguf").toString(), tmp.resolve("x.gguf").toString());
+        CliRun missing = CliRun.of("quantize", tmp.resolve("nope.gguf").toString(), tmp.resolve("x.gguf").toString());
         assertThat(missing.code()).isEqualTo(2);
         assertThat(missing.err()).contains("nope.gguf");
     }
@@ -91,17 +69,17 @@ class GgufCommandsTest {
     @Test
     void synthWritesAModelThatInspectReads() throws Exception {
         Path out = tmp.resolve("demo.gguf");
-        Run r = run("synth", "--arch", "gemma3", "--preset", "demo-tiny", "--type", "f32", "--out", out.toString(),
+        CliRun r = CliRun.of("synth", "--arch", "gemma3", "--preset", "demo-tiny", "--type", "f32", "--out", out.toString(),
                 "--seed", "5", "--layers", "2");
         assertThat(r.code()).as(r.err()).isZero();
         try (GgufFile f = GgufFile.open(out)) {
             assertThat(f.metadata().getLong("gemma3.block_count")).isEqualTo(2);
             assertThat(f.tensor("blk.1.ffn_up.weight").type()).isEqualTo(GgmlType.F32);
         }
-        Run i = run("inspect", out.toString());
+        CliRun i = CliRun.of("inspect", out.toString());
         assertThat(i.code()).isZero();
         assertThat(i.out()).contains("architecture: gemma3").contains("  block_count = 2");
-        Run bad = run("synth", "--arch", "gemma3", "--preset", "gemma9", "--out", tmp.resolve("x.gguf").toString());
+        CliRun bad = CliRun.of("synth", "--arch", "gemma3", "--preset", "gemma9", "--out", tmp.resolve("x.gguf").toString());
         assertThat(bad.code()).isEqualTo(2);
         assertThat(bad.err()).contains("unknown preset 'gemma9'");
     }
