@@ -15,10 +15,8 @@ import java.util.List;
  * character, ranked shorter pieces first, so every piece is reachable. Not a trained vocabulary.
  */
 public final class Gemma4Vocab {
-    private static final int NORMAL = 1;
-    private static final int UNKNOWN = 2;
-    private static final int CONTROL = 3;
-    private static final int BYTE = 6;
+    private static final int NORMAL = VocabPrelude.NORMAL;
+    private static final int CONTROL = VocabPrelude.CONTROL;
 
     private Gemma4Vocab() {
     }
@@ -27,18 +25,7 @@ public final class Gemma4Vocab {
     public static void write(GgufWriter w, int size) {
         List<String> tokens = new ArrayList<>(size);
         List<Integer> types = new ArrayList<>(size);
-        for (String s : new String[] {"<pad>", "<eos>", "<bos>", "<unk>", "<mask>", "<|turn>", "<turn|>"}) {
-            tokens.add(s);
-            types.add(s.equals("<unk>") ? UNKNOWN : CONTROL);
-        }
-        for (String s : new String[] {"\n", "\n\n"}) {
-            tokens.add(s);
-            types.add(NORMAL);
-        }
-        for (int b = 0; b < 256; b++) {
-            tokens.add(String.format("<0x%02X>", b));
-            types.add(BYTE);
-        }
+        VocabPrelude.add(tokens, types, "<|turn>", "<turn|>");
         for (String s : new String[] {"<|think|>", "<|channel>", "<channel|>"}) {
             tokens.add(s);
             types.add(CONTROL);

@@ -13,10 +13,7 @@ import java.util.List;
  * vocabulary.
  */
 public final class SynthVocab {
-    private static final int NORMAL = 1;
-    private static final int UNKNOWN = 2;
-    private static final int CONTROL = 3;
-    private static final int BYTE = 6;
+    private static final int NORMAL = VocabPrelude.NORMAL;
 
     private SynthVocab() {
     }
@@ -25,18 +22,7 @@ public final class SynthVocab {
     public static void gemmaSpm(GgufWriter w, int size) {
         List<String> tokens = new ArrayList<>(size);
         List<Integer> types = new ArrayList<>(size);
-        for (String s : new String[] {"<pad>", "<eos>", "<bos>", "<unk>", "<mask>", "<start_of_turn>", "<end_of_turn>"}) {
-            tokens.add(s);
-            types.add(s.equals("<unk>") ? UNKNOWN : CONTROL);
-        }
-        tokens.add("\n");
-        types.add(NORMAL);
-        tokens.add("\n\n");
-        types.add(NORMAL);
-        for (int b = 0; b < 256; b++) {
-            tokens.add(String.format("<0x%02X>", b));
-            types.add(BYTE);
-        }
+        VocabPrelude.add(tokens, types, "<start_of_turn>", "<end_of_turn>");
         if (size < tokens.size() + 1) {
             throw new IllegalArgumentException("a vocabulary needs at least " + (tokens.size() + 1) + " tokens");
         }
