@@ -6,6 +6,7 @@ import catena.shard.model.Batch;
 import catena.shard.model.KvCache;
 import catena.shard.model.Model;
 import catena.shard.model.ModelConfig;
+import catena.shard.sample.Sampler;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Arrays;
@@ -256,14 +257,7 @@ final class BenchCommand implements Callable<Integer> {
 
         /** Greedy pick in row {@code row} of [rows][vocab] logits. */
         private int argmax(float[] v, int row) {
-            int off = row * vocab;
-            int best = 0;
-            for (int i = 1; i < vocab; i++) {
-                if (v[off + i] > v[off + best]) {
-                    best = i;
-                }
-            }
-            return best;
+            return Sampler.argmax(v, row * vocab, vocab);
         }
     }
 }

@@ -1,5 +1,6 @@
 package catena.shard.model;
 
+import catena.shard.sample.Sampler;
 import java.nio.file.Path;
 
 /** Test helpers that drive a model the way inference does. */
@@ -38,19 +39,8 @@ final class Runs {
         }
     }
 
-    /** Index of the largest value, lowest index on ties (llama.cpp's greedy rule). */
-    static int argmax(float[] a, int off, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
-            if (a[off + i] > a[off + best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
     static double margin(float[] a, int off, int n) {
-        int top = argmax(a, off, n);
+        int top = Sampler.argmax(a, off, n);
         float second = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
             if (i != top) {
