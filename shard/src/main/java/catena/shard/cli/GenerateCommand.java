@@ -1,7 +1,6 @@
 package catena.shard.cli;
 
 import catena.shard.generate.Generator;
-import catena.shard.gguf.GgufFile;
 import catena.shard.model.Model;
 import catena.shard.sample.SamplingParams;
 import catena.shard.tokenizer.ChatMessage;
@@ -80,14 +79,8 @@ final class GenerateCommand implements Callable<Integer> {
         // Model text is UTF-8 whatever the terminal's locale says (System.out encodes with stdout.encoding).
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try (Model model = modelOptions.load()) {
-            Tokenizer tokenizer;
-            ChatTemplate template = null;
-            try (GgufFile f = GgufFile.open(modelOptions.model)) {
-                tokenizer = Tokenizer.fromGguf(f.metadata());
-                if (chat) {
-                    template = ChatTemplate.forModel(f.metadata());
-                }
-            }
+            Tokenizer tokenizer = Tokenizer.fromGguf(model.metadata());
+            ChatTemplate template = chat ? ChatTemplate.forModel(model.metadata()) : null;
             int[] ids = promptIds(tokenizer, template);
             Generator.Result r = new Generator(model, tokenizer).generate(ids, params, maxTokens, (id, piece) -> {
                 out.print(piece);

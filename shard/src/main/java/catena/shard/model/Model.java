@@ -217,6 +217,11 @@ public final class Model implements AutoCloseable {
         return config;
     }
 
+    /** The file's metadata (tokenizer, chat template), without opening it a second time. */
+    public catena.shard.gguf.GgufMetadata metadata() {
+        return file.metadata();
+    }
+
     /** First layer held (inclusive). */
     public int fromLayer() {
         return from;
