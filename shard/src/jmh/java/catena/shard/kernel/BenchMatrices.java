@@ -34,7 +34,7 @@ final class BenchMatrices {
             for (long blk = 0; blk < bytes; blk += Q8Matrix.BLOCK_BYTES) {
                 seg.set(Q8Matrix.F16, blk, Float.floatToFloat16(0.01f));
             }
-            ms[c] = new Q8Matrix(seg.asReadOnly(), rows, cols);
+            ms[c] = Q8Matrix.fromBlocks(seg, rows, cols, arena);
         }
         return ms;
     }

@@ -1,5 +1,6 @@
 package catena.shard.kernel;
 
+import catena.shard.tensor.WeightMemory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -9,7 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Memory read bandwidth as the kernels can see it: {@code threads} threads each sum their share of
- * an off-heap array (1 GiB by default, far beyond any cache) with the Vector API; the best of
+ * an off-heap array (1 GiB by default, far beyond any cache; in {@link WeightMemory}, like the
+ * weights) with the Vector API; the best of
  * several runs, in GB/s (10^9 bytes). The denominator of the bench command's decode efficiency.
  */
 public final class BandwidthProbe {
@@ -48,7 +50,9 @@ public final class BandwidthProbe {
         }
         // Owned here and closed on return: the probe must not keep a GiB alive.
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment seg = arena.allocate(size, 4096);
+            // The same kind of memory the weights live in (huge pages where available): a probe over
+            // 4 KiB pages would read less and flatter every efficiency computed against it.
+            MemorySegment seg = WeightMemory.allocate(size, arena);
             seg.fill((byte) 1); // touch every page so the runs measure memory, not page faults
             // Compile sum() with C2 before timing: an interpreted or OSR-compiled first pass under-reads,
             // which would flatter every efficiency computed against this number.

@@ -25,16 +25,14 @@ public final class ScalarKernels {
     public static float dotRow(Matrix w, int i, float[] x, int xOff) {
         return switch (w) {
             case Q8Matrix q -> {
-                MemorySegment d = q.data();
-                long base = i * q.rowBytes();
                 float sum = 0f;
                 for (int b = 0; b < q.cols() / Q8Matrix.BLOCK; b++) {
-                    long blk = base + (long) b * Q8Matrix.BLOCK_BYTES;
                     float s = 0f;
                     for (int k = 0; k < Q8Matrix.BLOCK; k++) {
-                        s += d.get(ValueLayout.JAVA_BYTE, blk + 2 + k) * x[xOff + b * Q8Matrix.BLOCK + k];
+                        int c = b * Q8Matrix.BLOCK + k;
+                        s += q.quant(i, c) * x[xOff + c];
                     }
-                    sum += s * Float.float16ToFloat(d.get(Q8Matrix.F16, blk));
+                    sum += s * q.scale(i, b);
                 }
                 yield sum;
             }

@@ -18,10 +18,10 @@ import jdk.incubator.vector.VectorSpecies;
  * splits across the {@link ComputePool}. Activations stay f32 (measured faster than int8
  * activations here: the Vector API has no int8 multiply-add-pairs, see MatMul's Javadoc).
  *
- * <p>Q8_0 weights are read in place from their (possibly read-only, mapped) segment: each 34-byte
- * block ({@code [f16 d][32 x int8]}, unaligned) is widened int8 to f32 in registers, scaled by d,
- * and used against several activation rows at once (register tiles of {@link #TILE_ROWS} weight
- * rows x {@link #TILE_ACTS} activation rows), so one weight load feeds up to 16 FMAs.
+ * <p>Q8_0 weights come in {@link Q8Matrix}'s layout (quants of a row contiguous, f16 scales
+ * apart): each block's 32 quants are widened int8 to f32 in registers, scaled by their d, and used
+ * against several activation rows at once (register tiles of {@link #TILE_ROWS} weight rows x
+ * {@link #TILE_ACTS} activation rows), so one weight load feeds up to 16 FMAs.
  *
  * <p>Every tile shape does the same arithmetic for one (weight row, activation row) pair, in the
  * same order: per 32-block, {@code acc = (w * d) * x + acc} lane-wise, then a fixed fold of the
@@ -40,7 +40,7 @@ public final class VectorMatMul {
     public static final int TILE_ACTS = 4;
 
     private static final int BLOCK = Q8Matrix.BLOCK;
-    private static final int BLOCK_BYTES = Q8Matrix.BLOCK_BYTES;
+    private static final int SCALE_BYTES = 2;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     /** Float lanes L (4, 8 or 16; a Q8_0 block is 32/L vectors). */
@@ -67,10 +67,12 @@ public final class VectorMatMul {
     }
 
     private static void q8Rows(Q8Matrix w, float[] x, int xOff, float[] out, int outOff, int n, int from, int to) {
-        MemorySegment seg = w.data();
+        MemorySegment q = w.quants();
+        MemorySegment sc = w.scales();
         int cols = w.cols();
         int rows = w.rows();
-        long rowBytes = w.rowBytes();
+        long qRow = cols;
+        long sRow = (long) (cols / BLOCK) * SCALE_BYTES;
         float[] tmp = SCRATCH.get();
         int tiledTo = from + (to - from) / TILE_ROWS * TILE_ROWS;
         int a = 0;
@@ -79,10 +81,10 @@ public final class VectorMatMul {
             int oa = outOff + a * rows;
             int i = from;
             for (; i < tiledTo; i += TILE_ROWS) {
-                q8Tile4x4(seg, i * rowBytes, rowBytes, cols, x, xa, out, oa + i, rows, tmp);
+                q8Tile4x4(q, sc, i * qRow, i * sRow, qRow, sRow, cols, x, xa, out, oa + i, rows, tmp);
             }
             for (; i < to; i++) {
-                q8Tile1x4(seg, i * rowBytes, cols, x, xa, out, oa + i, rows, tmp);
+                q8Tile1x4(q, sc, i * qRow, i * sRow, cols, x, xa, out, oa + i, rows, tmp);
             }
         }
         for (; a < n; a++) {
@@ -90,16 +92,15 @@ public final class VectorMatMul {
             int oa = outOff + a * rows;
             // The four rows of a tile come from the four quarters of the range, so each of the four
             // streams reads consecutive rows of its own pages: the L2 streamer tracks one stream per
-            // 4 KiB page, and four adjacent short rows (1.2 KiB for 1152 columns) in one page
-            // defeated it (cold matvec 5.3 -> 9.5 GB/s per core, like the long-row shape).
+            // 4 KiB page, and four adjacent short rows in one page defeated it (cold matvec 5.3 -> 9.5
+            // GB/s per core, like the long-row shape).
             int quarter = (to - from) / TILE_ROWS;
-            long stride = quarter * rowBytes;
             for (int t = 0; t < quarter; t++) {
                 int i = from + t;
-                q8Tile4x1(seg, i * rowBytes, stride, cols, x, xa, out, oa + i, quarter, tmp);
+                q8Tile4x1(q, sc, i * qRow, i * sRow, quarter * qRow, quarter * sRow, cols, x, xa, out, oa + i, quarter, tmp);
             }
             for (int i = from + TILE_ROWS * quarter; i < to; i++) {
-                out[oa + i] = q8Tile1x1(seg, i * rowBytes, cols, x, xa, tmp);
+                out[oa + i] = q8Tile1x1(q, sc, i * qRow, i * sRow, cols, x, xa, tmp);
             }
         }
     }
@@ -200,30 +201,29 @@ public final class VectorMatMul {
         }
     }
 
-    /** The dequantized (not yet scaled) sub-vector {@code part} of the block at byte {@code blk}. */
-    private static FloatVector weights(MemorySegment seg, long blk, int h) {
+    /** The widened (not yet scaled) sub-vector {@code h} of the 32 quants at byte {@code at}. */
+    private static FloatVector weights(MemorySegment q, long at, int h) {
         if (PARTS_PER_LOAD == 1) {
             // the usual case (AVX2, AVX-512): a constant part 0, so the conversion is intrinsified
-            ByteVector b = ByteVector.fromMemorySegment(B, seg, blk + 2 + (long) h * B.length(), LE);
+            ByteVector b = ByteVector.fromMemorySegment(B, q, at + (long) h * B.length(), LE);
             return (FloatVector) b.convertShape(VectorOperators.B2F, F, 0);
         }
-        ByteVector b = ByteVector.fromMemorySegment(B, seg, blk + 2 + (long) (h / PARTS_PER_LOAD) * B.length(), LE);
+        ByteVector b = ByteVector.fromMemorySegment(B, q, at + (long) (h / PARTS_PER_LOAD) * B.length(), LE);
         return (FloatVector) b.convertShape(VectorOperators.B2F, F, h % PARTS_PER_LOAD);
     }
 
-    private static float scale(MemorySegment seg, long blk) {
-        return Float.float16ToFloat(seg.get(Q8Matrix.F16, blk));
+    private static float scale(MemorySegment sc, long at) {
+        return Float.float16ToFloat(sc.get(Q8Matrix.SCALE, at));
     }
 
     /** One weight row, one activation row. */
-    private static float q8Tile1x1(MemorySegment seg, long base, int cols, float[] x, int xa, float[] tmp) {
+    private static float q8Tile1x1(MemorySegment q, MemorySegment sc, long qb, long sb, int cols, float[] x, int xa, float[] tmp) {
         int lanes = F.length();
         FloatVector acc = FloatVector.zero(F);
-        for (int k = 0; k < cols; k += BLOCK) {
-            long blk = base + (long) (k / BLOCK) * BLOCK_BYTES;
-            float d = scale(seg, blk);
+        for (int k = 0; k < cols; k += BLOCK, qb += BLOCK, sb += SCALE_BYTES) {
+            float d = scale(sc, sb);
             for (int h = 0; h < BLOCK / lanes; h++) {
-                acc = weights(seg, blk, h).mul(d).fma(FloatVector.fromArray(F, x, xa + k + h * lanes), acc);
+                acc = weights(q, qb, h).mul(d).fma(FloatVector.fromArray(F, x, xa + k + h * lanes), acc);
             }
         }
         if (!FOLD) {
@@ -237,28 +237,24 @@ public final class VectorMatMul {
      * Four weight rows ({@code rowStride} bytes apart), one activation row, into
      * {@code out[o + j*outStride]}: the decode (matrix x vector) kernel.
      */
-    private static void q8Tile4x1(MemorySegment seg, long base, long rowStride, int cols, float[] x, int xa,
-                           float[] out, int o, int outStride, float[] tmp) {
+    private static void q8Tile4x1(MemorySegment q, MemorySegment sc, long qb, long sb, long qStride, long sStride,
+                                  int cols, float[] x, int xa, float[] out, int o, int outStride, float[] tmp) {
         int lanes = F.length();
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = acc0;
         FloatVector acc2 = acc0;
         FloatVector acc3 = acc0;
-        long b0 = base;
-        long b1 = base + rowStride;
-        long b2 = base + 2 * rowStride;
-        long b3 = base + 3 * rowStride;
-        for (int k = 0; k < cols; k += BLOCK, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES, b2 += BLOCK_BYTES, b3 += BLOCK_BYTES) {
-            float d0 = scale(seg, b0);
-            float d1 = scale(seg, b1);
-            float d2 = scale(seg, b2);
-            float d3 = scale(seg, b3);
+        for (int k = 0; k < cols; k += BLOCK, qb += BLOCK, sb += SCALE_BYTES) {
+            float d0 = scale(sc, sb);
+            float d1 = scale(sc, sb + sStride);
+            float d2 = scale(sc, sb + 2 * sStride);
+            float d3 = scale(sc, sb + 3 * sStride);
             for (int h = 0; h < BLOCK / lanes; h++) {
                 FloatVector xv = FloatVector.fromArray(F, x, xa + k + h * lanes);
-                acc0 = weights(seg, b0, h).mul(d0).fma(xv, acc0);
-                acc1 = weights(seg, b1, h).mul(d1).fma(xv, acc1);
-                acc2 = weights(seg, b2, h).mul(d2).fma(xv, acc2);
-                acc3 = weights(seg, b3, h).mul(d3).fma(xv, acc3);
+                acc0 = weights(q, qb, h).mul(d0).fma(xv, acc0);
+                acc1 = weights(q, qb + qStride, h).mul(d1).fma(xv, acc1);
+                acc2 = weights(q, qb + 2 * qStride, h).mul(d2).fma(xv, acc2);
+                acc3 = weights(q, qb + 3 * qStride, h).mul(d3).fma(xv, acc3);
             }
         }
         // Fold: two pair steps put accumulator j's partial sums in the lanes whose bits L/2 and
@@ -280,18 +276,17 @@ public final class VectorMatMul {
     }
 
     /** One weight row, four activation rows (weight-row remainder of the 4x4 tiles). */
-    private static void q8Tile1x4(MemorySegment seg, long base, int cols, float[] x, int xa,
-                           float[] out, int o, int outStride, float[] tmp) {
+    private static void q8Tile1x4(MemorySegment q, MemorySegment sc, long qb, long sb, int cols, float[] x, int xa,
+                                  float[] out, int o, int outStride, float[] tmp) {
         int lanes = F.length();
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = acc0;
         FloatVector acc2 = acc0;
         FloatVector acc3 = acc0;
-        long blk = base;
-        for (int k = 0; k < cols; k += BLOCK, blk += BLOCK_BYTES) {
-            float d = scale(seg, blk);
+        for (int k = 0; k < cols; k += BLOCK, qb += BLOCK, sb += SCALE_BYTES) {
+            float d = scale(sc, sb);
             for (int h = 0; h < BLOCK / lanes; h++) {
-                FloatVector wv = weights(seg, blk, h).mul(d);
+                FloatVector wv = weights(q, qb, h).mul(d);
                 int xk = xa + k + h * lanes;
                 acc0 = wv.fma(FloatVector.fromArray(F, x, xk), acc0);
                 acc1 = wv.fma(FloatVector.fromArray(F, x, xk + cols), acc1);
@@ -321,45 +316,41 @@ public final class VectorMatMul {
      * Four weight rows x four activation rows: 16 accumulators; per half-block 4 weight loads
      * (widened and scaled once) and 4 activation loads feed 16 FMAs. The prefill kernel.
      */
-    private static void q8Tile4x4(MemorySegment seg, long base, long rowBytes, int cols, float[] x, int xa,
-                           float[] out, int o, int outStride, float[] tmp) {
+    private static void q8Tile4x4(MemorySegment q, MemorySegment sc, long qb, long sb, long qRow, long sRow,
+                                  int cols, float[] x, int xa, float[] out, int o, int outStride, float[] tmp) {
         int lanes = F.length();
         FloatVector a00 = FloatVector.zero(F);
         FloatVector a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
         FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-        long b0 = base;
-        long b1 = base + rowBytes;
-        long b2 = base + 2 * rowBytes;
-        long b3 = base + 3 * rowBytes;
-        for (int k = 0; k < cols; k += BLOCK, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES, b2 += BLOCK_BYTES, b3 += BLOCK_BYTES) {
-            float d0 = scale(seg, b0);
-            float d1 = scale(seg, b1);
-            float d2 = scale(seg, b2);
-            float d3 = scale(seg, b3);
+        for (int k = 0; k < cols; k += BLOCK, qb += BLOCK, sb += SCALE_BYTES) {
+            float d0 = scale(sc, sb);
+            float d1 = scale(sc, sb + sRow);
+            float d2 = scale(sc, sb + 2 * sRow);
+            float d3 = scale(sc, sb + 3 * sRow);
             for (int h = 0; h < BLOCK / lanes; h++) {
                 int xk = xa + k + h * lanes;
                 FloatVector x0 = FloatVector.fromArray(F, x, xk);
                 FloatVector x1 = FloatVector.fromArray(F, x, xk + cols);
                 FloatVector x2 = FloatVector.fromArray(F, x, xk + 2 * cols);
                 FloatVector x3 = FloatVector.fromArray(F, x, xk + 3 * cols);
-                FloatVector w0 = weights(seg, b0, h).mul(d0);
+                FloatVector w0 = weights(q, qb, h).mul(d0);
                 a00 = w0.fma(x0, a00);
                 a01 = w0.fma(x1, a01);
                 a02 = w0.fma(x2, a02);
                 a03 = w0.fma(x3, a03);
-                FloatVector w1 = weights(seg, b1, h).mul(d1);
+                FloatVector w1 = weights(q, qb + qRow, h).mul(d1);
                 a10 = w1.fma(x0, a10);
                 a11 = w1.fma(x1, a11);
                 a12 = w1.fma(x2, a12);
                 a13 = w1.fma(x3, a13);
-                FloatVector w2 = weights(seg, b2, h).mul(d2);
+                FloatVector w2 = weights(q, qb + 2 * qRow, h).mul(d2);
                 a20 = w2.fma(x0, a20);
                 a21 = w2.fma(x1, a21);
                 a22 = w2.fma(x2, a22);
                 a23 = w2.fma(x3, a23);
-                FloatVector w3 = weights(seg, b3, h).mul(d3);
+                FloatVector w3 = weights(q, qb + 3 * qRow, h).mul(d3);
                 a30 = w3.fma(x0, a30);
                 a31 = w3.fma(x1, a31);
                 a32 = w3.fma(x2, a32);

@@ -345,14 +345,12 @@ public final class Model implements AutoCloseable {
 
     /** q, k, v projections of the normed rows in {@code s.xb}; Gemma 4 reuses K as V when attn_v is absent. */
     private void project(LayerWeights w, int rows, boolean ownsKv) {
-        MatMul.matmul(w.attnQ(), s.xb, s.q, rows);
         if (!ownsKv) {
-            return;
-        }
-        MatMul.matmul(w.attnK(), s.xb, s.k, rows);
-        if (w.attnV() != null) {
-            MatMul.matmul(w.attnV(), s.xb, s.v, rows);
+            MatMul.matmul(w.attnQ(), s.xb, s.q, rows);
+        } else if (w.attnV() != null) {
+            MatMul.matmul3(w.attnQ(), s.q, w.attnK(), s.k, w.attnV(), s.v, s.xb, rows);
         } else {
+            MatMul.matmul2(w.attnQ(), s.q, w.attnK(), s.k, s.xb, rows);
             // K=V: V is the raw K projection, taken before the K norm and RoPE.
             System.arraycopy(s.k, 0, s.v, 0, rows * w.attnK().rows());
         }
@@ -438,8 +436,7 @@ public final class Model implements AutoCloseable {
 
     /** Dense GeGLU (or SwiGLU for llama) of {@code s.xb} into {@code s.xb}. */
     private void ffn(LayerWeights w, LayerSpec ls, int rows) {
-        MatMul.matmul(w.ffnGate(), s.xb, s.hb, rows);
-        MatMul.matmul(w.ffnUp(), s.xb, s.hb2, rows);
+        MatMul.matmul2(w.ffnGate(), s.hb, w.ffnUp(), s.hb2, s.xb, rows);
         int n = rows * ls.ffnDim();
         if (config.gelu()) {
             for (int i = 0; i < n; i++) {

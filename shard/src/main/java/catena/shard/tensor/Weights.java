@@ -8,8 +8,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Turns GGUF tensors into the engine's working formats: Q8_0 tensors are used in place from the
- * mapping; F32/F16/BF16/Q4_0 matrices are quantized to Q8_0 at load ({@code keepF32} keeps them as
+ * Turns GGUF tensors into the engine's working formats: Q8_0 tensors are repacked into
+ * {@link Q8Matrix}'s layout in huge-page memory ({@link WeightMemory}); F32/F16/BF16/Q4_0 matrices
+ * are quantized to Q8_0 at load ({@code keepF32} keeps them as
  * F32 instead, for exact comparisons); a matrix whose rows are not a multiple of 32 stays F32.
  */
 public final class Weights {
@@ -60,7 +61,7 @@ public final class Weights {
         int rows = Math.toIntExact(t.rows());
         MemorySegment src = file.tensorData(t);
         if (t.type() == GgmlType.Q8_0) {
-            return new Q8Matrix(src, rows, cols);
+            return Q8Matrix.fromBlocks(src, rows, cols, arena);
         }
         if (t.type() == GgmlType.F32 && (keepF32 || cols % 32 != 0)) {
             return new F32Matrix(src, rows, cols);
@@ -75,13 +76,16 @@ public final class Weights {
             }
             return new F32Matrix(dst, rows, cols);
         }
-        long dstRowBytes = (long) (cols / 32) * Q8Matrix.BLOCK_BYTES;
-        MemorySegment dst = arena.allocate(rows * dstRowBytes, 64);
-        for (int r = 0; r < rows; r++) {
-            Dequant.decode(t.type(), src, r * srcRowBytes, row, 0, cols);
-            Q8_0.quantize(row, 0, cols, dst, r * dstRowBytes);
+        Q8Matrix q = Q8Matrix.allocate(rows, cols, arena);
+        try (Arena rowArena = Arena.ofConfined()) {
+            MemorySegment blocks = rowArena.allocate((long) (cols / 32) * Q8Matrix.BLOCK_BYTES);
+            for (int r = 0; r < rows; r++) {
+                Dequant.decode(t.type(), src, r * srcRowBytes, row, 0, cols);
+                Q8_0.quantize(row, 0, cols, blocks, 0);
+                q.setRow(r, blocks, 0);
+            }
         }
-        return new Q8Matrix(dst, rows, cols);
+        return q;
     }
 
     /** A 1-D tensor (norm weights, scalars) as floats on the heap. */

@@ -24,8 +24,9 @@ final class KernelFixtures {
     }
 
     /**
-     * A Q8_0 matrix quantized from Gaussian values with llama.cpp's rounding, placed one byte past
-     * an aligned address and made read-only, as a tensor in a mapped GGUF can be.
+     * A Q8_0 matrix quantized from Gaussian values with llama.cpp's rounding, written as GGUF blocks
+     * one byte past an aligned address and read-only (as a tensor in a mapped file can be), then
+     * repacked as the loader does.
      */
     static Q8Matrix randomQ8(Arena arena, RandomGenerator rnd, int rows, int cols) {
         long bytes = (long) rows * (cols / Q8Matrix.BLOCK) * Q8Matrix.BLOCK_BYTES;
@@ -38,7 +39,7 @@ final class KernelFixtures {
             }
             Q8_0.quantize(row, 0, cols, seg, r * rowBytes);
         }
-        return new Q8Matrix(seg.asReadOnly(), rows, cols);
+        return Q8Matrix.fromBlocks(seg.asReadOnly(), rows, cols, arena);
     }
 
     static F32Matrix randomF32(Arena arena, RandomGenerator rnd, int rows, int cols) {

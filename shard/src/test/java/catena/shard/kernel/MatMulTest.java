@@ -120,6 +120,39 @@ class MatMulTest {
     }
 
     @Test
+    void shouldComputeSeveralMatricesInOneRunExactlyAsOneByOne() {
+        // q/k/v and gate/up share one pool run; every row, across the guided chunks of all three
+        // matrices (sizes that leave partial chunks and tile remainders), must equal a lone matmul.
+        RandomGenerator rnd = rnd(5);
+        Matrix a = KernelFixtures.randomQ8(ARENA, rnd, 1030, 1152);
+        Matrix b = KernelFixtures.randomQ8(ARENA, rnd, 257, 1152);
+        Matrix c = KernelFixtures.randomQ8(ARENA, rnd, 66, 1152);
+        for (int n : new int[] {1, 5}) {
+            float[] x = KernelFixtures.randomFloats(rnd, n * 1152);
+            float[][] alone = new float[3][];
+            float[][] together = new float[3][];
+            Matrix[] ws = {a, b, c};
+            for (int m = 0; m < 3; m++) {
+                alone[m] = new float[n * ws[m].rows()];
+                MatMul.matmul(ws[m], x, alone[m], n);
+                together[m] = new float[n * ws[m].rows()];
+                Arrays.fill(together[m], Float.NaN);
+            }
+            MatMul.matmul3(a, together[0], b, together[1], c, together[2], x, n);
+            for (int m = 0; m < 3; m++) {
+                assertThat(together[m]).as("matmul3 n=%d matrix %d", n, m).containsExactly(alone[m]);
+                Arrays.fill(together[m], Float.NaN);
+            }
+            MatMul.matmul2(b, together[1], a, together[0], x, n);
+            assertThat(together[0]).as("matmul2 n=%d", n).containsExactly(alone[0]);
+            assertThat(together[1]).as("matmul2 n=%d", n).containsExactly(alone[1]);
+        }
+        Matrix narrow = KernelFixtures.randomQ8(ARENA, rnd, 4, 64);
+        assertThatThrownBy(() -> MatMul.matmul2(a, new float[1030], narrow, new float[4], new float[1152], 1))
+                .hasMessageContaining("needs equal widths, got 1030x1152 and 4x64");
+    }
+
+    @Test
     void shouldRejectArraysTooShortForTheShape() {
         Matrix w = KernelFixtures.randomQ8(ARENA, rnd(1), 4, 64);
         assertThatThrownBy(() -> MatMul.matmul(w, new float[127], new float[8], 2))

@@ -68,7 +68,7 @@ class DequantTest {
             assertThat(s.get(ValueLayout.JAVA_BYTE, 5)).isEqualTo((byte) 0);
             assertThat(s.get(ValueLayout.JAVA_BYTE, 6)).isEqualTo((byte) 1);
             float[] back = new float[32];
-            new Q8Matrix(s, 1, 32).row(0, back, 0);
+            Q8Matrix.fromBlocks(s, 1, 32, java.lang.foreign.Arena.ofAuto()).row(0, back, 0);
             assertThat(back[0]).isEqualTo(127f);
             assertThat(back[2]).isEqualTo(-3f);
         }

@@ -1,0 +1,98 @@
+package catena.shard.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The repacked layout holds exactly the file's blocks: same scales, same quants, same rows. */
+class Q8MatrixTest {
+    /** The matrix as GGUF Q8_0 blocks again. */
+    static byte[] blocks(Q8Matrix m) {
+        MemorySegment out = MemorySegment.ofArray(new byte[Math.toIntExact(m.rows() * m.rowBytes())]);
+        for (int r = 0; r < m.rows(); r++) {
+            m.rowBlocks(r, out, r * m.rowBytes());
+        }
+        return out.toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    private static MemorySegment fileBlocks(Arena arena, int rows, int cols, long seed) {
+        Random rnd = new Random(seed);
+        long bytes = (long) rows * (cols / 32) * Q8Matrix.BLOCK_BYTES;
+        // one byte past an aligned address, as a tensor inside a GGUF mapping may be
+        MemorySegment seg = arena.allocate(bytes + 1, 64).asSlice(1, bytes);
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                row[c] = (float) rnd.nextGaussian();
+            }
+            Q8_0.quantize(row, 0, cols, seg, r * (bytes / rows));
+        }
+        return seg.asReadOnly();
+    }
+
+    @Test
+    void repackingKeepsEveryByteAndValue() {
+        try (Arena arena = Arena.ofConfined()) {
+            int rows = 7;
+            int cols = 96;
+            MemorySegment file = fileBlocks(arena, rows, cols, 1);
+            Q8Matrix m = Q8Matrix.fromBlocks(file, rows, cols, arena);
+            assertThat(blocks(m)).isEqualTo(file.toArray(ValueLayout.JAVA_BYTE));
+            assertThat(m.byteSize()).isEqualTo(file.byteSize());
+            float[] row = new float[cols];
+            m.row(5, row, 0);
+            long blk = 5 * m.rowBytes() + 2 * Q8Matrix.BLOCK_BYTES;
+            float d = Float.float16ToFloat(file.get(Q8Matrix.F16, blk));
+            assertThat(row[64 + 3]).isEqualTo(d * file.get(ValueLayout.JAVA_BYTE, blk + 2 + 3));
+            assertThat(m.scale(5, 2)).isEqualTo(d);
+        }
+    }
+
+    @Test
+    void sliceSeesTheSameRows() {
+        try (Arena arena = Arena.ofConfined()) {
+            Q8Matrix m = Q8Matrix.fromBlocks(fileBlocks(arena, 10, 64, 2), 10, 64, arena);
+            Q8Matrix s = m.slice(3, 4);
+            float[] a = new float[64];
+            float[] b = new float[64];
+            for (int r = 0; r < 4; r++) {
+                m.row(3 + r, a, 0);
+                s.row(r, b, 0);
+                assertThat(b).isEqualTo(a);
+            }
+        }
+    }
+
+    @Test
+    void refusesWrongSizes() {
+        try (Arena arena = Arena.ofConfined()) {
+            assertThatThrownBy(() -> Q8Matrix.fromBlocks(arena.allocate(33), 1, 32, arena))
+                    .hasMessageContaining("33 bytes, expected 34 for 1x32");
+            assertThatThrownBy(() -> Q8Matrix.allocate(2, 48, arena))
+                    .hasMessageContaining("multiple of 32 wide, got 48");
+        }
+    }
+
+    @Test
+    void largeBlocksAreHugePageAlignedZeroedAndWritable() {
+        try (Arena arena = Arena.ofConfined()) {
+            long bytes = WeightMemory.HUGE_MIN_BYTES + 12345;
+            MemorySegment s = WeightMemory.allocate(bytes, arena);
+            assertThat(s.byteSize()).isEqualTo(bytes);
+            if (System.getProperty("os.name").toLowerCase().contains("linux")) {
+                assertThat(s.address() % (2L << 20)).as("2 MiB aligned on Linux").isZero();
+            }
+            assertThat(s.get(ValueLayout.JAVA_LONG_UNALIGNED, bytes - 8)).isZero();
+            s.set(ValueLayout.JAVA_LONG_UNALIGNED, bytes - 8, 42L);
+            assertThat(s.get(ValueLayout.JAVA_LONG_UNALIGNED, bytes - 8)).isEqualTo(42L);
+            MemorySegment small = WeightMemory.allocate(100, arena);
+            assertThat(small.byteSize()).isEqualTo(100);
+            assertThat(small.address() % 64).isZero();
+        }
+    }
+}
