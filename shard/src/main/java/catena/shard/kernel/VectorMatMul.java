@@ -95,10 +95,7 @@ public final class VectorMatMul {
             // 4 KiB page, and four adjacent short rows in one page defeated it (cold matvec 5.3 -> 9.5
             // GB/s per core, like the long-row shape).
             int quarter = (to - from) / TILE_ROWS;
-            for (int t = 0; t < quarter; t++) {
-                int i = from + t;
-                q8Tile4x1(q, sc, i * qRow, i * sRow, quarter * qRow, quarter * sRow, cols, x, xa, out, oa + i, quarter, tmp);
-            }
+            q8Quarters(q, sc, from, quarter, cols, x, xa, out, oa, tmp);
             for (int i = from + TILE_ROWS * quarter; i < to; i++) {
                 out[oa + i] = q8Tile1x1(q, sc, i * qRow, i * sRow, cols, x, xa, tmp);
             }
@@ -221,7 +218,7 @@ public final class VectorMatMul {
         int lanes = F.length();
         FloatVector acc = FloatVector.zero(F);
         for (int k = 0; k < cols; k += BLOCK, qb += BLOCK, sb += SCALE_BYTES) {
-            float d = scale(sc, sb);
+            FloatVector d = FloatVector.broadcast(F, scale(sc, sb));
             for (int h = 0; h < BLOCK / lanes; h++) {
                 acc = weights(q, qb, h).mul(d).fma(FloatVector.fromArray(F, x, xa + k + h * lanes), acc);
             }
@@ -234,45 +231,52 @@ public final class VectorMatMul {
     }
 
     /**
-     * Four weight rows ({@code rowStride} bytes apart), one activation row, into
-     * {@code out[o + j*outStride]}: the decode (matrix x vector) kernel.
+     * Rows {@code from + t + j*quarter} (j = 0..3, t < quarter) against one activation row: the
+     * decode (matrix x vector) kernel. The whole loop nest in one method: C2 compiles it as one
+     * unit (measured 10% faster than calling a 4-row tile method per step).
      */
-    private static void q8Tile4x1(MemorySegment q, MemorySegment sc, long qb, long sb, long qStride, long sStride,
-                                  int cols, float[] x, int xa, float[] out, int o, int outStride, float[] tmp) {
+    private static void q8Quarters(MemorySegment q, MemorySegment sc, int from, int quarter, int cols, float[] x, int xa,
+                                   float[] out, int oa, float[] tmp) {
         int lanes = F.length();
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = acc0;
-        FloatVector acc2 = acc0;
-        FloatVector acc3 = acc0;
-        for (int k = 0; k < cols; k += BLOCK, qb += BLOCK, sb += SCALE_BYTES) {
-            float d0 = scale(sc, sb);
-            float d1 = scale(sc, sb + sStride);
-            float d2 = scale(sc, sb + 2 * sStride);
-            float d3 = scale(sc, sb + 3 * sStride);
-            for (int h = 0; h < BLOCK / lanes; h++) {
-                FloatVector xv = FloatVector.fromArray(F, x, xa + k + h * lanes);
-                acc0 = weights(q, qb, h).mul(d0).fma(xv, acc0);
-                acc1 = weights(q, qb + qStride, h).mul(d1).fma(xv, acc1);
-                acc2 = weights(q, qb + 2 * qStride, h).mul(d2).fma(xv, acc2);
-                acc3 = weights(q, qb + 3 * qStride, h).mul(d3).fma(xv, acc3);
+        long qStride = (long) quarter * cols;
+        long sStride = (long) quarter * (cols / BLOCK) * SCALE_BYTES;
+        for (int t = 0; t < quarter; t++) {
+            int i = from + t;
+            long qb = (long) i * cols;
+            long sb = (long) i * (cols / BLOCK) * SCALE_BYTES;
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = acc0;
+            FloatVector acc2 = acc0;
+            FloatVector acc3 = acc0;
+            for (int k = 0; k < cols; k += BLOCK, qb += BLOCK, sb += SCALE_BYTES) {
+                FloatVector d0 = FloatVector.broadcast(F, scale(sc, sb));
+                FloatVector d1 = FloatVector.broadcast(F, scale(sc, sb + sStride));
+                FloatVector d2 = FloatVector.broadcast(F, scale(sc, sb + 2 * sStride));
+                FloatVector d3 = FloatVector.broadcast(F, scale(sc, sb + 3 * sStride));
+                for (int h = 0; h < BLOCK / lanes; h++) {
+                    FloatVector xv = FloatVector.fromArray(F, x, xa + k + h * lanes);
+                    acc0 = weights(q, qb, h).mul(d0).fma(xv, acc0);
+                    acc1 = weights(q, qb + qStride, h).mul(d1).fma(xv, acc1);
+                    acc2 = weights(q, qb + 2 * qStride, h).mul(d2).fma(xv, acc2);
+                    acc3 = weights(q, qb + 3 * qStride, h).mul(d3).fma(xv, acc3);
+                }
             }
+            int o = oa + i;
+            if (!FOLD) {
+                out[o] = laneOrderSum(acc0, tmp, 0);
+                out[o + quarter] = laneOrderSum(acc1, tmp, 1);
+                out[o + 2 * quarter] = laneOrderSum(acc2, tmp, 2);
+                out[o + 3 * quarter] = laneOrderSum(acc3, tmp, 3);
+                continue;
+            }
+            FloatVector v = pair(pair(acc0, acc1, X1, M1), pair(acc2, acc3, X1, M1), X2, M2);
+            v = self(v, X3);
+            (F.length() == 16 ? self(v, X4) : v).intoArray(tmp, 0);
+            out[o] = tmp[0];
+            out[o + quarter] = tmp[F.length() / 2];
+            out[o + 2 * quarter] = tmp[F.length() / 4];
+            out[o + 3 * quarter] = tmp[F.length() / 2 + F.length() / 4];
         }
-        // Fold: two pair steps put accumulator j's partial sums in the lanes whose bits L/2 and
-        // L/4 are (j & 1, j >> 1); self steps finish each group. Inline: a call would box the vectors.
-        if (!FOLD) {
-            out[o] = laneOrderSum(acc0, tmp, 0);
-            out[o + outStride] = laneOrderSum(acc1, tmp, 1);
-            out[o + 2 * outStride] = laneOrderSum(acc2, tmp, 2);
-            out[o + 3 * outStride] = laneOrderSum(acc3, tmp, 3);
-            return;
-        }
-        FloatVector v = pair(pair(acc0, acc1, X1, M1), pair(acc2, acc3, X1, M1), X2, M2);
-        v = self(v, X3);
-        (F.length() == 16 ? self(v, X4) : v).intoArray(tmp, 0);
-        out[o] = tmp[0];
-        out[o + outStride] = tmp[F.length() / 2];
-        out[o + 2 * outStride] = tmp[F.length() / 4];
-        out[o + 3 * outStride] = tmp[F.length() / 2 + F.length() / 4];
     }
 
     /** One weight row, four activation rows (weight-row remainder of the 4x4 tiles). */
@@ -284,7 +288,7 @@ public final class VectorMatMul {
         FloatVector acc2 = acc0;
         FloatVector acc3 = acc0;
         for (int k = 0; k < cols; k += BLOCK, qb += BLOCK, sb += SCALE_BYTES) {
-            float d = scale(sc, sb);
+            FloatVector d = FloatVector.broadcast(F, scale(sc, sb));
             for (int h = 0; h < BLOCK / lanes; h++) {
                 FloatVector wv = weights(q, qb, h).mul(d);
                 int xk = xa + k + h * lanes;
@@ -325,10 +329,10 @@ public final class VectorMatMul {
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
         FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         for (int k = 0; k < cols; k += BLOCK, qb += BLOCK, sb += SCALE_BYTES) {
-            float d0 = scale(sc, sb);
-            float d1 = scale(sc, sb + sRow);
-            float d2 = scale(sc, sb + 2 * sRow);
-            float d3 = scale(sc, sb + 3 * sRow);
+            FloatVector d0 = FloatVector.broadcast(F, scale(sc, sb));
+            FloatVector d1 = FloatVector.broadcast(F, scale(sc, sb + sRow));
+            FloatVector d2 = FloatVector.broadcast(F, scale(sc, sb + 2 * sRow));
+            FloatVector d3 = FloatVector.broadcast(F, scale(sc, sb + 3 * sRow));
             for (int h = 0; h < BLOCK / lanes; h++) {
                 int xk = xa + k + h * lanes;
                 FloatVector x0 = FloatVector.fromArray(F, x, xk);

@@ -22,7 +22,7 @@ public record Q8Matrix(MemorySegment quants, MemorySegment scales, int rows, int
     /** f16 as stored in GGUF blocks (unaligned). */
     public static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** f16 in the scales array (2-byte aligned). */
-    public static final ValueLayout.OfShort SCALE = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfShort SCALE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     public Q8Matrix {
         if (cols % BLOCK != 0) {
