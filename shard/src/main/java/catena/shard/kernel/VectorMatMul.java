@@ -74,16 +74,19 @@ public final class VectorMatMul {
         long qRow = cols;
         long sRow = (long) (cols / BLOCK) * SCALE_BYTES;
         float[] tmp = SCRATCH.get();
-        int tiledTo = from + (to - from) / TILE_ROWS * TILE_ROWS;
         int a = 0;
+        for (; a + 8 <= n; a += 8) {
+            q8Tiles2x8(q, sc, from, to, cols, x, xOff + a * cols, out, outOff + a * rows, rows, tmp);
+        }
         for (; a + TILE_ACTS <= n; a += TILE_ACTS) {
             int xa = xOff + a * cols;
             int oa = outOff + a * rows;
-            int i = from;
-            for (; i < tiledTo; i += TILE_ROWS) {
-                q8Tile4x4(q, sc, i * qRow, i * sRow, qRow, sRow, cols, x, xa, out, oa + i, rows, tmp);
+            // rows from the four quarters of the range, as in q8Quarters: four streams the prefetcher follows
+            int quarter = (to - from) / TILE_ROWS;
+            for (int i = from; i < from + quarter; i++) {
+                q8Tile4x4(q, sc, i * qRow, i * sRow, quarter * qRow, quarter * sRow, cols, x, xa, out, oa + i, rows, quarter, tmp);
             }
-            for (; i < to; i++) {
+            for (int i = from + TILE_ROWS * quarter; i < to; i++) {
                 q8Tile1x4(q, sc, i * qRow, i * sRow, cols, x, xa, out, oa + i, rows, tmp);
             }
         }
@@ -156,15 +159,16 @@ public final class VectorMatMul {
     }
 
     /**
-     * Sums of the 16 accumulators of a 4x4 tile parked in {@code tmp[j*L ..]}, j = 4*row + act,
-     * into {@code out[o + act*stride + row]}. Pair levels put accumulator j = j0 + 2*j1 + 4*j2 + 8*j3
+     * Sums of the 16 accumulators of a tile parked in {@code tmp[j*L ..]}, j = row << actBits | act,
+     * into {@code out[o + act*stride + row]} (4x4 tiles: actBits 2; 2x8 tiles: 3). Pair levels put accumulator j = j0 + 2*j1 + 4*j2 + 8*j3
      * in lane j0*L/2 + j1*L/4 + j2*L/8 (+ j3 with 16 lanes; with 8 lanes j3 picks one of two vectors).
      */
-    private static void sum16(float[] tmp, float[] out, int o, int stride) {
+    private static void sum16(float[] tmp, float[] out, int o, int stride, int actBits, int rowStride) {
         int l = F.length();
+        int actMask = (1 << actBits) - 1;
         if (!FOLD) {
             for (int j = 0; j < 16; j++) {
-                out[o + (j & 3) * stride + (j >> 2)] = laneOrderSum(FloatVector.fromArray(F, tmp, j * l), tmp, 16 + j);
+                out[o + (j & actMask) * stride + (j >> actBits) * rowStride] = laneOrderSum(FloatVector.fromArray(F, tmp, j * l), tmp, 16 + j);
             }
             return;
         }
@@ -189,12 +193,9 @@ public final class VectorMatMul {
         int l2 = l / 4;
         int l3 = l / 8;
         int rowStep3 = l == 16 ? 1 : l;
-        for (int r = 0; r < 4; r++) {
-            int rb = at + (r & 1) * l3 + (r >> 1) * rowStep3;
-            out[o + r] = tmp[rb];
-            out[o + stride + r] = tmp[rb + l1];
-            out[o + 2 * stride + r] = tmp[rb + l2];
-            out[o + 3 * stride + r] = tmp[rb + l1 + l2];
+        for (int j = 0; j < 16; j++) {
+            int lane = at + (j & 1) * l1 + ((j >> 1) & 1) * l2 + ((j >> 2) & 1) * l3 + (j >> 3) * rowStep3;
+            out[o + (j & actMask) * stride + (j >> actBits) * rowStride] = tmp[lane];
         }
     }
 
@@ -279,6 +280,87 @@ public final class VectorMatMul {
         }
     }
 
+    /**
+     * Rows [from, to) against eight activation rows: 2x8 register tiles (16 accumulators; per half
+     * block 2 weight loads, widened and scaled once, and 8 activation loads feed 16 FMAs). Against
+     * the 4x4 tile this converts each weight vector once per 8 activation rows instead of 4: the
+     * FP-port work per FMA drops by a fifth, which is what batched decode of 8 sequences is
+     * bound by. The whole loop nest is one method (see {@link #q8Quarters}). An odd last row goes
+     * through two 1x4 tiles.
+     */
+    private static void q8Tiles2x8(MemorySegment q, MemorySegment sc, int from, int to, int cols, float[] x, int xa,
+                                   float[] out, int oa, int outStride, float[] tmp) {
+        int lanes = F.length();
+        long sRow = (long) (cols / BLOCK) * SCALE_BYTES;
+        int half = (to - from) / 2;
+        long qHalf = (long) half * cols;
+        long sHalf = half * sRow;
+        int pairsTo = from + 2 * half;
+        for (int i = from; i < from + half; i++) {
+            long qb = (long) i * cols;
+            long sb = i * sRow;
+            FloatVector a00 = FloatVector.zero(F);
+            FloatVector a01 = a00, a02 = a00, a03 = a00, a04 = a00, a05 = a00, a06 = a00, a07 = a00;
+            FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00, a14 = a00, a15 = a00, a16 = a00, a17 = a00;
+            for (int k = 0; k < cols; k += BLOCK, qb += BLOCK, sb += SCALE_BYTES) {
+                FloatVector d0 = FloatVector.broadcast(F, scale(sc, sb));
+                FloatVector d1 = FloatVector.broadcast(F, scale(sc, sb + sHalf));
+                for (int h = 0; h < BLOCK / lanes; h++) {
+                    FloatVector w0 = weights(q, qb, h).mul(d0);
+                    FloatVector w1 = weights(q, qb + qHalf, h).mul(d1);
+                    int xk = xa + k + h * lanes;
+                    FloatVector xv = FloatVector.fromArray(F, x, xk);
+                    a00 = w0.fma(xv, a00);
+                    a10 = w1.fma(xv, a10);
+                    xv = FloatVector.fromArray(F, x, xk + cols);
+                    a01 = w0.fma(xv, a01);
+                    a11 = w1.fma(xv, a11);
+                    xv = FloatVector.fromArray(F, x, xk + 2 * cols);
+                    a02 = w0.fma(xv, a02);
+                    a12 = w1.fma(xv, a12);
+                    xv = FloatVector.fromArray(F, x, xk + 3 * cols);
+                    a03 = w0.fma(xv, a03);
+                    a13 = w1.fma(xv, a13);
+                    xv = FloatVector.fromArray(F, x, xk + 4 * cols);
+                    a04 = w0.fma(xv, a04);
+                    a14 = w1.fma(xv, a14);
+                    xv = FloatVector.fromArray(F, x, xk + 5 * cols);
+                    a05 = w0.fma(xv, a05);
+                    a15 = w1.fma(xv, a15);
+                    xv = FloatVector.fromArray(F, x, xk + 6 * cols);
+                    a06 = w0.fma(xv, a06);
+                    a16 = w1.fma(xv, a16);
+                    xv = FloatVector.fromArray(F, x, xk + 7 * cols);
+                    a07 = w0.fma(xv, a07);
+                    a17 = w1.fma(xv, a17);
+                }
+            }
+            int l = F.length();
+            a00.intoArray(tmp, 0);
+            a01.intoArray(tmp, l);
+            a02.intoArray(tmp, 2 * l);
+            a03.intoArray(tmp, 3 * l);
+            a04.intoArray(tmp, 4 * l);
+            a05.intoArray(tmp, 5 * l);
+            a06.intoArray(tmp, 6 * l);
+            a07.intoArray(tmp, 7 * l);
+            a10.intoArray(tmp, 8 * l);
+            a11.intoArray(tmp, 9 * l);
+            a12.intoArray(tmp, 10 * l);
+            a13.intoArray(tmp, 11 * l);
+            a14.intoArray(tmp, 12 * l);
+            a15.intoArray(tmp, 13 * l);
+            a16.intoArray(tmp, 14 * l);
+            a17.intoArray(tmp, 15 * l);
+            sum16(tmp, out, oa + i, outStride, 3, half);
+        }
+        if (pairsTo < to) {
+            long sb = pairsTo * sRow;
+            q8Tile1x4(q, sc, (long) pairsTo * cols, sb, cols, x, xa, out, oa + pairsTo, outStride, tmp);
+            q8Tile1x4(q, sc, (long) pairsTo * cols, sb, cols, x, xa + 4 * cols, out, oa + pairsTo + 4 * outStride, outStride, tmp);
+        }
+    }
+
     /** One weight row, four activation rows (weight-row remainder of the 4x4 tiles). */
     private static void q8Tile1x4(MemorySegment q, MemorySegment sc, long qb, long sb, int cols, float[] x, int xa,
                                   float[] out, int o, int outStride, float[] tmp) {
@@ -321,7 +403,7 @@ public final class VectorMatMul {
      * (widened and scaled once) and 4 activation loads feed 16 FMAs. The prefill kernel.
      */
     private static void q8Tile4x4(MemorySegment q, MemorySegment sc, long qb, long sb, long qRow, long sRow,
-                                  int cols, float[] x, int xa, float[] out, int o, int outStride, float[] tmp) {
+                                  int cols, float[] x, int xa, float[] out, int o, int outStride, int rowStride, float[] tmp) {
         int lanes = F.length();
         FloatVector a00 = FloatVector.zero(F);
         FloatVector a01 = a00, a02 = a00, a03 = a00;
@@ -381,7 +463,7 @@ public final class VectorMatMul {
         a31.intoArray(tmp, 13 * l);
         a32.intoArray(tmp, 14 * l);
         a33.intoArray(tmp, 15 * l);
-        sum16(tmp, out, o, outStride);
+        sum16(tmp, out, o, outStride, 2, rowStride);
     }
 
     /** F32 weights (any width): one weight row against each activation row, vector body plus scalar tail. */
