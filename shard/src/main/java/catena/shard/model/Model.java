@@ -35,6 +35,7 @@ public final class Model implements AutoCloseable {
     private final PerLayerInputs ple;
     /** Gemma 4 routed-expert buffers; null for dense models. */
     private final MoeFfn moe;
+    private final Attention attention;
 
     private Model(GgufFile file, Arena arena, ModelConfig config, int from, int to, Matrix tokenEmbd,
                   float[] outputNorm, Matrix output, LayerWeights[] layers, float[] ropeFreqs, PerLayerInputs ple) {
@@ -56,6 +57,7 @@ public final class Model implements AutoCloseable {
         this.s = new Scratch(config, from, to);
         this.ple = ple;
         this.moe = config.experts() > 0 ? new MoeFfn(config.dim(), config.eps()) : null;
+        this.attention = new Attention(config);
     }
 
     /**
@@ -317,7 +319,8 @@ public final class Model implements AutoCloseable {
         if (ownsKv) {
             storeKv(l, ls, batch, rows);
         }
-        attention(l, ls, batch, rows);
+        // a KV-shared layer reads its donor's cache (KvCache maps the layer), with its own window
+        attention.run(l, ls, batch, rows, s.pos, s.seq, s.q, s.att);
         MatMul.matmul(w.attnOutput(), s.att, s.xb, rows);
         if (w.postAttentionNorm() != null) {
             rmsNorm(s.xb, s.xb, rows, dim, w.postAttentionNorm());
@@ -387,50 +390,6 @@ public final class Model implements AutoCloseable {
             int off = c.offset(l, s.pos[r]);
             System.arraycopy(s.k, r * kvDim, c.keys(l), off, kvDim);
             System.arraycopy(s.v, r * kvDim, c.values(l), off, kvDim);
-        }
-    }
-
-    /**
-     * Causal (and for local layers, windowed) attention of every row's query heads over its cache
-     * (a KV-shared layer reads its donor's cache, with its own window).
-     */
-    private void attention(int l, LayerSpec ls, Batch batch, int rows) {
-        int hd = ls.headDim();
-        int group = ls.heads() / ls.kvHeads();
-        float scale = config.queryScale();
-        float cap = config.attnSoftcap();
-        float[] scores = s.scores;
-        for (int r = 0; r < rows; r++) {
-            KvCache c = batch.cache(s.seq[r]);
-            float[] keys = c.keys(l);
-            float[] values = c.values(l);
-            int pos = s.pos[r];
-            int start = ls.sliding() ? Math.max(0, pos - ls.window() + 1) : 0;
-            int n = pos - start + 1;
-            for (int h = 0; h < ls.heads(); h++) {
-                int qOff = r * ls.qDim() + h * hd;
-                int kvOff = (h / group) * hd;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int t = 0; t < n; t++) {
-                    float sc = VectorOps.dot(s.q, qOff, keys, c.offset(l, start + t) + kvOff, hd) * scale;
-                    if (cap > 0f) {
-                        sc = cap * (float) StrictMath.tanh(sc / cap);
-                    }
-                    scores[t] = sc;
-                    max = Math.max(max, sc);
-                }
-                float sum = 0f;
-                for (int t = 0; t < n; t++) {
-                    scores[t] = (float) Math.exp(scores[t] - max);
-                    sum += scores[t];
-                }
-                int outOff = r * ls.qDim() + h * hd;
-                java.util.Arrays.fill(s.att, outOff, outOff + hd, 0f);
-                float inv = 1f / sum;
-                for (int t = 0; t < n; t++) {
-                    VectorOps.axpy(scores[t] * inv, values, c.offset(l, start + t) + kvOff, s.att, outOff, hd);
-                }
-            }
         }
     }
 

@@ -21,7 +21,6 @@ final class Scratch {
     float[] hb2 = new float[0];
     int[] pos = new int[0];
     int[] seq = new int[0];
-    final float[] scores;
     final float[] cos;
     final float[] sin;
     float[] head;
@@ -43,7 +42,6 @@ final class Scratch {
         this.maxQ = q;
         this.maxKv = kv;
         this.maxFfn = ffn;
-        this.scores = new float[config.contextLength()];
         this.cos = new float[rope / 2 + 1];
         this.sin = new float[rope / 2 + 1];
         this.head = new float[config.dim()];
