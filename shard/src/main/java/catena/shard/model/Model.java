@@ -7,6 +7,7 @@ import catena.shard.gguf.TensorInfo;
 import catena.shard.kernel.MatMul;
 import catena.shard.kernel.VectorOps;
 import catena.shard.tensor.Matrix;
+import catena.shard.tensor.WeightMemory;
 import catena.shard.tensor.Weights;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -105,6 +106,8 @@ public final class Model implements AutoCloseable {
         }
         requireStageBoundary(config, from);
         requireStageBoundary(config, to);
+        WeightMemory.requireAvailable(residentBytes(file, config, from, to),
+                "layers [" + from + ", " + to + ") of " + file.path().getFileName());
         Weights w = new Weights(file, options.keepF32(), arena);
         boolean head = to == config.layerCount();
         Matrix output = null;
@@ -506,6 +509,24 @@ public final class Model implements AutoCloseable {
             }
             return bytes;
         }
+    }
+
+    /** Bytes the slice [from, to) copies into memory at load (see {@link #heldBytes}); an estimate for the memory check. */
+    private static long residentBytes(GgufFile f, ModelConfig c, int from, int to) {
+        long b = 0;
+        boolean head = to == c.layerCount();
+        for (TensorInfo t : f.tensors().values()) {
+            String n = t.name();
+            if (n.startsWith("blk.")) {
+                int l = Integer.parseInt(n.substring(4, n.indexOf('.', 4)));
+                if (l >= from && l < to) {
+                    b += heldBytes(t);
+                }
+            } else if (n.equals("token_embd.weight") || (head && n.equals("output.weight"))) {
+                b += heldBytes(t);
+            }
+        }
+        return b;
     }
 
     private static long heldBytes(TensorInfo t) {

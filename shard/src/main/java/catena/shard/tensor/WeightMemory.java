@@ -61,6 +61,39 @@ public final class WeightMemory {
     }
 
     /**
+     * Memory the kernel says can be given to a new process without swapping (Linux MemAvailable,
+     * which counts reclaimable page cache such as the GGUF file's own pages); empty where unknown.
+     */
+    public static java.util.OptionalLong availableBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    String[] f = line.trim().split("\\s+");
+                    return java.util.OptionalLong.of(Long.parseLong(f[1]) * 1024);
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux, or /proc unreadable: no check
+        }
+        return java.util.OptionalLong.empty();
+    }
+
+    /**
+     * Refuses to load {@code bytes} of weights when the machine clearly cannot hold them: copied
+     * weights beyond physical memory would be swapped or OOM-killed mid-load instead of failing
+     * with a reason. The margin leaves room for the KV caches and the JVM.
+     */
+    public static void requireAvailable(long bytes, String what) {
+        java.util.OptionalLong avail = availableBytes();
+        if (avail.isPresent() && bytes > avail.getAsLong() * 0.9) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "%s needs %.2f GB of memory for its "
+                    + "weights, but only %.2f GB is available on this machine; split the model over more "
+                    + "pipeline stages (each loads only its layers) or free memory", what, bytes / 1e9,
+                    avail.getAsLong() / 1e9));
+        }
+    }
+
+    /**
      * {@code bytes} of zeroed memory, 64-byte aligned at least, freed when {@code arena} closes.
      * Blocks of {@link #HUGE_MIN_BYTES} or more are 2 MiB aligned and advised to use huge pages.
      */

@@ -77,22 +77,4 @@ class Q8MatrixTest {
                     .hasMessageContaining("multiple of 32 wide, got 48");
         }
     }
-
-    @Test
-    void largeBlocksAreHugePageAlignedZeroedAndWritable() {
-        try (Arena arena = Arena.ofConfined()) {
-            long bytes = WeightMemory.HUGE_MIN_BYTES + 12345;
-            MemorySegment s = WeightMemory.allocate(bytes, arena);
-            assertThat(s.byteSize()).isEqualTo(bytes);
-            if (System.getProperty("os.name").toLowerCase().contains("linux")) {
-                assertThat(s.address() % (2L << 20)).as("2 MiB aligned on Linux").isZero();
-            }
-            assertThat(s.get(ValueLayout.JAVA_LONG_UNALIGNED, bytes - 8)).isZero();
-            s.set(ValueLayout.JAVA_LONG_UNALIGNED, bytes - 8, 42L);
-            assertThat(s.get(ValueLayout.JAVA_LONG_UNALIGNED, bytes - 8)).isEqualTo(42L);
-            MemorySegment small = WeightMemory.allocate(100, arena);
-            assertThat(small.byteSize()).isEqualTo(100);
-            assertThat(small.address() % 64).isZero();
-        }
-    }
 }
