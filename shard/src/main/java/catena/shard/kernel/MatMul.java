@@ -93,6 +93,15 @@ public final class MatMul {
         }
     }
 
+    /**
+     * Whether the kernel makes a single pass over a chunk's weights for n activation rows (one
+     * 4x1, 4x4 or 2x8 tile group): then nothing is reused from L2 and long guided chunks stream
+     * best. Otherwise later activation tiles re-read the chunk, which must stay L2-sized.
+     */
+    static boolean readsWeightsOnce(int n) {
+        return n == 1 || n == VectorMatMul.TILE_ACTS || n == 8;
+    }
+
     /** Rows per chunk: a multiple of the tile height, about chunkBytes of weights, enough chunks to balance. */
     static int chunkRows(int rows, long rowBytes, int threads, long chunkBytes) {
         long byBytes = Math.max(1, chunkBytes / rowBytes);
@@ -157,7 +166,7 @@ public final class MatMul {
                 this.x = x;
                 this.xOff = xOff;
                 this.n = n;
-                int chunks = n == 1 ? guided(work, threads) : even(threads);
+                int chunks = readsWeightsOnce(n) ? guided(work, threads) : even(threads);
                 pool.run(this, chunks);
             } finally {
                 Arrays.fill(ws, null);
