@@ -61,21 +61,33 @@ public final class WeightMemory {
     }
 
     /**
-     * Memory the kernel says can be given to a new process without swapping (Linux MemAvailable,
-     * which counts reclaimable page cache such as the GGUF file's own pages); empty where unknown.
+     * Memory this process can still take without swapping: Linux MemAvailable (which counts
+     * reclaimable page cache, such as the GGUF file's own pages), capped by the container's cgroup
+     * v2 limit (memory.max - memory.current) when there is one, since /proc/meminfo shows the
+     * host's memory inside a pod. Empty where unknown.
      */
     public static java.util.OptionalLong availableBytes() {
+        long avail = -1;
         try {
             for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
                 if (line.startsWith("MemAvailable:")) {
-                    String[] f = line.trim().split("\\s+");
-                    return java.util.OptionalLong.of(Long.parseLong(f[1]) * 1024);
+                    avail = Long.parseLong(line.trim().split("\\s+")[1]) * 1024;
                 }
             }
         } catch (java.io.IOException | RuntimeException e) {
             // not Linux, or /proc unreadable: no check
         }
-        return java.util.OptionalLong.empty();
+        try {
+            java.nio.file.Path cg = java.nio.file.Path.of("/sys/fs/cgroup");
+            String max = java.nio.file.Files.readString(cg.resolve("memory.max")).trim();
+            if (!max.equals("max")) {
+                long room = Long.parseLong(max) - Long.parseLong(java.nio.file.Files.readString(cg.resolve("memory.current")).trim());
+                avail = avail < 0 ? room : Math.min(avail, room);
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // no cgroup v2 limit visible
+        }
+        return avail < 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(Math.max(0, avail));
     }
 
     /**
