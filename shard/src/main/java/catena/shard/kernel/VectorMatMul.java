@@ -16,12 +16,14 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Vector API matmul over a range of output rows: the single-threaded body that {@link MatMul}
  * splits across the {@link ComputePool}. Activations stay f32 (measured faster than int8
- * activations here: the Vector API has no int8 multiply-add-pairs, see MatMul's Javadoc).
+ * activations here: the Vector API has no int8 multiply-add-pairs; shard/src/jmh/RESULTS.md).
  *
  * <p>Q8_0 weights come in {@link Q8Matrix}'s layout (quants of a row contiguous, f16 scales
  * apart): each block's 32 quants are widened int8 to f32 in registers, scaled by their d, and used
- * against several activation rows at once (register tiles of {@link #TILE_ROWS} weight rows x
- * {@link #TILE_ACTS} activation rows), so one weight load feeds up to 16 FMAs.
+ * against several activation rows at once: register tiles of 3 weight rows x 8 activation rows
+ * for groups of eight ({@link #q8Tiles3x8}), 4x4 for four to seven, and the 4-row decode loop
+ * ({@link #q8Quarters}) for single rows. A tile's weight rows come from separate parts of the
+ * chunk, so that each is a sequential stream the hardware prefetcher follows.
  *
  * <p>Every tile shape does the same arithmetic for one (weight row, activation row) pair, in the
  * same order: per 32-block, {@code acc = (w * d) * x + acc} lane-wise, then a fixed fold of the
@@ -31,7 +33,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The species are {@code static final}: C2 intrinsifies Vector API calls only when the species
  * is a compile-time constant (an instance field, even a record's, is not one once a kernel method
  * is compiled on its own; measured 100x slower). The preferred species is taken: 512 bits on
- * AVX-512, 256 on AVX2 (run the tests with {@code -XX:MaxVectorSize=32} to cover that shape).
+ * AVX-512, 256 on AVX2; the default build also runs the kernel tests with 128- and 256-bit vectors.
  */
 public final class VectorMatMul {
     /** Weight rows per register tile. */

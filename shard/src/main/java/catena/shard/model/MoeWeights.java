@@ -5,8 +5,8 @@ import catena.shard.tensor.Matrix;
 import catena.shard.tensor.Weights;
 
 /**
- * Gemma 4 mixture-of-experts tensors of one layer. The experts are row slices of the 3-D tensors
- * (used in place, never copied): {@code gate[e]}, {@code up[e]} are {F_exp × E}, {@code down[e]}
+ * Gemma 4 mixture-of-experts tensors of one layer. The experts are row slices of the loaded 3-D
+ * tensors (views, not copies of their own): {@code gate[e]}, {@code up[e]} are {F_exp × E}, {@code down[e]}
  * {E × F_exp}. A fused {@code ffn_gate_up_exps} holds per expert F_exp gate rows then F_exp up rows.
  * The router is kept exact (never re-quantized): its logits pick the experts.
  */
