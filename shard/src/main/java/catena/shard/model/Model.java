@@ -134,7 +134,14 @@ public final class Model implements AutoCloseable {
         float[] ropeFreqs = config.arch() == Arch.GEMMA4 && w.has("rope_freqs.weight")
                 ? w.vector("rope_freqs.weight") : null;
         PerLayerInputs ple = config.pleDim() > 0 ? new PerLayerInputs(w, config, tokenEmbd, from, to) : null;
-        return new Model(file, arena, config, from, to, tokenEmbd, outputNorm, output, layers, ropeFreqs, ple);
+        Model model = new Model(file, arena, config, from, to, tokenEmbd, outputNorm, output, layers, ropeFreqs, ple);
+        // The repacked copies are what the kernels read; the file's pages touched while copying
+        // would otherwise stay mapped and count twice in the process's RSS. Dropping them is safe:
+        // anything still read from the file (F32 kept in place, routers) faults back in from it.
+        if (file.segment().isMapped()) {
+            file.segment().unload();
+        }
+        return model;
     }
 
     /**
