@@ -37,6 +37,7 @@ public final class Model implements AutoCloseable {
     /** Gemma 4 routed-expert buffers; null for dense models. */
     private final MoeFfn moe;
     private final Attention attention;
+    private final GatedActivation glu;
 
     private Model(GgufFile file, Arena arena, ModelConfig config, int from, int to, Matrix tokenEmbd,
                   float[] outputNorm, Matrix output, LayerWeights[] layers, float[] ropeFreqs, PerLayerInputs ple) {
@@ -50,15 +51,20 @@ public final class Model implements AutoCloseable {
         this.output = output;
         this.layers = layers;
         this.ropes = new Rope[to - from];
+        // one Rope per distinct configuration, so that its memo of recent angles serves every layer
+        java.util.Map<String, Rope> distinct = new java.util.HashMap<>();
         for (int l = from; l < to; l++) {
             LayerSpec ls = config.layer(l);
-            ropes[l - from] = new Rope(ls.ropeDims(), ls.ropeBase(), ls.ropeScale(), config.neoxRope(),
-                    ropeFactors(config, ls, ropeFreqs));
+            float[] factors = ropeFactors(config, ls, ropeFreqs);
+            String key = ls.ropeDims() + "/" + ls.ropeBase() + "/" + ls.ropeScale() + "/" + java.util.Arrays.toString(factors);
+            ropes[l - from] = distinct.computeIfAbsent(key,
+                    k -> new Rope(ls.ropeDims(), ls.ropeBase(), ls.ropeScale(), config.neoxRope(), factors));
         }
         this.s = new Scratch(config, from, to);
         this.ple = ple;
         this.moe = config.experts() > 0 ? new MoeFfn(config.dim(), config.eps()) : null;
         this.attention = new Attention(config);
+        this.glu = new GatedActivation(config.gelu());
     }
 
     /**
@@ -406,17 +412,7 @@ public final class Model implements AutoCloseable {
     /** Dense GeGLU (or SwiGLU for llama) of {@code s.xb} into {@code s.xb}. */
     private void ffn(LayerWeights w, LayerSpec ls, int rows) {
         MatMul.matmul2(w.ffnGate(), s.hb, w.ffnUp(), s.hb2, s.xb, rows);
-        int n = rows * ls.ffnDim();
-        if (config.gelu()) {
-            for (int i = 0; i < n; i++) {
-                s.hb[i] = Gelu.apply(s.hb[i]) * s.hb2[i];
-            }
-        } else {
-            for (int i = 0; i < n; i++) {
-                float g = s.hb[i];
-                s.hb[i] = g / (1f + (float) Math.exp(-g)) * s.hb2[i];
-            }
-        }
+        glu.apply(s.hb, s.hb2, rows * ls.ffnDim());
         MatMul.matmul(w.ffnDown(), s.hb, s.xb, rows);
     }
 

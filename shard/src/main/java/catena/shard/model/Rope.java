@@ -8,10 +8,22 @@ package catena.shard.model;
  * which is how Gemma 4's "proportional" RoPE rotates only a quarter of a global head.
  */
 final class Rope {
+    /** Positions remembered (direct-mapped by pos mod this): a batch's rows and a prompt chunk. */
+    private static final int MEMO = 128;
+
     private final int dims;
     private final boolean neox;
     private final double[] invFreq;
     private final float scale;
+    /**
+     * Angles of recent positions: every layer sharing this Rope (Model shares one per distinct
+     * configuration) and every row at that position reuse them instead of calling cos and sin
+     * dims/2 times each again (26 layers x 128 pairs per decoded token for the Gemma 3 1B shape).
+     * Not thread-safe: used inside {@code Model.forward}, which is serialized.
+     */
+    private final int[] memoPos = new int[MEMO];
+    private final float[][] memoCos;
+    private final float[][] memoSin;
 
     Rope(int dims, float base, float scale, boolean neox) {
         this(dims, base, scale, neox, null);
@@ -29,6 +41,9 @@ final class Rope {
         for (int i = 0; i < dims / 2; i++) {
             invFreq[i] = Math.pow(base, -2.0 * i / dims) / (freqFactors == null ? 1.0 : freqFactors[i]);
         }
+        java.util.Arrays.fill(memoPos, -1);
+        this.memoCos = new float[MEMO][dims / 2];
+        this.memoSin = new float[MEMO][dims / 2];
     }
 
     /**
@@ -47,11 +62,19 @@ final class Rope {
 
     /** Fills {@code cos/sin[0 .. dims/2)} for a position (shared by every head of the row). */
     void angles(int pos, float[] cos, float[] sin) {
-        for (int i = 0; i < dims / 2; i++) {
-            double theta = pos * (double) scale * invFreq[i];
-            cos[i] = (float) Math.cos(theta);
-            sin[i] = (float) Math.sin(theta);
+        int slot = pos & (MEMO - 1);
+        float[] c = memoCos[slot];
+        float[] s = memoSin[slot];
+        if (memoPos[slot] != pos) {
+            for (int i = 0; i < dims / 2; i++) {
+                double theta = pos * (double) scale * invFreq[i];
+                c[i] = (float) Math.cos(theta);
+                s[i] = (float) Math.sin(theta);
+            }
+            memoPos[slot] = pos;
         }
+        System.arraycopy(c, 0, cos, 0, dims / 2);
+        System.arraycopy(s, 0, sin, 0, dims / 2);
     }
 
     /** Rotates {@code heads} consecutive heads of {@code headDim} starting at {@code off}. */

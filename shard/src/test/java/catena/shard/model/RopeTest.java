@@ -39,4 +39,22 @@ class RopeTest {
             assertThat(b[i] != orig[i]).as("dim %d rotates", i).isEqualTo(moves);
         }
     }
+
+    @Test
+    void rememberedAnglesEqualFreshOnesAcrossMemoCollisions() {
+        // positions 5, 133 and 261 share a memo slot; each must still get its own angles
+        int dims = 256;
+        Rope memo = new Rope(dims, 10000f, 1f, true);
+        float[] cos = new float[dims / 2];
+        float[] sin = new float[dims / 2];
+        float[] wantCos = new float[dims / 2];
+        float[] wantSin = new float[dims / 2];
+        for (int pos : new int[] {5, 133, 5, 261, 133, 0, 127, 5}) {
+            memo.angles(pos, cos, sin);
+            new Rope(dims, 10000f, 1f, true).angles(pos, wantCos, wantSin);
+            assertThat(cos).as("cos at %d", pos).containsExactly(wantCos);
+            assertThat(sin).as("sin at %d", pos).containsExactly(wantSin);
+        }
+        assertThat(wantCos[1]).isEqualTo((float) Math.cos(5 * Math.pow(10000, -2.0 / dims)));
+    }
 }
