@@ -95,7 +95,7 @@ public final class MatMul {
 
     /**
      * Whether the kernel makes a single pass over a chunk's weights for n activation rows (one
-     * 4x1, 4x4 or 2x8 tile group): then nothing is reused from L2 and long guided chunks stream
+     * decode loop, 4x4 or 3x8 tile group): then nothing is reused from L2 and long guided chunks stream
      * best. Otherwise later activation tiles re-read the chunk, which must stay L2-sized.
      */
     static boolean readsWeightsOnce(int n) {

@@ -22,6 +22,7 @@ final class MoeFfn {
     private float[] y = new float[0];
     /** Output of the last {@link #apply}: [rows][dim], before post_ffw_norm_2. */
     float[] out = new float[0];
+    private final GatedActivation glu = new GatedActivation(true);
 
     MoeFfn(int dim, float eps) {
         this.dim = dim;
@@ -109,11 +110,8 @@ final class MoeFfn {
     private void expert(MoeWeights w, int e, int m) {
         int f = w.ffnDim();
         int k = w.used();
-        MatMul.matmul(w.gate()[e], in, gate, m);
-        MatMul.matmul(w.up()[e], in, up, m);
-        for (int i = 0; i < m * f; i++) {
-            gate[i] = Gelu.apply(gate[i]) * up[i];
-        }
+        MatMul.matmul2(w.gate()[e], gate, w.up()[e], up, in, m);
+        glu.apply(gate, up, m * f);
         MatMul.matmul(w.down()[e], gate, y, m);
         for (int i = 0; i < m; i++) {
             int r = members[i] / k;
