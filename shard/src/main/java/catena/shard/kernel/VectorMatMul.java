@@ -42,7 +42,7 @@ public final class VectorMatMul {
     public static final int TILE_ACTS = 4;
 
     private static final int BLOCK = Q8Matrix.BLOCK;
-    private static final int SCALE_BYTES = 2;
+    private static final int SCALE_BYTES = Q8Matrix.SCALE_BYTES;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     /** Float lanes L (4, 8 or 16; a Q8_0 block is 32/L vectors). */
@@ -74,7 +74,7 @@ public final class VectorMatMul {
         int cols = w.cols();
         int rows = w.rows();
         long qRow = cols;
-        long sRow = (long) (cols / BLOCK) * SCALE_BYTES;
+        long sRow = Q8Matrix.scaleRowBytes(cols);
         float[] tmp = SCRATCH.get();
         int a = 0;
         for (; a + 8 <= n; a += 8) {
@@ -244,11 +244,12 @@ public final class VectorMatMul {
                                    float[] out, int oa, float[] tmp) {
         int lanes = F.length();
         long qStride = (long) quarter * cols;
-        long sStride = (long) quarter * (cols / BLOCK) * SCALE_BYTES;
+        long sRow = Q8Matrix.scaleRowBytes(cols);
+        long sStride = quarter * sRow;
         for (int t = 0; t < quarter; t++) {
             int i = from + t;
             long qb = (long) i * cols;
-            long sb = (long) i * (cols / BLOCK) * SCALE_BYTES;
+            long sb = i * sRow;
             FloatVector acc0 = FloatVector.zero(F);
             FloatVector acc1 = acc0;
             FloatVector acc2 = acc0;
@@ -296,8 +297,7 @@ public final class VectorMatMul {
     private static void q8Tiles3x8(MemorySegment q, MemorySegment sc, int from, int to, int cols, float[] x, int xa,
                                    float[] out, int oa, int outStride, float[] tmp) {
         int lanes = F.length();
-        int l = lanes;
-        long sRow = (long) (cols / BLOCK) * SCALE_BYTES;
+        long sRow = Q8Matrix.scaleRowBytes(cols);
         int third = (to - from) / 3;
         long qThird = (long) third * cols;
         long sThird = third * sRow;
@@ -352,30 +352,30 @@ public final class VectorMatMul {
                 }
             }
             a00.intoArray(tmp, 0);
-            a01.intoArray(tmp, l);
-            a02.intoArray(tmp, 2 * l);
-            a03.intoArray(tmp, 3 * l);
-            a04.intoArray(tmp, 4 * l);
-            a05.intoArray(tmp, 5 * l);
-            a06.intoArray(tmp, 6 * l);
-            a07.intoArray(tmp, 7 * l);
-            a10.intoArray(tmp, 8 * l);
-            a11.intoArray(tmp, 9 * l);
-            a12.intoArray(tmp, 10 * l);
-            a13.intoArray(tmp, 11 * l);
-            a14.intoArray(tmp, 12 * l);
-            a15.intoArray(tmp, 13 * l);
-            a16.intoArray(tmp, 14 * l);
-            a17.intoArray(tmp, 15 * l);
+            a01.intoArray(tmp, lanes);
+            a02.intoArray(tmp, 2 * lanes);
+            a03.intoArray(tmp, 3 * lanes);
+            a04.intoArray(tmp, 4 * lanes);
+            a05.intoArray(tmp, 5 * lanes);
+            a06.intoArray(tmp, 6 * lanes);
+            a07.intoArray(tmp, 7 * lanes);
+            a10.intoArray(tmp, 8 * lanes);
+            a11.intoArray(tmp, 9 * lanes);
+            a12.intoArray(tmp, 10 * lanes);
+            a13.intoArray(tmp, 11 * lanes);
+            a14.intoArray(tmp, 12 * lanes);
+            a15.intoArray(tmp, 13 * lanes);
+            a16.intoArray(tmp, 14 * lanes);
+            a17.intoArray(tmp, 15 * lanes);
             sum16(tmp, out, oa + i, outStride, 3, third, 16);
             a20.intoArray(tmp, 0);
-            a21.intoArray(tmp, l);
-            a22.intoArray(tmp, 2 * l);
-            a23.intoArray(tmp, 3 * l);
-            a24.intoArray(tmp, 4 * l);
-            a25.intoArray(tmp, 5 * l);
-            a26.intoArray(tmp, 6 * l);
-            a27.intoArray(tmp, 7 * l);
+            a21.intoArray(tmp, lanes);
+            a22.intoArray(tmp, 2 * lanes);
+            a23.intoArray(tmp, 3 * lanes);
+            a24.intoArray(tmp, 4 * lanes);
+            a25.intoArray(tmp, 5 * lanes);
+            a26.intoArray(tmp, 6 * lanes);
+            a27.intoArray(tmp, 7 * lanes);
             sum16(tmp, out, oa + i + 2 * third, outStride, 3, third, 8);
         }
         for (int i = from + 3 * third; i < to; i++) {
@@ -425,7 +425,8 @@ public final class VectorMatMul {
 
     /**
      * Four weight rows x four activation rows: 16 accumulators; per half-block 4 weight loads
-     * (widened and scaled once) and 4 activation loads feed 16 FMAs. The prefill kernel.
+     * (widened and scaled once) and 4 activation loads feed 16 FMAs: groups of four to seven
+     * activation rows (eight go through {@link #q8Tiles3x8}).
      */
     private static void q8Tile4x4(MemorySegment q, MemorySegment sc, long qb, long sb, long qRow, long sRow,
                                   int cols, float[] x, int xa, float[] out, int o, int outStride, int rowStride, float[] tmp) {

@@ -496,38 +496,44 @@ public final class Model implements AutoCloseable {
     /** Weight bytes of each layer as the engine holds them (Q8_0 unless kept F32): what stages are balanced by. */
     public static long[] layerBytes(Path path) throws IOException {
         try (GgufFile f = GgufFile.open(path)) {
-            ModelConfig c = ModelConfig.from(f);
-            long[] bytes = new long[c.layerCount()];
-            for (TensorInfo t : f.tensors().values()) {
-                String n = t.name();
-                if (n.startsWith("blk.")) {
-                    int l = Integer.parseInt(n.substring(4, n.indexOf('.', 4)));
-                    if (l >= 0 && l < bytes.length) {
-                        bytes[l] += heldBytes(t);
-                    }
-                } else if (n.equals("output.weight") || (n.equals("token_embd.weight")
-                        && !f.tensors().containsKey("output.weight"))) {
-                    bytes[bytes.length - 1] += heldBytes(t);
-                }
-            }
-            return bytes;
+            return layerBytes(f, ModelConfig.from(f));
         }
     }
 
-    /** Bytes the slice [from, to) copies into memory at load (see {@link #heldBytes}); an estimate for the memory check. */
-    private static long residentBytes(GgufFile f, ModelConfig c, int from, int to) {
-        long b = 0;
-        boolean head = to == c.layerCount();
+    private static long[] layerBytes(GgufFile f, ModelConfig c) {
+        long[] bytes = new long[c.layerCount()];
         for (TensorInfo t : f.tensors().values()) {
             String n = t.name();
             if (n.startsWith("blk.")) {
                 int l = Integer.parseInt(n.substring(4, n.indexOf('.', 4)));
-                if (l >= from && l < to) {
-                    b += heldBytes(t);
+                if (l >= 0 && l < bytes.length) {
+                    bytes[l] += heldBytes(t);
                 }
-            } else if (n.equals("token_embd.weight") || (head && n.equals("output.weight"))) {
-                b += heldBytes(t);
+            } else if (n.equals("output.weight") || (n.equals("token_embd.weight") && !tiedHead(f))) {
+                bytes[bytes.length - 1] += heldBytes(t);
             }
+        }
+        return bytes;
+    }
+
+    private static boolean tiedHead(GgufFile f) {
+        return !f.tensors().containsKey("output.weight");
+    }
+
+    /**
+     * Bytes the slice [from, to) copies into memory at load (its layers, the head on the last
+     * stage, the token embedding where the slice embeds), for the memory check: an estimate.
+     */
+    private static long residentBytes(GgufFile f, ModelConfig c, int from, int to) {
+        long[] layers = layerBytes(f, c);
+        long b = 0;
+        for (int l = from; l < to; l++) {
+            b += layers[l];
+        }
+        boolean embedCounted = to == c.layerCount() && tiedHead(f);
+        TensorInfo embd = f.tensors().get("token_embd.weight");
+        if (embd != null && !embedCounted && (from == 0 || c.pleDim() > 0)) {
+            b += heldBytes(embd);
         }
         return b;
     }

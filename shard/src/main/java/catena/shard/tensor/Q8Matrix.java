@@ -21,16 +21,18 @@ public record Q8Matrix(MemorySegment quants, MemorySegment scales, int rows, int
     public static final int BLOCK_BYTES = 34;
     /** f16 as stored in GGUF blocks (unaligned). */
     public static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** f16 in the scales array (2-byte aligned). */
+    /** f16 in the scales array. */
     public static final ValueLayout.OfShort SCALE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Bytes of one block's scale in the scales array. */
+    public static final int SCALE_BYTES = 2;
 
     public Q8Matrix {
         if (cols % BLOCK != 0) {
             throw new IllegalArgumentException("Q8_0 rows must be a multiple of 32 wide, got " + cols);
         }
-        if (quants.byteSize() != (long) rows * cols || scales.byteSize() != (long) rows * (cols / BLOCK) * 2) {
+        if (quants.byteSize() != (long) rows * cols || scales.byteSize() != rows * scaleRowBytes(cols)) {
             throw new IllegalArgumentException("Q8_0 " + rows + "x" + cols + " needs " + (long) rows * cols
-                    + " bytes of quants and " + (long) rows * (cols / BLOCK) * 2 + " of scales, got "
+                    + " bytes of quants and " + rows * scaleRowBytes(cols) + " of scales, got "
                     + quants.byteSize() + " and " + scales.byteSize());
         }
     }
@@ -41,7 +43,7 @@ public record Q8Matrix(MemorySegment quants, MemorySegment scales, int rows, int
             throw new IllegalArgumentException("Q8_0 rows must be a multiple of 32 wide, got " + cols);
         }
         return new Q8Matrix(WeightMemory.allocate((long) rows * cols, arena),
-                WeightMemory.allocate((long) rows * (cols / BLOCK) * 2, arena), rows, cols);
+                WeightMemory.allocate(rows * scaleRowBytes(cols), arena), rows, cols);
     }
 
     /** Repacks {@code rows} rows of GGUF Q8_0 blocks ({@code blocks}, as in a file) into a new matrix. */
@@ -62,8 +64,8 @@ public record Q8Matrix(MemorySegment quants, MemorySegment scales, int rows, int
     public void setRow(int r, MemorySegment blocks, long off) {
         int n = cols / BLOCK;
         long q = (long) r * cols;
-        long s = (long) r * n * 2;
-        for (int b = 0; b < n; b++, off += BLOCK_BYTES, q += BLOCK, s += 2) {
+        long s = r * scaleRowBytes(cols);
+        for (int b = 0; b < n; b++, off += BLOCK_BYTES, q += BLOCK, s += SCALE_BYTES) {
             scales.set(SCALE, s, blocks.get(F16, off));
             MemorySegment.copy(blocks, off + 2, quants, q, BLOCK);
         }
@@ -73,11 +75,16 @@ public record Q8Matrix(MemorySegment quants, MemorySegment scales, int rows, int
     public void rowBlocks(int r, MemorySegment dst, long off) {
         int n = cols / BLOCK;
         long q = (long) r * cols;
-        long s = (long) r * n * 2;
-        for (int b = 0; b < n; b++, off += BLOCK_BYTES, q += BLOCK, s += 2) {
+        long s = r * scaleRowBytes(cols);
+        for (int b = 0; b < n; b++, off += BLOCK_BYTES, q += BLOCK, s += SCALE_BYTES) {
             dst.set(F16, off, scales.get(SCALE, s));
             MemorySegment.copy(quants, q, dst, off + 2, BLOCK);
         }
+    }
+
+    /** Bytes of one row's scales in the scales array. */
+    public static long scaleRowBytes(int cols) {
+        return (long) (cols / BLOCK) * SCALE_BYTES;
     }
 
     /** Bytes the weights take as Q8_0 (34 per block of 32), the same here as in the file. */
@@ -93,7 +100,7 @@ public record Q8Matrix(MemorySegment quants, MemorySegment scales, int rows, int
 
     /** The scale of block {@code b} of row {@code r}. */
     public float scale(int r, int b) {
-        return Float.float16ToFloat(scales.get(SCALE, ((long) r * (cols / BLOCK) + b) * 2));
+        return Float.float16ToFloat(scales.get(SCALE, r * scaleRowBytes(cols) + (long) b * SCALE_BYTES));
     }
 
     /** Quant {@code k} of row {@code r}. */
@@ -114,6 +121,6 @@ public record Q8Matrix(MemorySegment quants, MemorySegment scales, int rows, int
     @Override
     public Q8Matrix slice(int from, int count) {
         return new Q8Matrix(quants.asSlice((long) from * cols, (long) count * cols),
-                scales.asSlice((long) from * (cols / BLOCK) * 2, (long) count * (cols / BLOCK) * 2), count, cols);
+                scales.asSlice(from * scaleRowBytes(cols), count * scaleRowBytes(cols)), count, cols);
     }
 }
