@@ -103,13 +103,17 @@ public final class MatMul {
     }
 
     /** Rows per chunk: a multiple of the tile height, about chunkBytes of weights, enough chunks to balance. */
-    static int chunkRows(int rows, long rowBytes, int threads, long chunkBytes) {
+    static int chunkRows(int rows, long rowBytes, int threads, long chunkBytes, int maxChunks) {
         long byBytes = Math.max(1, chunkBytes / rowBytes);
         long byBalance = Math.max(1, rows / ((long) threads * CHUNKS_PER_THREAD));
         long r = Math.min(byBytes, byBalance);
         r = roundUpToTile(r);
-        long minRows = ((long) rows + ComputePool.MAX_CHUNKS - 1) / ComputePool.MAX_CHUNKS;
-        return (int) Math.max(r, minRows);
+        return (int) Math.max(r, minRows(rows, maxChunks));
+    }
+
+    /** Fewest rows per chunk that keep a matrix within {@code maxChunks} chunks. */
+    private static long minRows(int rows, int maxChunks) {
+        return ((long) rows + maxChunks - 1) / maxChunks;
     }
 
     private static long roundUpToTile(long r) {
@@ -183,7 +187,7 @@ public final class MatMul {
                 Matrix w = ws[m];
                 long rowBytes = w.rowBytes();
                 long min = roundUpToTile(Math.max(1, CHUNK_BYTES / rowBytes));
-                min = Math.max(min, ((long) w.rows() + ComputePool.MAX_CHUNKS / count - 1) / (ComputePool.MAX_CHUNKS / count));
+                min = Math.max(min, minRows(w.rows(), ComputePool.MAX_CHUNKS / count));
                 for (int at = 0; at < w.rows(); c++) {
                     long size = Math.max(min, roundUpToTile(left / (2L * threads) / rowBytes));
                     int end = (int) Math.min(w.rows(), at + size);
@@ -199,7 +203,7 @@ public final class MatMul {
             int c = 0;
             for (int m = 0; m < count; m++) {
                 Matrix w = ws[m];
-                int rows = chunkRows(w.rows(), w.rowBytes(), threads, BATCH_CHUNK_BYTES);
+                int rows = chunkRows(w.rows(), w.rowBytes(), threads, BATCH_CHUNK_BYTES, ComputePool.MAX_CHUNKS / count);
                 for (int at = 0; at < w.rows(); at += rows, c++) {
                     chunk(c, m, at, Math.min(w.rows(), at + rows));
                 }

@@ -15,6 +15,7 @@ final class GatedActivation implements ComputePool.ChunkTask {
     private float[] gate;
     private float[] up;
     private int n;
+    private int slice;
 
     GatedActivation(boolean gelu) {
         this.gelu = gelu;
@@ -26,7 +27,9 @@ final class GatedActivation implements ComputePool.ChunkTask {
         this.up = up;
         this.n = n;
         try {
-            int chunks = (n + SLICE - 1) / SLICE;
+            // SLICE, or more per chunk past the pool's chunk limit
+            slice = Math.max(SLICE, (n + ComputePool.MAX_CHUNKS - 1) / ComputePool.MAX_CHUNKS);
+            int chunks = (n + slice - 1) / slice;
             if (chunks < 2) {
                 for (int c = 0; c < chunks; c++) {
                     runChunk(c);
@@ -42,13 +45,13 @@ final class GatedActivation implements ComputePool.ChunkTask {
 
     @Override
     public void runChunk(int chunk) {
-        int end = Math.min(n, (chunk + 1) * SLICE);
+        int end = (int) Math.min(n, (long) (chunk + 1) * slice);
         if (gelu) {
-            for (int i = chunk * SLICE; i < end; i++) {
+            for (int i = chunk * slice; i < end; i++) {
                 gate[i] = Gelu.apply(gate[i]) * up[i];
             }
         } else {
-            for (int i = chunk * SLICE; i < end; i++) {
+            for (int i = chunk * slice; i < end; i++) {
                 float g = gate[i];
                 gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
             }
