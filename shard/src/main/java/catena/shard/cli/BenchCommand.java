@@ -6,11 +6,13 @@ import catena.shard.model.Batch;
 import catena.shard.model.KvCache;
 import catena.shard.model.Model;
 import catena.shard.model.ModelConfig;
+import catena.shard.model.StepProfile;
 import catena.shard.sample.Sampler;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -53,6 +55,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--probe-mib", paramLabel = "MIB", defaultValue = "1024", description = "size of the bandwidth probe's array (default: ${DEFAULT-VALUE})")
     int probeMib;
+
+    @Option(names = "--profile", description = "after the measurements, one more decode and batched-decode run timed step by step (norms, projections, attention, head...)")
+    boolean profile;
 
     @Option(names = "--json", description = "end with one JSON line: prefill_tok_s, decode_tok_s, batch, batch_decode_tok_s, bytes_per_token, bandwidth_gb_s, decode_efficiency")
     boolean json;
@@ -100,7 +105,12 @@ final class BenchCommand implements Callable<Integer> {
                 progress("batched decode x" + batch + " " + (i + 1) + "/" + repeats);
                 batched[i] = run.batchedDecode(batch, batchPrompt, gen);
             }
+            if (profile) {
+                progress("profile");
+                profileSteps(model, run);
+            }
             long bytesPerToken = model.bytesPerToken();
+            long residentPerToken = model.residentBytesPerToken();
             double decodeTokS = median(decode);
             double efficiency = bytesPerToken * decodeTokS / (bandwidth * 1e9);
             System.out.printf(Locale.ROOT, "model            %s (%s, %d layers, dim %d, vocab %d)%n",
@@ -109,7 +119,8 @@ final class BenchCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "prefill          %.2f tok/s (%d tokens in one forward; median of %d)%n", median(prefill), prompt, repeats);
             System.out.printf(Locale.ROOT, "decode           %.2f tok/s (%d tokens after a %d-token prompt)%n", decodeTokS, gen, prompt);
             System.out.printf(Locale.ROOT, "batched decode   %.2f tok/s (%d sequences x %d tokens)%n", median(batched), batch, gen);
-            System.out.printf(Locale.ROOT, "bytes/token      %d (%.1f MB of weights per decoded token)%n", bytesPerToken, bytesPerToken / 1e6);
+            System.out.printf(Locale.ROOT, "bytes/token      %d (%.1f MB of weights per decoded token, in the model's format)%n", bytesPerToken, bytesPerToken / 1e6);
+            System.out.printf(Locale.ROOT, "held bytes/token %d (%.1f MB as held in memory: f32 block scales)%n", residentPerToken, residentPerToken / 1e6);
             System.out.printf(Locale.ROOT, "bandwidth        %.2f GB/s (BandwidthProbe, %d threads)%n", bandwidth, nThreads);
             System.out.printf(Locale.ROOT, "decode eff.      %.3f (bytes/token x decode tok/s / bandwidth)%n", efficiency);
             if (json) {
@@ -120,6 +131,7 @@ final class BenchCommand implements Callable<Integer> {
                 o.put("batch", batch);
                 o.put("batch_decode_tok_s", median(batched));
                 o.put("bytes_per_token", bytesPerToken);
+                o.put("resident_bytes_per_token", residentPerToken);
                 o.put("bandwidth_gb_s", bandwidth);
                 o.put("decode_efficiency", efficiency);
                 o.put("threads", nThreads);
@@ -129,6 +141,39 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * Separate runs with the step timers on, so that the headline numbers above carry no timing
+     * overhead: milliseconds per decode step, one sequence and then the batch, by layer step.
+     */
+    private void profileSteps(Model model, Runner run) {
+        StepProfile p = new StepProfile();
+        model.profile(p);
+        run.profile = p;
+        try {
+            run.decode(prompt, gen);
+            Map<StepProfile.Phase, Long> single = p.nanos();
+            p.reset();
+            run.batchedDecode(batch, batchPrompt, gen);
+            Map<StepProfile.Phase, Long> batched = p.nanos();
+            System.out.printf(Locale.ROOT, "profile          ms per decode step: 1 sequence | %d sequences%n", batch);
+            long t1 = 0;
+            long tb = 0;
+            for (StepProfile.Phase ph : StepProfile.Phase.values()) {
+                long a = single.get(ph);
+                long b = batched.get(ph);
+                t1 += a;
+                tb += b;
+                if (a + b > 0) {
+                    System.out.printf(Locale.ROOT, "  %-32s %8.2f | %8.2f%n", ph.label(), a / 1e6 / gen, b / 1e6 / gen);
+                }
+            }
+            System.out.printf(Locale.ROOT, "  %-32s %8.2f | %8.2f%n", "total (forward + head)", t1 / 1e6 / gen, tb / 1e6 / gen);
+        } finally {
+            model.profile(null);
+            run.profile = null;
+        }
     }
 
     private static void positive(String option, int value) {
@@ -155,6 +200,8 @@ final class BenchCommand implements Callable<Integer> {
         private final int vocab;
         private final float[] logits;
         private final Batch batch = new Batch();
+        /** Reset when the timed part of a measurement starts, so that it holds only the timed steps. */
+        StepProfile profile;
 
         Runner(Model model) {
             this.model = model;
@@ -198,6 +245,9 @@ final class BenchCommand implements Callable<Integer> {
             model.forward(batch, x);
             model.logits(x, p - 1, logits);
             int[] next = {argmax(logits, 0)};
+            if (profile != null) {
+                profile.reset();
+            }
             long t0 = System.nanoTime();
             for (int i = 0; i < g; i++) {
                 model.embed(next, 0, 1, x);
@@ -233,6 +283,9 @@ final class BenchCommand implements Callable<Integer> {
             for (int s = 0; s < b; s++) {
                 next[s] = argmax(all, s);
                 rows[s] = s;
+            }
+            if (profile != null) {
+                profile.reset();
             }
             long t0 = System.nanoTime();
             for (int i = 0; i < g; i++) {

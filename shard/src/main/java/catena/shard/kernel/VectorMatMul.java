@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * splits across the {@link ComputePool}. Activations stay f32 (measured faster than int8
  * activations here: the Vector API has no int8 multiply-add-pairs; shard/src/jmh/RESULTS.md).
  *
- * <p>Q8_0 weights come in {@link Q8Matrix}'s layout (quants of a row contiguous, f16 scales
+ * <p>Q8_0 weights come in {@link Q8Matrix}'s layout (quants of a row contiguous, f32 scales
  * apart): each block's 32 quants are widened int8 to f32 in registers, scaled by their d, and used
  * against several activation rows at once: register tiles of 3 weight rows x 8 activation rows
  * for groups of eight ({@link #q8Tiles3x8}), 4x4 for four to seven, and the 4-row decode loop
@@ -215,7 +215,7 @@ public final class VectorMatMul {
     }
 
     private static float scale(MemorySegment sc, long at) {
-        return Float.float16ToFloat(sc.get(Q8Matrix.SCALE, at));
+        return sc.get(Q8Matrix.SCALE, at);
     }
 
     /** One weight row, one activation row. */

@@ -2,6 +2,7 @@ package catena.shard.model;
 
 import catena.shard.tensor.Matrix;
 import catena.shard.tensor.Weights;
+import java.util.function.ToLongFunction;
 
 /**
  * One layer's tensors; optional ones are null when the architecture (or this layer) has none:
@@ -55,20 +56,20 @@ record LayerWeights(float[] attnNorm, Matrix attnQ, Matrix attnK, Matrix attnV, 
      * Weight bytes one token reads in this layer: only the experts it is routed to (top-k of them,
      * all of equal size) plus the router, not the whole expert tensors.
      */
-    long bytes() {
-        long b = attnQ.byteSize() + attnOutput.byteSize() + ffnGate.byteSize() + ffnUp.byteSize()
-                + ffnDown.byteSize();
+    long bytes(ToLongFunction<Matrix> size) {
+        long b = size.applyAsLong(attnQ) + size.applyAsLong(attnOutput) + size.applyAsLong(ffnGate)
+                + size.applyAsLong(ffnUp) + size.applyAsLong(ffnDown);
         if (attnK != null) {
-            b += attnK.byteSize();
+            b += size.applyAsLong(attnK);
         }
         if (attnV != null) {
-            b += attnV.byteSize();
+            b += size.applyAsLong(attnV);
         }
         if (moe != null) {
-            b += moe.activeBytes();
+            b += moe.activeBytes(size);
         }
         if (ple != null) {
-            b += ple.bytes();
+            b += ple.bytes(size);
         }
         return b;
     }

@@ -38,6 +38,8 @@ public final class Model implements AutoCloseable {
     private final MoeFfn moe;
     private final Attention attention;
     private final GatedActivation glu;
+    /** Per-step timing for {@code bench --profile}; null (off) unless set. */
+    private StepProfile profile;
 
     private Model(GgufFile file, Arena arena, ModelConfig config, int from, int to, Matrix tokenEmbd,
                   float[] outputNorm, Matrix output, LayerWeights[] layers, float[] ropeFreqs, PerLayerInputs ple) {
@@ -266,15 +268,25 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Weight bytes one decoded token reads in this slice (layers, plus the head on the last stage):
+     * Weight bytes one decoded token reads in this slice (layers, plus the head on the last stage),
+     * counted in the model's format (Q8_0: 34 bytes per 32 weights, as a GGUF reader would read):
      * for MoE layers only the router and the top-k experts' share, not every expert.
      */
     public long bytesPerToken() {
-        long b = ple == null ? 0 : ple.bytes();
+        return bytesPerToken(Matrix::byteSize);
+    }
+
+    /** Like {@link #bytesPerToken}, in the bytes held in memory (Q8_0 with f32 scales: 36 per 32 weights). */
+    public long residentBytesPerToken() {
+        return bytesPerToken(Matrix::residentBytes);
+    }
+
+    private long bytesPerToken(java.util.function.ToLongFunction<Matrix> size) {
+        long b = ple == null ? 0 : ple.bytes(size);
         for (LayerWeights lw : layers) {
-            b += lw.bytes();
+            b += lw.bytes(size);
         }
-        return hasHead() ? b + output.byteSize() : b;
+        return hasHead() ? b + size.applyAsLong(output) : b;
     }
 
     /** Embeds {@code n} tokens into {@code x[0 .. n*dim)} (stage 0 only). */
@@ -302,6 +314,9 @@ public final class Model implements AutoCloseable {
      * embeddings need the rows' token ids on every stage ({@link Batch#add(KvCache, int[], int, int)}).
      */
     public synchronized void forward(Batch batch, float[] x) {
+        if (profile != null) {
+            profile.start();
+        }
         int rows = batch.rows();
         s.ensure(rows);
         for (int i = 0, r = 0; i < batch.size(); i++) {
@@ -314,6 +329,7 @@ public final class Model implements AutoCloseable {
         }
         if (ple != null) {
             ple.compute(batch, rows);
+            mark(StepProfile.Phase.PER_LAYER_INPUT);
         }
         for (int l = from; l < to; l++) {
             layer(l, batch, x, rows);
@@ -329,37 +345,59 @@ public final class Model implements AutoCloseable {
         boolean ownsKv = config.ownsKv(l);
         int dim = config.dim();
         rmsNorm(x, s.xb, rows, dim, w.attnNorm());
+        mark(StepProfile.Phase.NORMS);
         project(w, rows, ownsKv);
+        mark(StepProfile.Phase.QKV);
         normalizeHeads(w, ls, rows, ownsKv);
         rope(l, ls, rows, ownsKv);
+        mark(StepProfile.Phase.HEAD_NORM_ROPE);
         if (ownsKv) {
             storeKv(l, ls, batch, rows);
+            mark(StepProfile.Phase.KV_STORE);
         }
         // a KV-shared layer reads its donor's cache (KvCache maps the layer), with its own window
         attention.run(l, ls, batch, rows, s.pos, s.seq, s.q, s.att);
+        mark(StepProfile.Phase.ATTENTION);
         MatMul.matmul(w.attnOutput(), s.att, s.xb, rows);
+        mark(StepProfile.Phase.ATTN_OUTPUT);
         if (w.postAttentionNorm() != null) {
             rmsNorm(s.xb, s.xb, rows, dim, w.postAttentionNorm());
         }
         add(x, s.xb, rows * dim);
         if (w.moe() == null) {
             rmsNorm(x, s.xb, rows, dim, w.ffnNorm());
+            mark(StepProfile.Phase.NORMS);
             ffn(w, ls, rows);
         } else {
+            mark(StepProfile.Phase.NORMS);
             sharedAndRoutedFfn(w, ls, x, rows);
         }
         if (w.postFfwNorm() != null) {
             rmsNorm(s.xb, s.xb, rows, dim, w.postFfwNorm());
         }
         add(x, s.xb, rows * dim);
+        mark(StepProfile.Phase.NORMS);
         if (w.ple() != null) {
             perLayerInput(l, w.ple(), x, rows);
+            mark(StepProfile.Phase.PER_LAYER_INPUT);
         }
         if (w.outputScale() != 1f) {
             for (int i = 0; i < rows * dim; i++) {
                 x[i] *= w.outputScale();
             }
+            mark(StepProfile.Phase.NORMS);
         }
+    }
+
+    private void mark(StepProfile.Phase p) {
+        if (profile != null) {
+            profile.mark(p);
+        }
+    }
+
+    /** Turns per-step timing on ({@code bench --profile}) or off (null). */
+    public synchronized void profile(StepProfile p) {
+        this.profile = p;
     }
 
     /** q, k, v projections of the normed rows in {@code s.xb}; Gemma 4 reuses K as V when attn_v is absent. */
@@ -412,8 +450,11 @@ public final class Model implements AutoCloseable {
     /** Dense GeGLU (or SwiGLU for llama) of {@code s.xb} into {@code s.xb}. */
     private void ffn(LayerWeights w, LayerSpec ls, int rows) {
         MatMul.matmul2(w.ffnGate(), s.hb, w.ffnUp(), s.hb2, s.xb, rows);
+        mark(StepProfile.Phase.FFN_GATE_UP);
         glu.apply(s.hb, s.hb2, rows * ls.ffnDim());
+        mark(StepProfile.Phase.FFN_ACTIVATION);
         MatMul.matmul(w.ffnDown(), s.hb, s.xb, rows);
+        mark(StepProfile.Phase.FFN_DOWN);
     }
 
     /**
@@ -427,7 +468,9 @@ public final class Model implements AutoCloseable {
         ffn(w, ls, rows);
         rmsNorm(s.xb, s.xb, rows, dim, m.postNorm1());
         rmsNorm(x, s.xb2, rows, dim, m.preNorm2());
+        mark(StepProfile.Phase.NORMS);
         moe.apply(m, x, s.xb2, rows);
+        mark(StepProfile.Phase.EXPERTS);
         rmsNorm(moe.out, moe.out, rows, dim, m.postNorm2());
         add(s.xb, moe.out, rows * dim);
     }
@@ -464,6 +507,9 @@ public final class Model implements AutoCloseable {
         if (!hasHead()) {
             throw new IllegalStateException("this slice ends at layer " + to + " and holds no output head");
         }
+        if (profile != null) {
+            profile.start();
+        }
         int dim = config.dim();
         int vocab = config.vocabSize();
         if (s.head.length < count * dim) {
@@ -480,6 +526,7 @@ public final class Model implements AutoCloseable {
                 logits[i] = cap * (float) StrictMath.tanh(logits[i] / cap);
             }
         }
+        mark(StepProfile.Phase.OUTPUT_HEAD);
     }
 
     /** {@code out[r] = x̂[r] ⊙ w} for {@code n} vectors of length {@code len}; in place when out == x. */
@@ -542,7 +589,8 @@ public final class Model implements AutoCloseable {
         // MoE routers are kept exact (MoeWeights): F32 unless the file already has them in Q8_0.
         boolean exact = t.name().endsWith("ffn_gate_inp.weight") && t.type() != GgmlType.Q8_0;
         if (t.shape().length >= 2 && t.cols() % 32 == 0 && !exact) {
-            return t.elementCount() / 32 * 34;
+            // Q8Matrix: 32 int8 quants and an f32 scale per block
+            return t.elementCount() / 32 * (32 + catena.shard.tensor.Q8Matrix.SCALE_BYTES);
         }
         return t.elementCount() * 4;
     }

@@ -64,8 +64,9 @@ record MoeWeights(Matrix router, float[] routerScale, float[] preNorm2, float[] 
     }
 
     /** Bytes one token reads: the router and its {@code used} experts. */
-    long activeBytes() {
-        return router.byteSize() + used * (gate[0].byteSize() + up[0].byteSize() + down[0].byteSize());
+    long activeBytes(java.util.function.ToLongFunction<Matrix> size) {
+        return size.applyAsLong(router)
+                + used * (size.applyAsLong(gate[0]) + size.applyAsLong(up[0]) + size.applyAsLong(down[0]));
     }
 
     private static void require(String name, Matrix m, int rows, int cols) {

@@ -50,8 +50,8 @@ final class PerLayerInputs {
     }
 
     /** Bytes one token reads: the projection of this slice's layers (the table lookups are one row each). */
-    long bytes() {
-        return modelProj.byteSize();
+    long bytes(java.util.function.ToLongFunction<catena.shard.tensor.Matrix> size) {
+        return size.applyAsLong(modelProj);
     }
 
     /** Fills {@link #values} for every row of {@code batch}. */

@@ -12,7 +12,7 @@ record PleWeights(Matrix inpGate, Matrix proj, float[] postNorm) {
                 w.vector(b + "post_norm.weight"));
     }
 
-    long bytes() {
-        return inpGate.byteSize() + proj.byteSize();
+    long bytes(java.util.function.ToLongFunction<Matrix> size) {
+        return size.applyAsLong(inpGate) + size.applyAsLong(proj);
     }
 }

@@ -21,6 +21,11 @@ public record F32Matrix(MemorySegment data, int rows, int cols) implements Matri
     }
 
     @Override
+    public long residentBytes() {
+        return data.byteSize();
+    }
+
+    @Override
     public long rowBytes() {
         return (long) cols * 4;
     }

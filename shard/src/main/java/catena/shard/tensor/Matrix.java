@@ -11,10 +11,16 @@ public sealed interface Matrix permits Q8Matrix, F32Matrix {
 
     int cols();
 
-    /** Bytes a full pass over the matrix reads from memory. */
+    /**
+     * Bytes of the matrix in its model format (Q8_0: 34 per 32 weights, as in GGUF): what a decode
+     * step's efficiency is measured against, comparable across engines.
+     */
     long byteSize();
 
-    /** Bytes of one row. */
+    /** Bytes held in memory, which a full pass reads (Q8_0 with f32 scales: 36 per 32). */
+    long residentBytes();
+
+    /** Bytes of one row in the model format. */
     long rowBytes();
 
     /** Dequantizes row {@code r} into {@code out[off .. off+cols)}. */

@@ -26,6 +26,22 @@ class BenchCommandTest {
         double expected = j.get("bytes_per_token").asDouble() * j.get("decode_tok_s").asDouble()
                 / (j.get("bandwidth_gb_s").asDouble() * 1e9);
         assertThat(j.get("decode_efficiency").asDouble()).isCloseTo(expected, org.assertj.core.data.Percentage.withPercentage(1e-9));
+        // the efficiency counts the model's Q8_0 bytes; what is held (f32 block scales) is reported beside it
+        assertThat(j.get("resident_bytes_per_token").asLong()).isGreaterThan(j.get("bytes_per_token").asLong());
+    }
+
+    @Test
+    void profileTimesTheLayerStepsOfBothDecodeRuns() {
+        String model = Fixtures.file("tiny/tiny-gemma3-q8_0.gguf").toString();
+        CliRun r = CliRun.of("bench", "--model", model, "--threads", "2", "--prompt", "8", "--gen", "4",
+                "--batch", "3", "--batch-prompt", "4", "--repeats", "1", "--probe-mib", "16", "--profile");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("ms per decode step: 1 sequence | 3 sequences", "FFN gate and up projections",
+                "attention over the cache", "final norm and output head", "total (forward + head)");
+        String total = r.out().lines().filter(l -> l.contains("total (forward + head)")).findFirst().orElseThrow();
+        String[] ms = total.replace("total (forward + head)", "").split("\\|");
+        assertThat(Double.parseDouble(ms[0].strip())).isPositive();
+        assertThat(Double.parseDouble(ms[1].strip())).isPositive();
     }
 
     @Test

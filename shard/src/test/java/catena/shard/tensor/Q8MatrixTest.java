@@ -44,12 +44,48 @@ class Q8MatrixTest {
             Q8Matrix m = Q8Matrix.fromBlocks(file, rows, cols, arena);
             assertThat(blocks(m)).isEqualTo(file.toArray(ValueLayout.JAVA_BYTE));
             assertThat(m.byteSize()).isEqualTo(file.byteSize());
+            // held with f32 scales: 36 bytes per block of 32
+            assertThat(m.residentBytes()).isEqualTo((long) rows * cols / 32 * 36);
             float[] row = new float[cols];
             m.row(5, row, 0);
             long blk = 5 * m.rowBytes() + 2 * Q8Matrix.BLOCK_BYTES;
             float d = Float.float16ToFloat(file.get(Q8Matrix.F16, blk));
             assertThat(row[64 + 3]).isEqualTo(d * file.get(ValueLayout.JAVA_BYTE, blk + 2 + 3));
             assertThat(m.scale(5, 2)).isEqualTo(d);
+        }
+    }
+
+    /**
+     * Every f16 scale, including zeros, subnormals and infinities, widens to f32 and comes back as
+     * the same bits; a signalling NaN comes back quieted (still NaN).
+     */
+    @Test
+    void everyF16ScaleSurvivesTheF32Scales() {
+        try (Arena arena = Arena.ofConfined()) {
+            int rows = 1 << 16 >> 5;
+            MemorySegment file = arena.allocate((long) rows * 32 * Q8Matrix.BLOCK_BYTES);
+            for (int h = 0; h < 1 << 16; h++) {
+                file.set(Q8Matrix.F16, (long) h * Q8Matrix.BLOCK_BYTES, (short) h);
+                file.set(ValueLayout.JAVA_BYTE, (long) h * Q8Matrix.BLOCK_BYTES + 2 + h % 32, (byte) (h % 255 - 127));
+            }
+            Q8Matrix m = Q8Matrix.fromBlocks(file, rows, 32 * 32, arena);
+            MemorySegment back = MemorySegment.ofArray(blocks(m));
+            int quieted = 0;
+            for (int h = 0; h < 1 << 16; h++) {
+                long at = (long) h * Q8Matrix.BLOCK_BYTES;
+                assertThat(back.asSlice(at + 2, 32).mismatch(file.asSlice(at + 2, 32))).isEqualTo(-1L);
+                float d = m.scale(h / 32, h % 32);
+                short out = back.get(Q8Matrix.F16, at);
+                boolean signallingNaN = (h & 0x7c00) == 0x7c00 && (h & 0x3ff) != 0 && (h & 0x200) == 0;
+                if (signallingNaN) {
+                    assertThat(d).isNaN();
+                    quieted++;
+                } else {
+                    assertThat(Float.floatToRawIntBits(d)).isEqualTo(Float.floatToRawIntBits(Float.float16ToFloat((short) h)));
+                    assertThat(out & 0xffff).isEqualTo(h);
+                }
+            }
+            assertThat(quieted).isEqualTo(2 * 511);
         }
     }
 
