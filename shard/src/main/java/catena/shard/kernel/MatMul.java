@@ -1,6 +1,9 @@
 package catena.shard.kernel;
 
 import catena.shard.tensor.Matrix;
+import catena.shard.tensor.Q8Matrix;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -139,6 +142,9 @@ public final class MatMul {
         private float[] x;
         private int xOff;
         private int n;
+        /** The activation rows' groups of eight, interleaved for the 3x8 tiles; grown, then reused. */
+        private MemorySegment x8 = MemorySegment.NULL;
+        private MemorySegment x8Now;
         private int[] which = new int[64];
         private int[] from = new int[64];
         private int[] to = new int[64];
@@ -159,11 +165,12 @@ public final class MatMul {
                 if (n == 0 || work == 0) {
                     return;
                 }
+                x8Now = interleaved(x, xOff, n);
                 ComputePool pool = ComputePool.shared();
                 int threads = pool.threads();
                 if (threads == 1 || work * n < INLINE_WORK_BYTES) {
                     for (int m = 0; m < count; m++) {
-                        VectorMatMul.rows(ws[m], x, xOff, outs[m], outOffs[m], n, 0, ws[m].rows());
+                        VectorMatMul.rows(ws[m], x, xOff, x8Now, outs[m], outOffs[m], n, 0, ws[m].rows());
                     }
                     return;
                 }
@@ -176,8 +183,28 @@ public final class MatMul {
                 Arrays.fill(ws, null);
                 Arrays.fill(outs, null);
                 this.x = null;
+                x8Now = null;
                 count = 0;
             }
+        }
+
+        /** x's groups of eight rows interleaved (one copy for every chunk and matrix), or null when no Q8_0 tile needs them. */
+        private MemorySegment interleaved(float[] x, int xOff, int n) {
+            boolean q8 = false;
+            for (int m = 0; m < count; m++) {
+                q8 |= ws[m] instanceof Q8Matrix;
+            }
+            if (n < 8 || !q8) {
+                return null;
+            }
+            int cols = ws[0].cols();
+            long bytes = VectorMatMul.interleavedBytes(n, cols);
+            if (x8.byteSize() < bytes) {
+                // grows to the largest batch this thread has run; freed with the task when unreachable
+                x8 = Arena.ofAuto().allocate(Math.max(bytes, 2 * x8.byteSize()), 64);
+            }
+            VectorMatMul.interleave8(x, xOff, n, cols, x8);
+            return x8;
         }
 
         private int guided(long work, int threads) {
@@ -226,7 +253,7 @@ public final class MatMul {
         @Override
         public void runChunk(int chunk) {
             int m = which[chunk];
-            VectorMatMul.rows(ws[m], x, xOff, outs[m], outOffs[m], n, from[chunk], to[chunk]);
+            VectorMatMul.rows(ws[m], x, xOff, x8Now, outs[m], outOffs[m], n, from[chunk], to[chunk]);
         }
     }
 }

@@ -62,13 +62,54 @@ public final class VectorMatMul {
      * the caller to stay in L2) are reused from cache by every activation tile.
      */
     public static void rows(Matrix w, float[] x, int xOff, float[] out, int outOff, int n, int from, int to) {
+        MemorySegment x8 = null;
+        if (w instanceof Q8Matrix && n >= 8) {
+            x8 = java.lang.foreign.Arena.ofAuto().allocate(interleavedBytes(n, w.cols()), 64);
+            interleave8(x, xOff, n, w.cols(), x8);
+        }
+        rows(w, x, xOff, x8, out, outOff, n, from, to);
+    }
+
+    /**
+     * As {@link #rows(Matrix, float[], int, float[], int, int, int, int)}, with the activation rows'
+     * groups of eight already interleaved into {@code x8} by {@link #interleave8} (required for
+     * Q8_0 weights when n >= 8; one copy serves every chunk of a matmul).
+     */
+    public static void rows(Matrix w, float[] x, int xOff, MemorySegment x8, float[] out, int outOff, int n, int from, int to) {
         switch (w) {
-            case Q8Matrix q -> q8Rows(q, x, xOff, out, outOff, n, from, to);
+            case Q8Matrix q -> q8Rows(q, x, xOff, x8, out, outOff, n, from, to);
             case F32Matrix f -> f32Rows(f, x, xOff, out, outOff, n, from, to);
         }
     }
 
-    private static void q8Rows(Q8Matrix w, float[] x, int xOff, float[] out, int outOff, int n, int from, int to) {
+    /** Bytes {@link #interleave8} writes for n activation rows of width cols: their full groups of eight. */
+    public static long interleavedBytes(int n, int cols) {
+        return (long) (n / 8) * 8 * cols * Float.BYTES;
+    }
+
+    /**
+     * Copies each full group of eight activation rows of {@code x} into {@code dst} interleaved by
+     * vector: group g, columns [k, k+L) of row a at float {@code g*8*cols + 8k + a*L}. The 3x8 tile
+     * then finds its eight activation vectors for step k at one address plus constants: with rows
+     * apart, every load needed its own index arithmetic, and with the array's int indexes C2 also
+     * sign-extends each one; those scalar operations competed with the FMAs for ports (hot 3x8
+     * tile, one core: 100 -> 152 GFLOP/s; RESULTS.md). {@code cols} must be a multiple of L.
+     */
+    public static void interleave8(float[] x, int xOff, int n, int cols, MemorySegment dst) {
+        int lanes = F.length();
+        for (int g = 0; g + 8 <= n; g += 8) {
+            long base = (long) g * cols * Float.BYTES;
+            for (int a = 0; a < 8; a++) {
+                int src = xOff + (g + a) * cols;
+                long at = base + (long) a * lanes * Float.BYTES;
+                for (int k = 0; k < cols; k += lanes, at += 8L * lanes * Float.BYTES) {
+                    FloatVector.fromArray(F, x, src + k).intoMemorySegment(dst, at, LE);
+                }
+            }
+        }
+    }
+
+    private static void q8Rows(Q8Matrix w, float[] x, int xOff, MemorySegment x8, float[] out, int outOff, int n, int from, int to) {
         MemorySegment q = w.quants();
         MemorySegment sc = w.scales();
         int cols = w.cols();
@@ -77,8 +118,13 @@ public final class VectorMatMul {
         long sRow = Q8Matrix.scaleRowBytes(cols);
         float[] tmp = SCRATCH.get();
         int a = 0;
+        if (n >= 8 && (x8 == null || x8.byteSize() < interleavedBytes(n, cols))) {
+            throw new IllegalArgumentException("n=" + n + " activation rows need their groups of eight interleaved ("
+                    + interleavedBytes(n, cols) + " bytes), got " + (x8 == null ? "none" : x8.byteSize() + " bytes"));
+        }
         for (; a + 8 <= n; a += 8) {
-            q8Tiles3x8(q, sc, from, to, cols, x, xOff + a * cols, out, outOff + a * rows, rows, tmp);
+            q8Tiles3x8(q, sc, from, to, cols, x8, (long) a * cols * Float.BYTES, x, xOff + a * cols,
+                    out, outOff + a * rows, rows, tmp);
         }
         for (; a + TILE_ACTS <= n; a += TILE_ACTS) {
             int xa = xOff + a * cols;
@@ -150,6 +196,21 @@ public final class VectorMatMul {
         return v.add(v.rearrange(x));
     }
 
+    /**
+     * Where three pair levels (and with 16 lanes a self step) leave accumulator j = j0 + 2*j1 + 4*j2
+     * of eight: lane j0*L/2 + j1*L/4 + j2*L/8.
+     */
+    private static final int[] FOLD8_LANE = fold8Lanes();
+
+    private static int[] fold8Lanes() {
+        int l = F.length();
+        int[] lanes = new int[8];
+        for (int j = 0; j < 8; j++) {
+            lanes[j] = (j & 1) * (l / 2) + ((j >> 1) & 1) * (l / 4) + ((j >> 2) & 1) * Math.max(1, l / 8);
+        }
+        return lanes;
+    }
+
     private static float laneOrderSum(FloatVector v, float[] tmp, int slot) {
         int at = slot * F.length();
         v.intoArray(tmp, at);
@@ -203,6 +264,40 @@ public final class VectorMatMul {
         }
     }
 
+    /**
+     * Sums of a 3x8 tile's 24 accumulators parked in {@code tmp[j*L ..]} (j = row*8 + act) into
+     * {@code out[o + act*stride + row*rowStride]}: three 8-accumulator fold trees, constant lanes.
+     * A separate method because the tile's own is at C2's size limits (the tree written out there
+     * made the Vector API calls fall back to Java, 30x slower); specialized because the generic
+     * {@link #sum16}'s index arithmetic cost a quarter of the tile's time at 1152 columns (hot, one
+     * core: 107 -> 139 GFLOP/s without it).
+     */
+    private static void sum3x8(float[] tmp, float[] out, int o, int stride, int rowStride) {
+        int l = F.length();
+        int at = 24 * l;
+        for (int r = 0; r < 3; r++) {
+            int b = r * 8 * l;
+            FloatVector e = pair(pair(pair(FloatVector.fromArray(F, tmp, b), FloatVector.fromArray(F, tmp, b + l), X1, M1),
+                            pair(FloatVector.fromArray(F, tmp, b + 2 * l), FloatVector.fromArray(F, tmp, b + 3 * l), X1, M1), X2, M2),
+                    pair(pair(FloatVector.fromArray(F, tmp, b + 4 * l), FloatVector.fromArray(F, tmp, b + 5 * l), X1, M1),
+                            pair(FloatVector.fromArray(F, tmp, b + 6 * l), FloatVector.fromArray(F, tmp, b + 7 * l), X1, M1), X2, M2),
+                    X3, M3);
+            (l == 16 ? self(e, X4) : e).intoArray(tmp, at + r * l);
+        }
+        for (int r = 0; r < 3; r++) {
+            int row = o + r * rowStride;
+            int from = at + r * l;
+            out[row] = tmp[from + FOLD8_LANE[0]];
+            out[row + stride] = tmp[from + FOLD8_LANE[1]];
+            out[row + 2 * stride] = tmp[from + FOLD8_LANE[2]];
+            out[row + 3 * stride] = tmp[from + FOLD8_LANE[3]];
+            out[row + 4 * stride] = tmp[from + FOLD8_LANE[4]];
+            out[row + 5 * stride] = tmp[from + FOLD8_LANE[5]];
+            out[row + 6 * stride] = tmp[from + FOLD8_LANE[6]];
+            out[row + 7 * stride] = tmp[from + FOLD8_LANE[7]];
+        }
+    }
+
     /** The widened (not yet scaled) sub-vector {@code h} of the 32 quants at byte {@code at}. */
     private static FloatVector weights(MemorySegment q, long at, int h) {
         if (PARTS_PER_LOAD == 1) {
@@ -212,6 +307,17 @@ public final class VectorMatMul {
         }
         ByteVector b = ByteVector.fromMemorySegment(B, q, at + (long) (h / PARTS_PER_LOAD) * B.length(), LE);
         return (FloatVector) b.convertShape(VectorOperators.B2F, F, h % PARTS_PER_LOAD);
+    }
+
+    /** The widened (not yet scaled) L quants at byte {@code at} (a multiple of L). */
+    private static FloatVector weightsAt(MemorySegment q, long at) {
+        if (PARTS_PER_LOAD == 1) {
+            return (FloatVector) ByteVector.fromMemorySegment(B, q, at, LE).convertShape(VectorOperators.B2F, F, 0);
+        }
+        // 128-bit vectors: 8 bytes loaded, widened by halves; constant parts keep both intrinsified
+        ByteVector b = ByteVector.fromMemorySegment(B, q, at & -B.length(), LE);
+        return (FloatVector) ((at & (B.length() - 1)) == 0 ? b.convertShape(VectorOperators.B2F, F, 0)
+                : b.convertShape(VectorOperators.B2F, F, 1));
     }
 
     private static float scale(MemorySegment sc, long at) {
@@ -286,17 +392,21 @@ public final class VectorMatMul {
     }
 
     /**
-     * Rows [from, to) against eight activation rows: 3x8 register tiles (24 accumulators; per half
-     * block 3 weight loads, widened and scaled once, and 8 activation loads feed 24 FMAs). Against
-     * a 4x4 tile this converts each weight vector once per 8 activation rows instead of 4, and each
-     * activation load feeds 3 FMAs: batched decode of 8 sequences is bound by exactly these (hot
-     * microbenchmark, one core: 4x4 ~65, 2x8 ~75, 3x8 ~88 GFLOP/s). The tile's rows come from the
-     * three thirds of the range (three prefetched streams), and the whole loop nest is one method
-     * (see {@link #q8Quarters}). Rows left over go through 1x4 tiles.
+     * Rows [from, to) against eight activation rows: 3x8 register tiles (24 accumulators; per step
+     * of L columns 3 weight loads, widened and scaled once, and 8 activation loads feed 24 FMAs).
+     * Against a 4x4 tile this converts each weight vector once per 8 activation rows instead of 4,
+     * and each activation load feeds 3 FMAs: batched decode of 8 sequences is bound by exactly
+     * these. The tile's rows come from the three thirds of the range (three prefetched streams),
+     * and the whole loop nest is one method (see {@link #q8Quarters}). The activations come
+     * interleaved ({@link #interleave8}), and the loop steps one vector at a time, reloading the
+     * block's scale per step (a broadcast load): stepping a whole block kept 6 weight vectors and 3
+     * scales live beside the 24 accumulators, and C2 spilled accumulators to the stack. Rows left
+     * over go through 1x4 tiles.
      */
-    private static void q8Tiles3x8(MemorySegment q, MemorySegment sc, int from, int to, int cols, float[] x, int xa,
-                                   float[] out, int oa, int outStride, float[] tmp) {
+    private static void q8Tiles3x8(MemorySegment q, MemorySegment sc, int from, int to, int cols, MemorySegment x8, long xg,
+                                   float[] x, int xa, float[] out, int oa, int outStride, float[] tmp) {
         int lanes = F.length();
+        long vecBytes = (long) lanes * Float.BYTES;
         long sRow = Q8Matrix.scaleRowBytes(cols);
         int third = (to - from) / 3;
         long qThird = (long) third * cols;
@@ -308,48 +418,46 @@ public final class VectorMatMul {
             FloatVector a01 = a00, a02 = a00, a03 = a00, a04 = a00, a05 = a00, a06 = a00, a07 = a00;
             FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00, a14 = a00, a15 = a00, a16 = a00, a17 = a00;
             FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a24 = a00, a25 = a00, a26 = a00, a27 = a00;
-            for (int k = 0; k < cols; k += BLOCK, qb += BLOCK, sb += SCALE_BYTES) {
-                FloatVector d0 = FloatVector.broadcast(F, scale(sc, sb));
-                FloatVector d1 = FloatVector.broadcast(F, scale(sc, sb + sThird));
-                FloatVector d2 = FloatVector.broadcast(F, scale(sc, sb + 2 * sThird));
-                for (int h = 0; h < BLOCK / lanes; h++) {
-                    FloatVector w0 = weights(q, qb, h).mul(d0);
-                    FloatVector w1 = weights(q, qb + qThird, h).mul(d1);
-                    FloatVector w2 = weights(q, qb + 2 * qThird, h).mul(d2);
-                    int xk = xa + k + h * lanes;
-                    FloatVector xv = FloatVector.fromArray(F, x, xk);
-                    a00 = w0.fma(xv, a00);
-                    a10 = w1.fma(xv, a10);
-                    a20 = w2.fma(xv, a20);
-                    xv = FloatVector.fromArray(F, x, xk + cols);
-                    a01 = w0.fma(xv, a01);
-                    a11 = w1.fma(xv, a11);
-                    a21 = w2.fma(xv, a21);
-                    xv = FloatVector.fromArray(F, x, xk + 2 * cols);
-                    a02 = w0.fma(xv, a02);
-                    a12 = w1.fma(xv, a12);
-                    a22 = w2.fma(xv, a22);
-                    xv = FloatVector.fromArray(F, x, xk + 3 * cols);
-                    a03 = w0.fma(xv, a03);
-                    a13 = w1.fma(xv, a13);
-                    a23 = w2.fma(xv, a23);
-                    xv = FloatVector.fromArray(F, x, xk + 4 * cols);
-                    a04 = w0.fma(xv, a04);
-                    a14 = w1.fma(xv, a14);
-                    a24 = w2.fma(xv, a24);
-                    xv = FloatVector.fromArray(F, x, xk + 5 * cols);
-                    a05 = w0.fma(xv, a05);
-                    a15 = w1.fma(xv, a15);
-                    a25 = w2.fma(xv, a25);
-                    xv = FloatVector.fromArray(F, x, xk + 6 * cols);
-                    a06 = w0.fma(xv, a06);
-                    a16 = w1.fma(xv, a16);
-                    a26 = w2.fma(xv, a26);
-                    xv = FloatVector.fromArray(F, x, xk + 7 * cols);
-                    a07 = w0.fma(xv, a07);
-                    a17 = w1.fma(xv, a17);
-                    a27 = w2.fma(xv, a27);
-                }
+            long xk = xg;
+            // long k: an int one cost a sign extension per address (C2 cannot prove k + offset fits)
+            for (long k = 0; k < cols; k += lanes, xk += 8 * vecBytes) {
+                long s = sb + (k >> 5) * SCALE_BYTES;
+                long qk = qb + k;
+                FloatVector w0 = weightsAt(q, qk).mul(scale(sc, s));
+                FloatVector w1 = weightsAt(q, qk + qThird).mul(scale(sc, s + sThird));
+                FloatVector w2 = weightsAt(q, qk + 2 * qThird).mul(scale(sc, s + 2 * sThird));
+                FloatVector xv = FloatVector.fromMemorySegment(F, x8, xk, LE);
+                a00 = w0.fma(xv, a00);
+                a10 = w1.fma(xv, a10);
+                a20 = w2.fma(xv, a20);
+                xv = FloatVector.fromMemorySegment(F, x8, xk + vecBytes, LE);
+                a01 = w0.fma(xv, a01);
+                a11 = w1.fma(xv, a11);
+                a21 = w2.fma(xv, a21);
+                xv = FloatVector.fromMemorySegment(F, x8, xk + 2 * vecBytes, LE);
+                a02 = w0.fma(xv, a02);
+                a12 = w1.fma(xv, a12);
+                a22 = w2.fma(xv, a22);
+                xv = FloatVector.fromMemorySegment(F, x8, xk + 3 * vecBytes, LE);
+                a03 = w0.fma(xv, a03);
+                a13 = w1.fma(xv, a13);
+                a23 = w2.fma(xv, a23);
+                xv = FloatVector.fromMemorySegment(F, x8, xk + 4 * vecBytes, LE);
+                a04 = w0.fma(xv, a04);
+                a14 = w1.fma(xv, a14);
+                a24 = w2.fma(xv, a24);
+                xv = FloatVector.fromMemorySegment(F, x8, xk + 5 * vecBytes, LE);
+                a05 = w0.fma(xv, a05);
+                a15 = w1.fma(xv, a15);
+                a25 = w2.fma(xv, a25);
+                xv = FloatVector.fromMemorySegment(F, x8, xk + 6 * vecBytes, LE);
+                a06 = w0.fma(xv, a06);
+                a16 = w1.fma(xv, a16);
+                a26 = w2.fma(xv, a26);
+                xv = FloatVector.fromMemorySegment(F, x8, xk + 7 * vecBytes, LE);
+                a07 = w0.fma(xv, a07);
+                a17 = w1.fma(xv, a17);
+                a27 = w2.fma(xv, a27);
             }
             a00.intoArray(tmp, 0);
             a01.intoArray(tmp, lanes);
@@ -367,6 +475,19 @@ public final class VectorMatMul {
             a15.intoArray(tmp, 13 * lanes);
             a16.intoArray(tmp, 14 * lanes);
             a17.intoArray(tmp, 15 * lanes);
+            if (FOLD) {
+                a20.intoArray(tmp, 16 * lanes);
+                a21.intoArray(tmp, 17 * lanes);
+                a22.intoArray(tmp, 18 * lanes);
+                a23.intoArray(tmp, 19 * lanes);
+                a24.intoArray(tmp, 20 * lanes);
+                a25.intoArray(tmp, 21 * lanes);
+                a26.intoArray(tmp, 22 * lanes);
+                a27.intoArray(tmp, 23 * lanes);
+                sum3x8(tmp, out, oa + i, outStride, third);
+                continue;
+            }
+            // 4 lanes: lane-order sums through scratch, two rows of accumulators, then the third
             sum16(tmp, out, oa + i, outStride, 3, third, 16);
             a20.intoArray(tmp, 0);
             a21.intoArray(tmp, lanes);

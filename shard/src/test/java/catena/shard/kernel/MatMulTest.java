@@ -89,7 +89,7 @@ class MatMulTest {
         // code: sums use a fixed order so both agree exactly (replicas must reproduce logits).
         RandomGenerator rnd = rnd(5);
         Matrix w = KernelFixtures.randomQ8(ARENA, rnd, 9, 64);
-        for (int n : new int[] {1, 4, 5}) {
+        for (int n : new int[] {1, 4, 5, 8, 9}) {
             float[] x = KernelFixtures.randomFloats(rnd, n * w.cols());
             float[] first = new float[n * w.rows()];
             VectorMatMul.rows(w, x, 0, first, 0, n, 0, w.rows());
@@ -103,18 +103,22 @@ class MatMulTest {
 
     @Test
     void shouldGiveEachRowBitIdenticalResultsWhateverTheBatch() {
-        // decode (n=1) and a re-prefill of the same rows (n>1, 4x4 tiles) must agree exactly
+        // decode (n=1) and a re-prefill of the same rows (n>1: 4x4 tiles, 3x8 tiles over
+        // interleaved activations, and their remainders) must agree exactly
         RandomGenerator rnd = rnd(11);
-        for (Matrix w : new Matrix[] {KernelFixtures.randomQ8(ARENA, rnd, 13, 96), KernelFixtures.randomF32(ARENA, rnd, 6, 37)}) {
-            int n = 7;
-            float[] x = KernelFixtures.randomFloats(rnd, n * w.cols());
-            float[] batched = new float[n * w.rows()];
-            MatMul.matmul(w, x, 0, batched, 0, n);
-            for (int r = 0; r < n; r++) {
-                float[] single = new float[w.rows()];
-                MatMul.matmul(w, x, r * w.cols(), single, 0, 1);
-                assertThat(Arrays.copyOfRange(batched, r * w.rows(), (r + 1) * w.rows()))
-                        .as("activation row %d of %d", r, n).containsExactly(single);
+        Matrix[] ws = {KernelFixtures.randomQ8(ARENA, rnd, 13, 96), KernelFixtures.randomQ8(ARENA, rnd, 301, 1152),
+                KernelFixtures.randomF32(ARENA, rnd, 6, 37)};
+        for (Matrix w : ws) {
+            for (int n : new int[] {7, 8, 17}) {
+                float[] x = KernelFixtures.randomFloats(rnd, n * w.cols());
+                float[] batched = new float[n * w.rows()];
+                MatMul.matmul(w, x, 0, batched, 0, n);
+                for (int r = 0; r < n; r++) {
+                    float[] single = new float[w.rows()];
+                    MatMul.matmul(w, x, r * w.cols(), single, 0, 1);
+                    assertThat(Arrays.copyOfRange(batched, r * w.rows(), (r + 1) * w.rows()))
+                            .as("activation row %d of %d, %dx%d", r, n, w.rows(), w.cols()).containsExactly(single);
+                }
             }
         }
     }
