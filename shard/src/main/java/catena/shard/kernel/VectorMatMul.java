@@ -42,6 +42,8 @@ public final class VectorMatMul {
     public static final int TILE_ACTS = 4;
 
     private static final int BLOCK = Q8Matrix.BLOCK;
+    /** log2 of BLOCK: column k's scale is block k >> BLOCK_SHIFT. */
+    private static final int BLOCK_SHIFT = Integer.numberOfTrailingZeros(BLOCK);
     private static final int SCALE_BYTES = Q8Matrix.SCALE_BYTES;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
@@ -421,7 +423,7 @@ public final class VectorMatMul {
             long xk = xg;
             // long k: an int one cost a sign extension per address (C2 cannot prove k + offset fits)
             for (long k = 0; k < cols; k += lanes, xk += 8 * vecBytes) {
-                long s = sb + (k >> 5) * SCALE_BYTES;
+                long s = sb + (k >> BLOCK_SHIFT) * SCALE_BYTES;
                 long qk = qb + k;
                 FloatVector w0 = weightsAt(q, qk).mul(scale(sc, s));
                 FloatVector w1 = weightsAt(q, qk + qThird).mul(scale(sc, s + sThird));

@@ -60,6 +60,122 @@ public final class VectorOps {
         return s;
     }
 
+    /**
+     * {@code out[outOff+h] = dot(a[aOff + h*aStride ..], b[bOff ..], n)} for h = 0, 1: two query
+     * heads against one shared key, each summed exactly as {@link #dot} sums it (bit-identical),
+     * with b's vectors loaded once for both.
+     */
+    public static void dot2(float[] a, int aOff, int aStride, float[] b, int bOff, int n, float[] out, int outOff) {
+        int lanes = F.length();
+        if (n < 2 * lanes || n % (2 * lanes) != 0) {
+            out[outOff] = dot(a, aOff, b, bOff, n);
+            out[outOff + 1] = dot(a, aOff + aStride, b, bOff, n);
+            return;
+        }
+        Objects.checkFromIndexSize(aOff, aStride + n, a.length);
+        Objects.checkFromIndexSize(bOff, n, b.length);
+        FloatVector x0 = FloatVector.zero(F);
+        FloatVector y0 = x0;
+        FloatVector x1 = x0;
+        FloatVector y1 = x0;
+        int a1 = aOff + aStride;
+        for (int i = 0; i < n; i += 2 * lanes) {
+            FloatVector b0 = FloatVector.fromArray(F, b, bOff + i);
+            FloatVector b1 = FloatVector.fromArray(F, b, bOff + i + lanes);
+            x0 = FloatVector.fromArray(F, a, aOff + i).fma(b0, x0);
+            y0 = FloatVector.fromArray(F, a, aOff + i + lanes).fma(b1, y0);
+            x1 = FloatVector.fromArray(F, a, a1 + i).fma(b0, x1);
+            y1 = FloatVector.fromArray(F, a, a1 + i + lanes).fma(b1, y1);
+        }
+        out[outOff] = sumLanes(x0.add(y0));
+        out[outOff + 1] = sumLanes(x1.add(y1));
+    }
+
+    /** As {@link #dot2} for four heads at {@code aOff + h*aStride}, h = 0..3. */
+    public static void dot4(float[] a, int aOff, int aStride, float[] b, int bOff, int n, float[] out, int outOff) {
+        int lanes = F.length();
+        if (n < 2 * lanes || n % (2 * lanes) != 0) {
+            for (int h = 0; h < 4; h++) {
+                out[outOff + h] = dot(a, aOff + h * aStride, b, bOff, n);
+            }
+            return;
+        }
+        Objects.checkFromIndexSize(aOff, 3 * aStride + n, a.length);
+        Objects.checkFromIndexSize(bOff, n, b.length);
+        FloatVector x0 = FloatVector.zero(F);
+        FloatVector y0 = x0;
+        FloatVector x1 = x0;
+        FloatVector y1 = x0;
+        FloatVector x2 = x0;
+        FloatVector y2 = x0;
+        FloatVector x3 = x0;
+        FloatVector y3 = x0;
+        int a1 = aOff + aStride;
+        int a2 = a1 + aStride;
+        int a3 = a2 + aStride;
+        for (int i = 0; i < n; i += 2 * lanes) {
+            FloatVector b0 = FloatVector.fromArray(F, b, bOff + i);
+            FloatVector b1 = FloatVector.fromArray(F, b, bOff + i + lanes);
+            x0 = FloatVector.fromArray(F, a, aOff + i).fma(b0, x0);
+            y0 = FloatVector.fromArray(F, a, aOff + i + lanes).fma(b1, y0);
+            x1 = FloatVector.fromArray(F, a, a1 + i).fma(b0, x1);
+            y1 = FloatVector.fromArray(F, a, a1 + i + lanes).fma(b1, y1);
+            x2 = FloatVector.fromArray(F, a, a2 + i).fma(b0, x2);
+            y2 = FloatVector.fromArray(F, a, a2 + i + lanes).fma(b1, y2);
+            x3 = FloatVector.fromArray(F, a, a3 + i).fma(b0, x3);
+            y3 = FloatVector.fromArray(F, a, a3 + i + lanes).fma(b1, y3);
+        }
+        out[outOff] = sumLanes(x0.add(y0));
+        out[outOff + 1] = sumLanes(x1.add(y1));
+        out[outOff + 2] = sumLanes(x2.add(y2));
+        out[outOff + 3] = sumLanes(x3.add(y3));
+    }
+
+    /**
+     * {@code y[yOff + h*yStride ..] += alpha[aOff + h] * x[xOff ..]} for h = 0..count-1: each
+     * output exactly as {@link #axpy} computes it, with x's vectors loaded once for two or four.
+     */
+    public static void axpyN(float[] alpha, int aOff, int count, float[] x, int xOff, float[] y, int yOff, int yStride, int n) {
+        if (count != 2 && count != 4) {
+            for (int h = 0; h < count; h++) {
+                axpy(alpha[aOff + h], x, xOff, y, yOff + h * yStride, n);
+            }
+            return;
+        }
+        Objects.checkFromIndexSize(xOff, n, x.length);
+        Objects.checkFromIndexSize(yOff, (count - 1) * yStride + n, y.length);
+        int lanes = F.length();
+        int bound = n - lanes;
+        int i = 0;
+        FloatVector a0 = FloatVector.broadcast(F, alpha[aOff]);
+        FloatVector a1 = FloatVector.broadcast(F, alpha[aOff + 1]);
+        int y1 = yOff + yStride;
+        if (count == 2) {
+            for (; i <= bound; i += lanes) {
+                FloatVector v = FloatVector.fromArray(F, x, xOff + i);
+                v.fma(a0, FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+                v.fma(a1, FloatVector.fromArray(F, y, y1 + i)).intoArray(y, y1 + i);
+            }
+        } else {
+            FloatVector a2 = FloatVector.broadcast(F, alpha[aOff + 2]);
+            FloatVector a3 = FloatVector.broadcast(F, alpha[aOff + 3]);
+            int y2 = y1 + yStride;
+            int y3 = y2 + yStride;
+            for (; i <= bound; i += lanes) {
+                FloatVector v = FloatVector.fromArray(F, x, xOff + i);
+                v.fma(a0, FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+                v.fma(a1, FloatVector.fromArray(F, y, y1 + i)).intoArray(y, y1 + i);
+                v.fma(a2, FloatVector.fromArray(F, y, y2 + i)).intoArray(y, y2 + i);
+                v.fma(a3, FloatVector.fromArray(F, y, y3 + i)).intoArray(y, y3 + i);
+            }
+        }
+        for (; i < n; i++) {
+            for (int h = 0; h < count; h++) {
+                y[yOff + h * yStride + i] += alpha[aOff + h] * x[xOff + i];
+            }
+        }
+    }
+
     /** {@code y[yOff..] += alpha * x[xOff..]} over n elements. */
     public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         Objects.checkFromIndexSize(xOff, n, x.length);

@@ -29,6 +29,46 @@ class VectorOpsTest {
                 .isCloseTo(ScalarKernels.dot(a, 3, b, 5, n), within(KernelFixtures.bound(n, abs)));
     }
 
+    /** Grouped-query attention loads a key once for several heads: each head's dot must be exactly dot()'s. */
+    @ParameterizedTest(name = "n={0}")
+    @ValueSource(ints = {1, 15, 32, 64, 100, 128, 256, 512})
+    void groupedDotsEqualSingleDotsExactly(int n) {
+        RandomGenerator rnd = rnd(n + 7);
+        int stride = n + 3;
+        float[] q = KernelFixtures.randomFloats(rnd, 2 + 4 * stride);
+        float[] k = KernelFixtures.randomFloats(rnd, n + 5);
+        float[] two = new float[3];
+        float[] four = new float[5];
+        VectorOps.dot2(q, 2, stride, k, 5, n, two, 1);
+        VectorOps.dot4(q, 2, stride, k, 5, n, four, 1);
+        for (int h = 0; h < 4; h++) {
+            float single = VectorOps.dot(q, 2 + h * stride, k, 5, n);
+            assertThat(four[1 + h]).as("dot4 head %d", h).isEqualTo(single);
+            if (h < 2) {
+                assertThat(two[1 + h]).as("dot2 head %d", h).isEqualTo(single);
+            }
+        }
+    }
+
+    /** Weighted values added to several heads' outputs at once: each exactly as axpy() adds it. */
+    @ParameterizedTest(name = "n={0}")
+    @ValueSource(ints = {1, 15, 32, 100, 256})
+    void groupedAxpyEqualsSingleAxpyExactly(int n) {
+        RandomGenerator rnd = rnd(n + 11);
+        float[] x = KernelFixtures.randomFloats(rnd, n + 2);
+        float[] alpha = {9f, 0.3f, -1.25f, 0.7f, 2.5f, -0.01f};
+        for (int count : new int[] {1, 2, 3, 4}) {
+            int stride = n + 4;
+            float[] y = KernelFixtures.randomFloats(rnd, 1 + count * stride);
+            float[] expected = y.clone();
+            for (int h = 0; h < count; h++) {
+                VectorOps.axpy(alpha[1 + h], x, 2, expected, 1 + h * stride, n);
+            }
+            VectorOps.axpyN(alpha, 1, count, x, 2, y, 1, stride, n);
+            assertThat(y).as("count=%d", count).containsExactly(expected);
+        }
+    }
+
     @ParameterizedTest(name = "n={0}")
     @ValueSource(ints = {0, 1, 15, 31, 32, 33, 256, 1152, 4095, 4096, 6912})
     void shouldMatchScalarAxpyWithinOneRounding(int n) {
