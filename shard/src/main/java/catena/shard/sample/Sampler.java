@@ -1,5 +1,7 @@
 package catena.shard.sample;
 
+import catena.shard.kernel.VectorOps;
+
 /**
  * Picks the next token: a pure function of (logits, params, history, step). The random draw of step
  * k comes from {@link CounterRng} keyed by (seed, k), so any replica can resume a sequence at step
@@ -160,15 +162,7 @@ public final class Sampler {
 
     /** Index (relative to off) of the largest of {@code l[off .. off+n)}, lowest index on ties (llama.cpp's greedy rule). */
     public static int argmax(float[] l, int off, int n) {
-        int best = 0;
-        float bv = l[off];
-        for (int i = 1; i < n; i++) {
-            if (l[off + i] > bv) {
-                bv = l[off + i];
-                best = i;
-            }
-        }
-        return best;
+        return VectorOps.argmax(l, off, n);
     }
 
     private static void checkRanges(float[] logits, int off, int vocab, int[] history, int historyLen) {

@@ -29,6 +29,46 @@ class VectorOpsTest {
                 .isCloseTo(ScalarKernels.dot(a, 3, b, 5, n), within(KernelFixtures.bound(n, abs)));
     }
 
+    /** The greedy rule as a plain loop: the first index whose value beats everything before it. */
+    private static int argmaxLoop(float[] v, int off, int n) {
+        int best = 0;
+        float bv = v[off];
+        for (int i = 1; i < n; i++) {
+            if (v[off + i] > bv) {
+                bv = v[off + i];
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    @ParameterizedTest(name = "n={0}")
+    @ValueSource(ints = {1, 2, 15, 16, 17, 33, 100, 1000, 262144})
+    void argmaxPicksWhatTheGreedyLoopPicks(int n) {
+        RandomGenerator rnd = rnd(n + 13);
+        for (int trial = 0; trial < 40; trial++) {
+            float[] v = new float[n + 5];
+            for (int i = 0; i < v.length; i++) {
+                // few distinct values, so that ties are common; some NaN, infinities and signed zeros
+                v[i] = switch (rnd.nextInt(12)) {
+                    case 0 -> Float.NaN;
+                    case 1 -> Float.NEGATIVE_INFINITY;
+                    case 2 -> -0.0f;
+                    case 3 -> 0.0f;
+                    case 4 -> trial % 5 == 0 ? Float.POSITIVE_INFINITY : 1f;
+                    default -> rnd.nextInt(7) - 5;
+                };
+            }
+            if (trial % 7 == 0) {
+                java.util.Arrays.fill(v, Float.NEGATIVE_INFINITY);
+            }
+            if (trial % 11 == 0) {
+                v[3] = Float.NaN;
+            }
+            assertThat(VectorOps.argmax(v, 3, n)).as("trial %d", trial).isEqualTo(argmaxLoop(v, 3, n));
+        }
+    }
+
     /** Grouped-query attention loads a key once for several heads: each head's dot must be exactly dot()'s. */
     @ParameterizedTest(name = "n={0}")
     @ValueSource(ints = {1, 15, 32, 64, 100, 128, 256, 512})
