@@ -61,7 +61,9 @@ public final class VectorMatMul {
     /**
      * Output rows {@code [from, to)} for all {@code n} activation rows (see {@link MatMul#matmul}).
      * Loop order: activation tiles outside, weight-row tiles inside, so a chunk's weights (sized by
-     * the caller to stay in L2) are reused from cache by every activation tile.
+     * the caller to stay in L2) are reused from cache by every activation tile. For n >= 8 this
+     * allocates the interleaved activations on each call (tests, one-off calls); {@link MatMul}
+     * interleaves once per matmul and calls the overload below.
      */
     public static void rows(Matrix w, float[] x, int xOff, float[] out, int outOff, int n, int from, int to) {
         MemorySegment x8 = null;

@@ -8,11 +8,13 @@ import catena.shard.kernel.VectorOps;
  * cache. A unit of work is one row's query heads that share a KV head (grouped-query attention):
  * each cached key and value is loaded once for all of them instead of once per head. Units are
  * split into fewer heads only when there would otherwise be fewer units than threads (one
- * sequence on a model with one KV head). One or more units per pool chunk. Run on the pool because it sits between two matmuls:
- * done on the calling thread alone, the other core idled (measured: 1.6 ms of a 54 ms decode step
- * of the Gemma-3-1B shape), and the following projection then paid the worker's wake-up
- * (its time doubled, 1.6 -> 3.1 ms per token). Each pair is computed the same way on any thread, so
- * results do not depend on the split.
+ * sequence on a model with one KV head). One or more units per pool chunk.
+ *
+ * <p>Run on the pool because it sits between two matmuls: done on the calling thread alone, the
+ * other core idled (measured: 1.6 ms of a 54 ms decode step of the Gemma-3-1B shape), and the
+ * following projection then paid the worker's wake-up (its time doubled, 1.6 -> 3.1 ms per
+ * token). Each head is computed the same way in any unit and on any thread, so results depend
+ * neither on the split nor on the batch.
  *
  * <p>One instance per model slice; {@link #run} calls are serialized by {@link Model#forward}.
  */
@@ -33,7 +35,7 @@ final class Attention implements ComputePool.ChunkTask {
     private int sub;
     private int units;
     private int unitsPerChunk;
-    /** Per thread: the unit's softmax weights of each position, head by head, and one position's weights of all heads. */
+    /** Per thread: one position's weights of the unit's heads, then their softmax normalizers. */
     private final ThreadLocal<float[]> weights = ThreadLocal.withInitial(() -> new float[8]);
 
     Attention(ModelConfig config) {

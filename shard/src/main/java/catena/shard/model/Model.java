@@ -7,11 +7,13 @@ import catena.shard.gguf.TensorInfo;
 import catena.shard.kernel.MatMul;
 import catena.shard.kernel.VectorOps;
 import catena.shard.tensor.Matrix;
+import catena.shard.tensor.Q8Matrix;
 import catena.shard.tensor.WeightMemory;
 import catena.shard.tensor.Weights;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
+import java.util.function.ToLongFunction;
 
 /**
  * A loaded model, or a contiguous slice of its layers (a pipeline stage). Pure computation: no
@@ -281,7 +283,7 @@ public final class Model implements AutoCloseable {
         return bytesPerToken(Matrix::residentBytes);
     }
 
-    private long bytesPerToken(java.util.function.ToLongFunction<Matrix> size) {
+    private long bytesPerToken(ToLongFunction<Matrix> size) {
         long b = ple == null ? 0 : ple.bytes(size);
         for (LayerWeights lw : layers) {
             b += lw.bytes(size);
@@ -590,7 +592,7 @@ public final class Model implements AutoCloseable {
         boolean exact = t.name().endsWith("ffn_gate_inp.weight") && t.type() != GgmlType.Q8_0;
         if (t.shape().length >= 2 && t.cols() % 32 == 0 && !exact) {
             // Q8Matrix: 32 int8 quants and an f32 scale per block
-            return t.elementCount() / 32 * (32 + catena.shard.tensor.Q8Matrix.SCALE_BYTES);
+            return t.elementCount() / 32 * (32 + Q8Matrix.SCALE_BYTES);
         }
         return t.elementCount() * 4;
     }

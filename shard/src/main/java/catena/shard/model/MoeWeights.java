@@ -3,6 +3,7 @@ package catena.shard.model;
 import catena.shard.gguf.GgufFormatException;
 import catena.shard.tensor.Matrix;
 import catena.shard.tensor.Weights;
+import java.util.function.ToLongFunction;
 
 /**
  * Gemma 4 mixture-of-experts tensors of one layer. The experts are row slices of the loaded 3-D
@@ -64,7 +65,7 @@ record MoeWeights(Matrix router, float[] routerScale, float[] preNorm2, float[] 
     }
 
     /** Bytes one token reads: the router and its {@code used} experts. */
-    long activeBytes(java.util.function.ToLongFunction<Matrix> size) {
+    long activeBytes(ToLongFunction<Matrix> size) {
         return size.applyAsLong(router)
                 + used * (size.applyAsLong(gate[0]) + size.applyAsLong(up[0]) + size.applyAsLong(down[0]));
     }

@@ -3,6 +3,7 @@ package catena.shard.model;
 import catena.shard.kernel.MatMul;
 import catena.shard.tensor.Matrix;
 import catena.shard.tensor.Weights;
+import java.util.function.ToLongFunction;
 
 /**
  * Gemma 4 per-layer embeddings (PLE, GEMMA_SPEC §8.5) for the layers [from, to) of one slice. They
@@ -50,7 +51,7 @@ final class PerLayerInputs {
     }
 
     /** Bytes one token reads: the projection of this slice's layers (the table lookups are one row each). */
-    long bytes(java.util.function.ToLongFunction<catena.shard.tensor.Matrix> size) {
+    long bytes(ToLongFunction<Matrix> size) {
         return size.applyAsLong(modelProj);
     }
 

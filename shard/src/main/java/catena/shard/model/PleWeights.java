@@ -2,6 +2,7 @@ package catena.shard.model;
 
 import catena.shard.tensor.Matrix;
 import catena.shard.tensor.Weights;
+import java.util.function.ToLongFunction;
 
 /** Gemma 4 per-layer embedding tensors of one layer: gate {E→P}, projection {P→E} and its norm. */
 record PleWeights(Matrix inpGate, Matrix proj, float[] postNorm) {
@@ -12,7 +13,7 @@ record PleWeights(Matrix inpGate, Matrix proj, float[] postNorm) {
                 w.vector(b + "post_norm.weight"));
     }
 
-    long bytes(java.util.function.ToLongFunction<Matrix> size) {
+    long bytes(ToLongFunction<Matrix> size) {
         return size.applyAsLong(inpGate) + size.applyAsLong(proj);
     }
 }
