@@ -3,6 +3,7 @@ package catena.shard.kernel;
 import catena.shard.tensor.F32Matrix;
 import catena.shard.tensor.Matrix;
 import catena.shard.tensor.Q8Matrix;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
@@ -68,7 +69,7 @@ public final class VectorMatMul {
     public static void rows(Matrix w, float[] x, int xOff, float[] out, int outOff, int n, int from, int to) {
         MemorySegment x8 = null;
         if (w instanceof Q8Matrix && n >= 8) {
-            x8 = java.lang.foreign.Arena.ofAuto().allocate(interleavedBytes(n, w.cols()), 64);
+            x8 = Arena.ofAuto().allocate(interleavedBytes(n, w.cols()), 64);
             interleave8(x, xOff, n, w.cols(), x8);
         }
         rows(w, x, xOff, x8, out, outOff, n, from, to);
@@ -202,7 +203,7 @@ public final class VectorMatMul {
 
     /**
      * Where three pair levels (and with 16 lanes a self step) leave accumulator j = j0 + 2*j1 + 4*j2
-     * of eight: lane j0*L/2 + j1*L/4 + j2*L/8.
+     * of eight: lane j0*L/2 + j1*L/4 + j2*L/8 (used only when {@link #FOLD}: L is 8 or 16).
      */
     private static final int[] FOLD8_LANE = fold8Lanes();
 
@@ -210,7 +211,7 @@ public final class VectorMatMul {
         int l = F.length();
         int[] lanes = new int[8];
         for (int j = 0; j < 8; j++) {
-            lanes[j] = (j & 1) * (l / 2) + ((j >> 1) & 1) * (l / 4) + ((j >> 2) & 1) * Math.max(1, l / 8);
+            lanes[j] = (j & 1) * (l / 2) + ((j >> 1) & 1) * (l / 4) + ((j >> 2) & 1) * (l / 8);
         }
         return lanes;
     }
