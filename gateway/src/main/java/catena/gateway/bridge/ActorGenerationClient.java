@@ -3,12 +3,11 @@ package catena.gateway.bridge;
 import catena.gateway.cluster.Pipeline;
 import catena.gateway.cluster.PipelineState;
 import catena.gateway.model.ServedModel;
+import catena.gateway.session.GenerationHandle;
 import catena.gateway.session.GenerationRequest;
 import catena.gateway.session.GenerationSession;
-import catena.v1.GenerateResponse;
+import catena.gateway.session.GenerationSink;
 import catena.worker.actor.StageActor;
-import io.grpc.Status;
-import io.grpc.stub.ServerCallStreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,13 +27,6 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  */
 public final class ActorGenerationClient implements GenerationClient {
     private static final Duration STATS_TIMEOUT = Duration.ofSeconds(5);
-    /**
-     * Bytes gRPC may hold unsent per stream before isReady turns false (its default is 32 KiB,
-     * about a thousand tokens of text: a stalled client would let its whole completion run). With
-     * 1 KiB a client that stops reading pauses its sequence's ring within ~50 tokens.
-     */
-    static final int ON_READY_THRESHOLD = 1024;
-
     private final ActorSystem<?> system;
     private final PipelineState state;
     private final ServedModel model;
@@ -55,52 +47,43 @@ public final class ActorGenerationClient implements GenerationClient {
     }
 
     @Override
-    public void generate(GenerationRequest request, ServerCallStreamObserver<GenerateResponse> out) {
+    public GenerationHandle generate(GenerationRequest request, GenerationSink out) {
         Pipeline pipeline = state.current();
         if (pipeline == null) {
-            throw Status.UNAVAILABLE.withDescription("the pipeline is not loaded yet; retry later").asRuntimeException();
+            throw new ServiceUnavailableException("the pipeline is not loaded yet; retry later");
         }
         if (active.incrementAndGet() > maxSessions) {
             active.decrementAndGet();
-            throw Status.RESOURCE_EXHAUSTED.withDescription("too many concurrent generations (limit " + maxSessions
-                    + "); retry later").asRuntimeException();
+            throw new OverloadedException("too many concurrent generations (limit " + maxSessions + "); retry later",
+                    Duration.ofSeconds(1));
         }
         long id = ids.incrementAndGet();
-        // Handlers first (gRPC wants them set during the call), then the session that may use `out`.
-        var session = new java.util.concurrent.atomic.AtomicReference<ActorRef<GenerationSession.Command>>();
-        var cancelled = new java.util.concurrent.atomic.AtomicBoolean();
-        out.setOnReadyThreshold(ON_READY_THRESHOLD);
-        out.setOnReadyHandler(() -> {
-            ActorRef<GenerationSession.Command> s = session.get();
-            if (s != null) {
-                s.tell(GenerationSession.StreamReady.INSTANCE);
-            }
-        });
-        out.setOnCancelHandler(() -> {
-            cancelled.set(true);
-            ActorRef<GenerationSession.Command> s = session.get();
-            if (s != null) {
-                s.tell(GenerationSession.Cancel.INSTANCE);
-            }
-        });
+        ActorRef<GenerationSession.Command> session;
         try {
-            session.set(system.systemActorOf(GenerationSession.create(id, request, pipeline, model.tokenizer(),
-                    model.endIds(), out, active::decrementAndGet), "session-" + id, Props.empty()));
+            session = system.systemActorOf(GenerationSession.create(id, request, pipeline, model.tokenizer(),
+                    model.endIds(), out, active::decrementAndGet), "session-" + id, Props.empty());
         } catch (RuntimeException e) {
             active.decrementAndGet();
             throw e;
         }
-        if (cancelled.get()) {
-            session.get().tell(GenerationSession.Cancel.INSTANCE);
-        }
+        return new GenerationHandle() {
+            @Override
+            public void ready() {
+                session.tell(GenerationSession.StreamReady.INSTANCE);
+            }
+
+            @Override
+            public void cancel() {
+                session.tell(GenerationSession.Cancel.INSTANCE);
+            }
+        };
     }
 
     @Override
     public CompletionStage<List<StageActor.StageStats>> stats() {
         Pipeline pipeline = state.current();
         if (pipeline == null) {
-            return CompletableFuture.failedFuture(Status.UNAVAILABLE
-                    .withDescription("the pipeline is not loaded yet").asRuntimeException());
+            return CompletableFuture.failedFuture(new ServiceUnavailableException("the pipeline is not loaded yet"));
         }
         List<CompletableFuture<StageActor.StageStats>> asks = new ArrayList<>();
         for (Pipeline.Stage s : pipeline.stages()) {

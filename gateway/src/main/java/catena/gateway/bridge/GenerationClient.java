@@ -1,10 +1,10 @@
 package catena.gateway.bridge;
 
 import catena.gateway.cluster.Pipeline;
+import catena.gateway.session.GenerationHandle;
 import catena.gateway.session.GenerationRequest;
-import catena.v1.GenerateResponse;
+import catena.gateway.session.GenerationSink;
 import catena.worker.actor.StageActor;
-import io.grpc.stub.ServerCallStreamObserver;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
@@ -15,11 +15,12 @@ public interface GenerationClient {
     Pipeline pipeline();
 
     /**
-     * Starts a generation streaming into {@code out} (which it completes or fails). Throws a
-     * StatusRuntimeException: UNAVAILABLE while the pipeline is not loaded, RESOURCE_EXHAUSTED when
-     * too many generations run.
+     * Starts a generation streaming into {@code out} (which it completes or fails) and returns the
+     * controls the transport wires to its ready and cancel signals. Throws
+     * {@link ServiceUnavailableException} while no replica is loaded, {@link OverloadedException}
+     * when every replica and the queue are full.
      */
-    void generate(GenerationRequest request, ServerCallStreamObserver<GenerateResponse> out);
+    GenerationHandle generate(GenerationRequest request, GenerationSink out);
 
     /** Counters of every stage, in ring order. */
     CompletionStage<List<StageActor.StageStats>> stats();

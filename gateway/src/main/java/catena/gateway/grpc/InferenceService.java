@@ -23,6 +23,13 @@ import io.grpc.stub.StreamObserver;
  * {@link GenerationClient}. Knows nothing of layers or actors.
  */
 public final class InferenceService extends InferenceGrpc.InferenceImplBase {
+    /**
+     * Bytes gRPC may hold unsent per stream before isReady turns false (its default is 32 KiB,
+     * about a thousand tokens of text: a stalled client would let its whole completion run). With
+     * 1 KiB a client that stops reading pauses its sequence's ring within ~50 tokens.
+     */
+    static final int ON_READY_THRESHOLD = 1024;
+
     private final ServedModel model;
     private final GenerationClient client;
     private final RequestValidator validator;
@@ -35,8 +42,29 @@ public final class InferenceService extends InferenceGrpc.InferenceImplBase {
 
     @Override
     public void generate(GenerateRequest request, StreamObserver<GenerateResponse> responses) {
+        var out = (ServerCallStreamObserver<GenerateResponse>) responses;
+        // Handlers must be set during the call; the session they drive exists only after generate().
+        var handle = new java.util.concurrent.atomic.AtomicReference<catena.gateway.session.GenerationHandle>();
+        var cancelled = new java.util.concurrent.atomic.AtomicBoolean();
+        out.setOnReadyThreshold(ON_READY_THRESHOLD);
+        out.setOnReadyHandler(() -> {
+            var h = handle.get();
+            if (h != null) {
+                h.ready();
+            }
+        });
+        out.setOnCancelHandler(() -> {
+            cancelled.set(true);
+            var h = handle.get();
+            if (h != null) {
+                h.cancel();
+            }
+        });
         try {
-            client.generate(validator.validate(request), (ServerCallStreamObserver<GenerateResponse>) responses);
+            handle.set(client.generate(validator.validate(request), new GrpcGenerationSink(out, model.tokenizer())));
+            if (cancelled.get()) {
+                handle.get().cancel();
+            }
         } catch (RuntimeException e) {
             responses.onError(StatusMapper.toStatus(e));
         }

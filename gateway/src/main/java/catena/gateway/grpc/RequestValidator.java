@@ -46,7 +46,15 @@ final class RequestValidator {
             throw new InvalidRequestException("prompt (" + prompt.length + " tokens) + max_tokens (" + maxTokens
                     + ") = " + (prompt.length + (long) maxTokens) + " exceeds the context length " + context);
         }
-        return new GenerationRequest(prompt, sampling, maxTokens, stop);
+        int logprobs = GenerationRequest.NO_LOGPROBS;
+        if (r.hasLogprobs()) {
+            logprobs = r.getLogprobs();
+            if (logprobs < 0 || logprobs > GenerationRequest.MAX_LOGPROBS) {
+                throw new InvalidRequestException("logprobs=" + logprobs + ", expected 0.."
+                        + GenerationRequest.MAX_LOGPROBS + " (alternatives per token)");
+            }
+        }
+        return new GenerationRequest(prompt, sampling, maxTokens, stop, logprobs);
     }
 
     private int[] prompt(GenerateRequest r) {

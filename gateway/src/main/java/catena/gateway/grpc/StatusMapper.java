@@ -18,6 +18,11 @@ final class StatusMapper {
             case StatusRuntimeException s -> s;
             case InvalidRequestException i -> Status.INVALID_ARGUMENT.withDescription(i.getMessage()).asRuntimeException();
             case IllegalArgumentException i -> Status.INVALID_ARGUMENT.withDescription(i.getMessage()).asRuntimeException();
+            case catena.gateway.bridge.ServiceUnavailableException u ->
+                    Status.UNAVAILABLE.withDescription(u.getMessage()).asRuntimeException();
+            case catena.gateway.bridge.OverloadedException o -> Status.RESOURCE_EXHAUSTED
+                    .withDescription(o.getMessage() + " (retry after " + o.retryAfter().toMillis() + " ms)")
+                    .asRuntimeException();
             default -> {
                 String id = UUID.randomUUID().toString().substring(0, 8);
                 LOG.error("internal error [{}]", id, e);

@@ -3,13 +3,10 @@ package catena.gateway.session;
 import catena.gateway.cluster.Pipeline;
 import catena.shard.tokenizer.StreamingDecoder;
 import catena.shard.tokenizer.Tokenizer;
-import catena.v1.FinishReason;
-import catena.v1.GenerateResponse;
-import catena.v1.Usage;
+import catena.gateway.session.GenerationOutput.FinishReason;
+import catena.gateway.session.GenerationOutput.Usage;
 import catena.worker.actor.SequenceEvent;
 import catena.worker.actor.StageActor;
-import io.grpc.Status;
-import io.grpc.stub.ServerCallStreamObserver;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -20,7 +17,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * One Generate call: starts the sequence on stage 0, turns the tokens the last stage sends into
- * text (incremental detokenizing, stop strings), and streams them with gRPC flow control. While
+ * text (incremental detokenizing, stop strings), and streams them to its {@link GenerationSink} with flow control. While
  * the client does not read, responses wait in a small queue; when it holds {@link #PAUSE_AT}
  * the session tells the last stage to hold the ring for this sequence (a slow client slows only
  * itself), and releases it when the queue has drained. Ending for any reason (end token, length,
@@ -60,8 +57,7 @@ public final class GenerationSession {
      * its admission slot).
      */
     public static Behavior<Command> create(long sequenceId, GenerationRequest request, Pipeline pipeline,
-                                           Tokenizer tokenizer, int[] endIds,
-                                           ServerCallStreamObserver<GenerateResponse> out, Runnable onDone) {
+                                           Tokenizer tokenizer, int[] endIds, GenerationSink out, Runnable onDone) {
         return Behaviors.setup(ctx -> new GenerationSession(ctx, sequenceId, request, pipeline, tokenizer, endIds, out,
                 onDone).start());
     }
@@ -71,18 +67,17 @@ public final class GenerationSession {
     private final GenerationRequest request;
     private final Pipeline pipeline;
     private final int[] endIds;
-    private final ServerCallStreamObserver<GenerateResponse> out;
+    private final GenerationSink out;
     private final Runnable onDone;
     private final StreamingDecoder decoder;
     private final StopMatcher stops;
-    private final ArrayDeque<GenerateResponse> queue = new ArrayDeque<>();
+    private final ArrayDeque<GenerationOutput> queue = new ArrayDeque<>();
     private int completionTokens;
     private boolean finished;
     private boolean paused;
 
     private GenerationSession(ActorContext<Command> ctx, long sequenceId, GenerationRequest request, Pipeline pipeline,
-                              Tokenizer tokenizer, int[] endIds, ServerCallStreamObserver<GenerateResponse> out,
-                              Runnable onDone) {
+                              Tokenizer tokenizer, int[] endIds, GenerationSink out, Runnable onDone) {
         this.ctx = ctx;
         this.sequenceId = sequenceId;
         this.request = request;
@@ -97,7 +92,7 @@ public final class GenerationSession {
     private Behavior<Command> start() {
         ActorRef<SequenceEvent> sink = ctx.messageAdapter(SequenceEvent.class, StageEvent::new);
         pipeline.first().tell(new StageActor.Start(sequenceId, request.prompt(), request.sampling(),
-                request.maxTokens(), endIds, sink));
+                request.maxTokens(), endIds, request.logprobs(), sink));
         ctx.setReceiveTimeout(TOKEN_TIMEOUT, TokenTimeout.INSTANCE);
         ctx.getLog().debug("session [{}] started: {}", sequenceId, request);
         return Behaviors.receive(Command.class)
@@ -114,15 +109,15 @@ public final class GenerationSession {
             case StageEvent m -> onStageEvent(m.event());
             case StreamReady m -> drain();
             case Cancel m -> onCancel();
-            case TokenTimeout m -> fail(Status.UNAVAILABLE.withDescription("no token from the pipeline for "
-                    + TOKEN_TIMEOUT.toSeconds() + " s (session " + sequenceId + ")"));
+            case TokenTimeout m -> fail(new GenerationFailure(GenerationFailure.Kind.UNAVAILABLE,
+                    "no token from the pipeline for " + TOKEN_TIMEOUT.toSeconds() + " s (session " + sequenceId + ")"));
         };
     }
 
     private Behavior<Command> onStageEvent(SequenceEvent e) {
         return switch (e) {
             case SequenceEvent.TokenSampled t -> onToken(t);
-            case SequenceEvent.SequenceFailed f -> fail(Status.UNAVAILABLE.withDescription(
+            case SequenceEvent.SequenceFailed f -> fail(new GenerationFailure(GenerationFailure.Kind.UNAVAILABLE,
                     "the pipeline failed: " + f.reason()));
         };
     }
@@ -133,33 +128,33 @@ public final class GenerationSession {
         }
         completionTokens++;
         String text = stops.accept(decoder.accept(t.token()));
-        GenerateResponse.Builder r = GenerateResponse.newBuilder().addTokenIds(t.token());
         FinishReason reason = null;
         if (stops.stopped()) {
-            reason = FinishReason.FINISH_REASON_STOP;
+            reason = FinishReason.STOP;
         } else if (t.end() != SequenceEvent.EndReason.NONE) {
             text += stops.accept(decoder.flush());
             text += stops.flush();
-            reason = stops.stopped() ? FinishReason.FINISH_REASON_STOP
-                    : t.end() == SequenceEvent.EndReason.EOS ? FinishReason.FINISH_REASON_EOS
-                    : FinishReason.FINISH_REASON_LENGTH;
+            reason = stops.stopped() ? FinishReason.STOP
+                    : t.end() == SequenceEvent.EndReason.EOS ? FinishReason.EOS : FinishReason.LENGTH;
         }
-        r.setText(text);
+        java.util.List<TokenLogprob> logprobs = t.logprob() == null ? java.util.List.of()
+                : java.util.List.of(new TokenLogprob(t.token(), t.logprob().logprob(), t.logprob().topIds(),
+                        t.logprob().topLogprobs()));
+        Usage usage = null;
         if (reason != null) {
-            r.setFinishReason(reason).setUsage(Usage.newBuilder().setPromptTokens(request.prompt().length)
-                    .setCompletionTokens(completionTokens));
+            usage = new Usage(request.prompt().length, completionTokens);
             finished = true;
             pipeline.free(sequenceId);
             ctx.cancelReceiveTimeout();
         }
-        queue.add(r.build());
+        queue.add(new GenerationOutput(text, new int[] {t.token()}, logprobs, reason, usage));
         return drain();
     }
 
     /** Sends what the client can take; completes when finished and drained; pauses or resumes the ring. */
     private Behavior<Command> drain() {
         while (!queue.isEmpty() && out.isReady()) {
-            out.onNext(queue.poll());
+            out.onOutput(queue.poll());
         }
         if (finished) {
             if (queue.isEmpty()) {
@@ -189,13 +184,13 @@ public final class GenerationSession {
         return Behaviors.stopped();
     }
 
-    private Behavior<Command> fail(Status status) {
-        ctx.getLog().warn("session [{}] failed: {}", sequenceId, status.getDescription());
+    private Behavior<Command> fail(GenerationFailure failure) {
+        ctx.getLog().warn("session [{}] failed: {}", sequenceId, failure.message());
         if (!finished) {
             finished = true;
             pipeline.free(sequenceId);
         }
-        out.onError(status.asRuntimeException());
+        out.onFailed(failure);
         return Behaviors.stopped();
     }
 }

@@ -290,7 +290,7 @@ class EmbeddedGatewayTest {
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
                     assertThat(e.getStatus().getDescription())
-                            .isEqualTo("too many concurrent generations (limit 1); retry later");
+                            .isEqualTo("too many concurrent generations (limit 1); retry later (retry after 1000 ms)");
                 });
     }
 

@@ -59,9 +59,12 @@ public final class StageActor {
             implements Command, ClusterMessage {
     }
 
-    /** Start a sequence (sent to stage 0): prefill {@code prompt}, then generate up to maxTokens. */
+    /**
+     * Start a sequence (sent to stage 0): prefill {@code prompt}, then generate up to maxTokens;
+     * {@code logprobs}: alternatives to report with each token (-1 = no log-probabilities).
+     */
     public record Start(long sequenceId, int[] prompt, SamplingParams sampling, int maxTokens, int[] endIds,
-                        ActorRef<SequenceEvent> sink) implements Command, ClusterMessage {
+                        int logprobs, ActorRef<SequenceEvent> sink) implements Command, ClusterMessage {
         @Override
         public String toString() {
             return "Start[" + sequenceId + ", prompt=" + prompt.length + " tokens, maxTokens=" + maxTokens + "]";
@@ -487,7 +490,7 @@ public final class StageActor {
         if (last) {
             for (int i = 0; i < job.size; i++) {
                 if (job.sample[i]) {
-                    emit(job.seqs[i], job.sampled[i]);
+                    emit(job.seqs[i], job.sampled[i], job.logprobs[i]);
                 }
             }
         } else {
@@ -501,7 +504,7 @@ public final class StageActor {
     }
 
     /** Last stage: tells the sink and feeds the token back into the ring unless the sequence ended. */
-    private void emit(Seq s, int token) {
+    private void emit(Seq s, int token, SequenceEvent.Logprob logprob) {
         if (seqs.get(s.id) != s || s.ended) {
             return;
         }
@@ -513,7 +516,7 @@ public final class StageActor {
         } else if (s.generated >= s.start.maxTokens() || s.cache.length() >= engine.contextLength()) {
             end = EndReason.LENGTH;
         }
-        s.start.sink().tell(new TokenSampled(s.id, token, step, end));
+        s.start.sink().tell(new TokenSampled(s.id, token, step, end, logprob));
         if (end != EndReason.NONE) {
             s.ended = true;
         } else if (s.paused) {
@@ -632,6 +635,7 @@ public final class StageActor {
         final boolean[] sample;
         final Start[] starts;
         final int[] sampled;
+        final SequenceEvent.Logprob[] logprobs;
         final int[] steps;
         int size;
         int rows;
@@ -646,6 +650,7 @@ public final class StageActor {
             sample = new boolean[capacity];
             starts = new Start[capacity];
             sampled = new int[capacity];
+            logprobs = new SequenceEvent.Logprob[capacity];
             steps = new int[capacity];
         }
 
@@ -684,8 +689,16 @@ public final class StageActor {
                 for (int i = 0, k = 0; i < size; i++) {
                     if (sample[i]) {
                         Seq s = seqs[i];
-                        sampled[i] = engine.sample(logits, k++ * vocab, s.start.sampling(), steps[i], s.history,
+                        int off = k++ * vocab;
+                        sampled[i] = engine.sample(logits, off, s.start.sampling(), steps[i], s.history,
                                 s.historyLen);
+                        int top = s.start.logprobs();
+                        if (top >= 0) {
+                            int[] ids = new int[top];
+                            float[] lps = new float[top];
+                            float lp = catena.shard.sample.Logprobs.top(logits, off, vocab, sampled[i], ids, lps);
+                            logprobs[i] = new SequenceEvent.Logprob(lp, ids, lps);
+                        }
                     }
                 }
             }

@@ -102,9 +102,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                     .setCacheBytes(m.cacheBytes()).setBatches(m.batches()).setRows(m.rows())
                     .setMultiSequenceBatches(m.multiSequenceBatches()).setMaxBatchSequences(m.maxBatchSequences())
                     .build().toByteArray();
-            case SequenceEvent.TokenSampled m -> catena.cluster.v1.TokenSampled.newBuilder()
-                    .setSequenceId(m.sequenceId()).setToken(m.token()).setStep(m.step()).setEnd(end(m.end()))
-                    .build().toByteArray();
+            case SequenceEvent.TokenSampled m -> sampled(m).toByteArray();
             case SequenceEvent.SequenceFailed m -> catena.cluster.v1.SequenceFailed.newBuilder()
                     .setSequenceId(m.sequenceId()).setReason(m.reason()).build().toByteArray();
             default -> throw new IllegalArgumentException("no cluster serialization for " + o.getClass().getName());
@@ -149,7 +147,10 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                 }
                 case SAMPLED -> {
                     var p = catena.cluster.v1.TokenSampled.parseFrom(bytes);
-                    yield new SequenceEvent.TokenSampled(p.getSequenceId(), p.getToken(), p.getStep(), end(p.getEnd()));
+                    SequenceEvent.Logprob lp = p.hasLogprob() ? new SequenceEvent.Logprob(p.getLogprob(),
+                            ints(p.getTopIdsList()), floats(p.getTopLogprobsList())) : null;
+                    yield new SequenceEvent.TokenSampled(p.getSequenceId(), p.getToken(), p.getStep(), end(p.getEnd()),
+                            lp);
                 }
                 case FAILED -> {
                     var p = catena.cluster.v1.SequenceFailed.parseFrom(bytes);
@@ -171,7 +172,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                 .setSampling(Sampling.newBuilder().setTemperature(s.temperature()).setTopK(s.topK()).setTopP(s.topP())
                         .setMinP(s.minP()).setRepetitionPenalty(s.repetitionPenalty())
                         .setRepetitionWindow(s.repetitionWindow()).setSeed(s.seed()))
-                .setMaxTokens(m.maxTokens()).setSink(ref(m.sink()));
+                .setMaxTokens(m.maxTokens()).setLogprobs(m.logprobs()).setSink(ref(m.sink()));
         for (int t : m.prompt()) {
             b.addPrompt(t);
         }
@@ -186,7 +187,30 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
         SamplingParams params = new SamplingParams(s.getTemperature(), s.getTopK(), s.getTopP(), s.getMinP(),
                 s.getRepetitionPenalty(), s.getRepetitionWindow(), s.getSeed());
         return new StageActor.Start(p.getSequenceId(), ints(p.getPromptList()), params, p.getMaxTokens(),
-                ints(p.getEndIdsList()), resolve(p.getSink()));
+                ints(p.getEndIdsList()), p.getLogprobs(), resolve(p.getSink()));
+    }
+
+    private static catena.cluster.v1.TokenSampled sampled(SequenceEvent.TokenSampled m) {
+        var b = catena.cluster.v1.TokenSampled.newBuilder().setSequenceId(m.sequenceId()).setToken(m.token())
+                .setStep(m.step()).setEnd(end(m.end()));
+        if (m.logprob() != null) {
+            b.setLogprob(m.logprob().logprob());
+            for (int id : m.logprob().topIds()) {
+                b.addTopIds(id);
+            }
+            for (float v : m.logprob().topLogprobs()) {
+                b.addTopLogprobs(v);
+            }
+        }
+        return b.build();
+    }
+
+    private static float[] floats(List<Float> list) {
+        float[] a = new float[list.size()];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = list.get(i);
+        }
+        return a;
     }
 
     private Activations forward(StageActor.Forward m) {

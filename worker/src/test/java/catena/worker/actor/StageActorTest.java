@@ -60,7 +60,7 @@ class StageActorTest {
     }
 
     private static StageActor.Start start(long id, int[] prompt, int maxTokens, TestProbe<SequenceEvent> sink) {
-        return new StageActor.Start(id, prompt, SamplingParams.GREEDY, maxTokens, new int[0], sink.getRef());
+        return new StageActor.Start(id, prompt, SamplingParams.GREEDY, maxTokens, new int[0], -1, sink.getRef());
     }
 
     @ParameterizedTest
@@ -89,7 +89,7 @@ class StageActorTest {
         int[] prompt = {1, 2};
         int[] want = expected(prompt, 5);
         refs.get(0).tell(new StageActor.Start(nextSequenceId++, prompt, SamplingParams.GREEDY, 50,
-                new int[] {want[2]}, sink.getRef()));
+                new int[] {want[2]}, -1, sink.getRef()));
         sink.expectMessageClass(TokenSampled.class);
         sink.expectMessageClass(TokenSampled.class);
         TokenSampled third = sink.expectMessageClass(TokenSampled.class);

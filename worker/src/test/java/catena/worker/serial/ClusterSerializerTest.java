@@ -38,7 +38,7 @@ class ClusterSerializerTest {
         TestProbe<SequenceEvent> sink = KIT.createTestProbe();
         SamplingParams params = new SamplingParams(0.7f, 40, 0.9f, 0.05f, 1.1f, 64, 1234567890123L);
         StageActor.Start start = new StageActor.Start(7, new int[] {2, 17, 99}, params, 32, new int[] {1, 106},
-                sink.getRef());
+                3, sink.getRef());
         float[] data = {1.5f, -2.25f, Float.MIN_VALUE, 3e38f, 0f, -0f, 1e-7f, 42f};
         StageActor.Forward f = new StageActor.Forward(
                 List.of(new StageActor.Rows(7, 1, false, start), new StageActor.Rows(9, 1, true, null)), new int[] {2, 5}, data, 4);
@@ -52,6 +52,7 @@ class ClusterSerializerTest {
         assertThat(s.endIds()).containsExactly(1, 106);
         assertThat(s.sampling()).isEqualTo(params);
         assertThat(s.maxTokens()).isEqualTo(32);
+        assertThat(s.logprobs()).isEqualTo(3);
         assertThat(s.sink()).isEqualTo(sink.getRef());
     }
 
@@ -70,6 +71,8 @@ class ClusterSerializerTest {
                 new StageActor.GetStats(stats.getRef()),
                 new StageActor.StageStats(0, 0, 2, 3, 4096, 10, 55, 4, 3),
                 new SequenceEvent.TokenSampled(5, 77, 3, SequenceEvent.EndReason.LENGTH),
+                new SequenceEvent.TokenSampled(5, 78, 4, SequenceEvent.EndReason.NONE,
+                        new SequenceEvent.Logprob(-0.25f, new int[] {78, 3}, new float[] {-0.25f, -1.5f})),
                 new SequenceEvent.SequenceFailed(5, "stage 1 failed"));
         for (Object m : messages) {
             assertThat(roundTrip(m)).isEqualTo(m);
