@@ -2,8 +2,9 @@ package catena.gateway.app;
 
 import catena.gateway.bridge.ActorGenerationClient;
 import catena.gateway.bridge.GenerationClient;
-import catena.gateway.cluster.PipelineCoordinator;
-import catena.gateway.cluster.PipelineState;
+import catena.gateway.cluster.PlanOwner;
+import catena.gateway.cluster.TopologySubscriber;
+import catena.gateway.cluster.TopologyView;
 import catena.gateway.model.ServedModel;
 import catena.worker.actor.StageActor;
 import catena.worker.config.NodeConfig;
@@ -11,30 +12,55 @@ import catena.worker.engine.StageEngineFactory;
 import io.grpc.ServerBuilder;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
+import org.apache.pekko.cluster.typed.SingletonActor;
 
 /**
  * A running Catena node: an actor system plus, for the gateway roles, the gRPC server.
- * Embedded = gateway and N stages in one JVM; gateway = coordinator + gRPC in a cluster;
- * worker = one stage in a cluster, loading whatever layers the coordinator assigns.
+ * Embedded = gateway, plan owner and replicas × stages in one JVM; gateway = a member of the
+ * cluster that serves gRPC, reads the topology and may host the plan owner (a Cluster Singleton
+ * on the gateway role); worker = one stage, assigned by the plan owner, drained on shutdown.
  */
 public final class CatenaNode implements AutoCloseable {
     private final ActorSystem<Void> system;
     private final GatewayServer server;
-    private final PipelineState state;
+    private final TopologyView view;
     private final GenerationClient client;
+    private final List<ExecutorService> executors;
     private MetricsServer metrics;
 
-    private CatenaNode(ActorSystem<Void> system, GatewayServer server, PipelineState state, GenerationClient client) {
+    private CatenaNode(ActorSystem<Void> system, GatewayServer server, TopologyView view, GenerationClient client,
+                       List<ExecutorService> executors) {
         this.system = system;
         this.server = server;
-        this.state = state;
+        this.view = view;
         this.client = client;
+        this.executors = executors;
+    }
+
+    /** How a gateway behaves: its admission bound and how long sessions wait for a replica. */
+    public record GatewaySettings(int maxSessions, Duration failoverWait) {
+        public GatewaySettings {
+            if (maxSessions < 1) {
+                throw new IllegalArgumentException("maxSessions=" + maxSessions + ", expected >= 1");
+            }
+        }
     }
 
     /** Serves Prometheus {@code /metrics} on {@code port} (gateway roles; 0 = any free port); returns the port. */
@@ -48,51 +74,86 @@ public final class CatenaNode implements AutoCloseable {
         return metrics.port();
     }
 
-    /** Gateway + {@code settings.stageCount()} stages in this JVM, serving gRPC from {@code grpc}. */
-    public static CatenaNode embedded(PipelineCoordinator.Settings settings, ServedModel model, StageEngineFactory engines,
-                                      ServerBuilder<?> grpc, int maxSessions) throws IOException {
-        PipelineState state = new PipelineState();
+    /**
+     * Gateway, plan owner and {@code replicas × plan.stages()} stages in this JVM, serving gRPC from
+     * {@code grpc}; each stage runs its passes on its own compute thread.
+     */
+    public static CatenaNode embedded(PlanOwner.Settings plan, int replicas, ServedModel model,
+                                      StageEngineFactory engines, StageSettings stage, ServerBuilder<?> grpc,
+                                      GatewaySettings gateway) throws IOException {
+        TopologyView view = new TopologyView();
+        List<ExecutorService> executors = new ArrayList<>();
+        int stages = plan.stages() * replicas;
+        for (int i = 0; i < stages; i++) {
+            executors.add(computeExecutor("catena-stage-" + i));
+        }
         ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
-            for (int i = 0; i < settings.stageCount(); i++) {
-                ActorRef<StageActor.Command> stage = ctx.spawn(StageActor.create(engines), "stage-" + i);
-                ctx.getSystem().receptionist().tell(Receptionist.register(StageActor.SERVICE_KEY, stage));
+            for (int i = 0; i < stages; i++) {
+                ActorRef<StageActor.Command> s = ctx.spawn(StageActor.create(engines,
+                        stage.toActorSettings(Long.MAX_VALUE / 4, executors.get(i))), "stage-" + i);
+                ctx.getSystem().receptionist().tell(Receptionist.register(StageActor.SERVICE_KEY, s));
             }
-            ctx.spawn(PipelineCoordinator.create(settings, state), "coordinator");
+            ctx.spawn(PlanOwner.create(plan), "plan-owner");
+            ctx.spawn(TopologySubscriber.create(view), "topology");
             return Behaviors.empty();
         }), NodeConfig.SYSTEM_NAME, NodeConfig.embedded());
-        return withServer(system, state, model, grpc, maxSessions);
+        return withServer(system, view, model, grpc, gateway, new java.util.Random().nextLong(), executors);
     }
 
-    /** The gateway of a cluster: waits for workers, plans the stages, serves gRPC. */
-    public static CatenaNode gateway(PipelineCoordinator.Settings settings, ServedModel model, ServerBuilder<?> grpc,
-                                     int maxSessions, String host, int pekkoPort, List<String> seeds)
+    /** A gateway of a cluster: hosts the plan owner singleton when it is the oldest gateway, serves gRPC. */
+    public static CatenaNode gateway(PlanOwner.Settings plan, ServedModel model, ServerBuilder<?> grpc,
+                                     GatewaySettings gateway, String host, int pekkoPort, List<String> seeds)
             throws IOException {
-        PipelineState state = new PipelineState();
+        TopologyView view = new TopologyView();
         ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
-            ctx.spawn(PipelineCoordinator.create(settings, state), "coordinator");
+            ClusterSingleton.get(ctx.getSystem()).init(SingletonActor.of(PlanOwner.create(plan), "plan-owner")
+                    .withSettings(ClusterSingletonSettings.create(ctx.getSystem()).withRole("gateway")));
+            ctx.spawn(TopologySubscriber.create(view), "topology");
             return Behaviors.empty();
         }), NodeConfig.SYSTEM_NAME, NodeConfig.cluster("gateway", host, pekkoPort, seeds));
-        return withServer(system, state, model, grpc, maxSessions);
+        long uid = Cluster.get(system).selfMember().uniqueAddress().longUid();
+        return withServer(system, view, model, grpc, gateway, uid, List.of());
     }
 
-    /** A worker of a cluster: one unloaded stage registered with the Receptionist. */
-    public static CatenaNode worker(StageEngineFactory engines, String host, int pekkoPort, List<String> seeds) {
+    /**
+     * A worker of a cluster: one stage registered with the Receptionist. On shutdown (SIGTERM) it
+     * drains before leaving the cluster: the plan owner plans without it, its sequences move.
+     */
+    public static CatenaNode worker(StageEngineFactory engines, StageSettings stage, String host, int pekkoPort,
+                                    List<String> seeds) {
+        ExecutorService compute = computeExecutor("catena-stage");
+        var stageRef = new CompletableFuture<ActorRef<StageActor.Command>>();
         Behavior<Void> root = Behaviors.setup(ctx -> {
-            ActorRef<StageActor.Command> stage = ctx.spawn(StageActor.create(engines), "stage");
-            ctx.getSystem().receptionist().tell(Receptionist.register(StageActor.SERVICE_KEY, stage));
+            ActorRef<StageActor.Command> s = ctx.spawn(StageActor.create(engines,
+                    stage.toActorSettings(stage.advertisedMemory(), compute)), "stage");
+            ctx.getSystem().receptionist().tell(Receptionist.register(StageActor.SERVICE_KEY, s));
+            stageRef.complete(s);
             return Behaviors.empty();
         });
         ActorSystem<Void> system = ActorSystem.create(root, NodeConfig.SYSTEM_NAME,
                 NodeConfig.cluster("worker", host, pekkoPort, seeds));
-        return new CatenaNode(system, null, null, null);
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "catena-drain",
+                () -> stageRef.thenCompose(s -> AskPattern.<StageActor.Command, Done>ask(s, StageActor.Drain::new,
+                        Duration.ofSeconds(30), system.scheduler())).exceptionally(e -> Done.getInstance()));
+        return new CatenaNode(system, null, null, null, List.of(compute));
     }
 
-    private static CatenaNode withServer(ActorSystem<Void> system, PipelineState state, ServedModel model,
-                                         ServerBuilder<?> grpc, int maxSessions) throws IOException {
+    private static ExecutorService computeExecutor(String name) {
+        return Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    private static CatenaNode withServer(ActorSystem<Void> system, TopologyView view, ServedModel model,
+                                         ServerBuilder<?> grpc, GatewaySettings gateway, long uid,
+                                         List<ExecutorService> executors) throws IOException {
         try {
-            ActorGenerationClient client = new ActorGenerationClient(system, state, model, maxSessions);
-            GatewayServer server = new GatewayServer(grpc, model, client, state).start();
-            return new CatenaNode(system, server, state, client);
+            ActorGenerationClient client = new ActorGenerationClient(system, view, model, gateway.maxSessions(),
+                    gateway.failoverWait(), uid);
+            GatewayServer server = new GatewayServer(grpc, model, client, view).start();
+            return new CatenaNode(system, server, view, client, executors);
         } catch (IOException | RuntimeException e) {
             system.terminate();
             throw e;
@@ -104,9 +165,14 @@ public final class CatenaNode implements AutoCloseable {
         return server.port();
     }
 
-    /** The pipeline state (gateway roles). */
-    public PipelineState pipelineState() {
-        return state;
+    /** The topology as this gateway sees it (gateway roles). */
+    public TopologyView topology() {
+        return view;
+    }
+
+    /** The generation client (gateway roles). */
+    public GenerationClient client() {
+        return client;
     }
 
     public ActorSystem<Void> system() {
@@ -132,12 +198,15 @@ public final class CatenaNode implements AutoCloseable {
         if (server != null) {
             server.close();
         }
-        system.terminate();
+        // Runs the drain of a worker (CoordinatedShutdown), then leaves the cluster.
+        CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.unknownReason());
         try {
-            system.getWhenTerminated().toCompletableFuture().get(Duration.ofSeconds(30).toSeconds(),
-                    java.util.concurrent.TimeUnit.SECONDS);
+            system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
             System.err.println("catena: actor system did not stop cleanly: " + e);
+        }
+        for (ExecutorService e : executors) {
+            e.shutdownNow();
         }
     }
 }

@@ -49,7 +49,7 @@ final class MetricsServer implements AutoCloseable {
         String body;
         int code = 200;
         try {
-            body = render(client.activeSessions(), client.pipeline() == null ? List.of()
+            body = render(client.activeSessions(), client.topology().replicas().isEmpty() ? List.of()
                     : client.stats().toCompletableFuture().get(5, TimeUnit.SECONDS));
         } catch (Exception e) {
             code = 503;
@@ -88,7 +88,7 @@ final class MetricsServer implements AutoCloseable {
         b.append("# HELP ").append(name).append(' ').append(help).append('\n')
                 .append("# TYPE ").append(name).append(' ').append(type).append('\n');
         for (StageActor.StageStats s : stages) {
-            b.append(name).append("{stage=\"").append(s.stageIndex()).append("\",layers=\"").append(s.fromLayer())
+            b.append(name).append("{replica=\"").append(s.replica()).append("\",stage=\"").append(s.stageIndex()).append("\",layers=\"").append(s.fromLayer())
                     .append('-').append(s.toLayerExclusive()).append("\"} ").append(value.applyAsLong(s)).append('\n');
         }
     }

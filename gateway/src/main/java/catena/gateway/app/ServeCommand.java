@@ -1,6 +1,7 @@
 package catena.gateway.app;
 
-import catena.gateway.cluster.PipelineCoordinator;
+import catena.gateway.cluster.PlanOwner;
+import catena.gateway.plan.FleetPlanner;
 import catena.gateway.model.ServedModel;
 import catena.worker.engine.ModelStageEngine;
 import catena.worker.engine.StageEngineFactory;
@@ -18,9 +19,9 @@ import picocli.CommandLine.Option;
 /** {@code catena serve}: an embedded pipeline (default), or a gateway or worker node of a cluster. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve a model over gRPC (catena.v1.Inference, health, reflection).",
-            "embedded (default): gateway and --stages stages in this JVM.",
-            "gateway: plans the stages over the workers that join, serves gRPC.",
-            "worker: one stage; loads the layers the gateway assigns."})
+            "embedded (default): gateway and --replicas x --stages stages in this JVM.",
+            "gateway: serves gRPC; the oldest gateway plans replicas x stages over the workers that join.",
+            "worker: one stage; loads the layers the plan assigns; drains on SIGTERM."})
 final class ServeCommand implements Callable<Integer> {
     enum Role { embedded, gateway, worker }
 
@@ -35,15 +36,39 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--stages", description = "Pipeline stages, 1..layer count (default: ${DEFAULT-VALUE})")
     int stages = 1;
 
+    @Option(names = "--replicas", paramLabel = "N|auto", description = "Pipeline replicas (each holds the whole"
+            + " model in --stages stages): a number, or auto (gateway role: as many as the workers allow)"
+            + " (default: ${DEFAULT-VALUE})")
+    String replicas = "1";
+
+    @Option(names = "--kv-memory", paramLabel = "SIZE|auto", description = "KV-cache memory of each stage, e.g."
+            + " 512m or 2g; auto = 60%% of the heap free at start (default: ${DEFAULT-VALUE})")
+    String kvMemory = "auto";
+
+    @Option(names = "--kv-block", description = "Token positions per KV block (default: ${DEFAULT-VALUE})")
+    int kvBlock = 16;
+
+    @Option(names = "--max-batch-tokens", description = "Rows one stage pass takes at most, decoding rows included;"
+            + " longer prompts are prefilled in chunks (default: ${DEFAULT-VALUE})")
+    int maxBatchTokens = 256;
+
+    @Option(names = "--memory", paramLabel = "SIZE|auto", description = "Memory a worker offers for weights + KV"
+            + " (worker role; auto = what the machine or container has available) (default: ${DEFAULT-VALUE})")
+    String memory = "auto";
+
+    @Option(names = "--failover-wait", paramLabel = "MS", description = "How long a stream waits for a replica"
+            + " after losing its own before it ends UNAVAILABLE (default: ${DEFAULT-VALUE})")
+    long failoverWaitMs = 10_000;
+
     @Option(names = "--port", description = "gRPC port, 0 = any free one (default: ${DEFAULT-VALUE})")
     int port = 50051;
 
     @Option(names = "--keep-f32", description = "Keep F32/F16/BF16 weights as F32 instead of quantizing to Q8_0")
     boolean keepF32;
 
-    @Option(names = "--max-sessions", description = "Generations running at once; more get RESOURCE_EXHAUSTED"
-            + " (default: ${DEFAULT-VALUE})")
-    int maxSessions = 64;
+    @Option(names = "--max-sessions", description = "Generations this gateway runs at once; more get"
+            + " RESOURCE_EXHAUSTED (KV memory is admitted by the stages) (default: ${DEFAULT-VALUE})")
+    int maxSessions = 1024;
 
     @Option(names = "--seed-nodes", split = ",", paramLabel = "HOST:PORT",
             description = "Pekko seed nodes of the cluster (gateway and worker roles), e.g. 127.0.0.1:2551")
@@ -72,6 +97,9 @@ final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--metrics-port=" + metricsPort + ": expected 0..65535, on the gateway"
                     + " or embedded role (the gateway's /metrics covers every stage)");
         }
+        if (failoverWaitMs < 0) {
+            throw new IllegalArgumentException("--failover-wait=" + failoverWaitMs + ", expected >= 0 (milliseconds)");
+        }
         if (role != Role.embedded && seedNodes.isEmpty()) {
             throw new IllegalArgumentException("--role " + role + " needs --seed-nodes HOST:PORT[,...]");
         }
@@ -98,9 +126,13 @@ final class ServeCommand implements Callable<Integer> {
             System.out.println("catena:   ./catena serve --model path/to/model.gguf [--stages N]");
         }
         requireFile(file);
-        PipelineCoordinator.Settings settings = PipelineCoordinator.Settings.forModel(file, keepF32, stages);
-        CatenaNode node = CatenaNode.embedded(settings, ServedModel.open(file), StageEngineFactory.MODEL, grpc(),
-                maxSessions);
+        int r = replicaCount();
+        if (r == FleetPlanner.AUTO) {
+            throw new IllegalArgumentException("--replicas=auto needs workers to count: in embedded mode give a number");
+        }
+        PlanOwner.Settings plan = PlanOwner.Settings.forModel(file, keepF32, stages, r, 0);
+        CatenaNode node = CatenaNode.embedded(plan, r, ServedModel.open(file), StageEngineFactory.MODEL,
+                stageSettings(), grpc(), gatewaySettings());
         announce(node, file);
         return node;
     }
@@ -110,9 +142,9 @@ final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--role gateway needs --model FILE (the GGUF the workers load)");
         }
         requireFile(model);
-        PipelineCoordinator.Settings settings = PipelineCoordinator.Settings.forModel(model.toAbsolutePath(), keepF32,
-                stages);
-        CatenaNode node = CatenaNode.gateway(settings, ServedModel.open(model), grpc(), maxSessions, host, pekkoPort,
+        PlanOwner.Settings plan = PlanOwner.Settings.forModel(model.toAbsolutePath(), keepF32, stages, replicaCount(),
+                0);
+        CatenaNode node = CatenaNode.gateway(plan, ServedModel.open(model), grpc(), gatewaySettings(), host, pekkoPort,
                 seedNodes);
         announce(node, model);
         return node;
@@ -123,13 +155,40 @@ final class ServeCommand implements Callable<Integer> {
         if (own != null) {
             requireFile(own);
         }
-        // A worker may map its own copy of the model (another mount path); the layers come from the gateway.
+        // A worker may map its own copy of the model (another mount path); the layers come from the plan.
         StageEngineFactory engines = own == null ? StageEngineFactory.MODEL
                 : (path, f32, from, to) -> ModelStageEngine.load(own, f32, from, to);
-        CatenaNode node = CatenaNode.worker(engines, host, pekkoPort, seedNodes);
-        System.out.println("catena: worker " + node.system().address() + " up, waiting for the gateway to assign"
+        CatenaNode node = CatenaNode.worker(engines, stageSettings(), host, pekkoPort, seedNodes);
+        System.out.println("catena: worker " + node.system().address() + " up, waiting for the plan to assign"
                 + " layers");
         return node;
+    }
+
+    private int replicaCount() {
+        if (replicas.equalsIgnoreCase("auto")) {
+            if (role == Role.embedded) {
+                return FleetPlanner.AUTO;
+            }
+            return FleetPlanner.AUTO;
+        }
+        try {
+            int r = Integer.parseInt(replicas);
+            if (r >= 1) {
+                return r;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the message
+        }
+        throw new IllegalArgumentException("--replicas=" + replicas + ", expected a number >= 1 or auto");
+    }
+
+    private StageSettings stageSettings() {
+        return new StageSettings(Sizes.parse("--kv-memory", kvMemory), kvBlock, maxBatchTokens, kvBlock, 256,
+                Sizes.parse("--memory", memory));
+    }
+
+    private CatenaNode.GatewaySettings gatewaySettings() {
+        return new CatenaNode.GatewaySettings(maxSessions, java.time.Duration.ofMillis(failoverWaitMs));
     }
 
     private ServerBuilder<?> grpc() {
@@ -137,11 +196,13 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private void announce(CatenaNode node, Path file) {
-        System.out.println("catena: serving " + file.getFileName() + " in " + stages + " stage(s); gRPC on port "
-                + node.port() + " (health turns SERVING when every stage is loaded)");
-        node.pipelineState().listen(p -> {
-            if (p != null) {
-                System.out.println("catena: pipeline ready: " + p.stages().size() + " stage(s); try: ./catena generate"
+        System.out.println("catena: serving " + file.getFileName() + " in " + stages + " stage(s) x " + replicas
+                + " replica(s); gRPC on port " + node.port() + " (health turns SERVING when a replica is loaded)");
+        var announced = new java.util.concurrent.atomic.AtomicInteger();
+        node.topology().listen(t -> {
+            int ready = t.ready().size();
+            if (ready > 0 && announced.getAndSet(ready) != ready) {
+                System.out.println("catena: " + ready + " replica(s) ready; try: ./catena generate"
                         + " --target 127.0.0.1:" + node.port() + " \"Once upon a time\"");
             }
         });

@@ -29,8 +29,19 @@ public final class NodeConfig {
                 """).withFallback(ConfigFactory.load());
     }
 
-    /** A cluster member with {@code role} ("gateway" or "worker"). */
+    /**
+     * A cluster member with {@code role} ("gateway" or "worker"). Failure detection is tuned for a
+     * fast failover: a member whose heartbeats stop for about {@code detection} is unreachable (the
+     * plan owner plans it out then, sessions replay), and the split-brain resolver downs it after
+     * {@code stableAfter} without further change, so its restarted incarnation can rejoin.
+     */
     public static Config cluster(String role, String host, int port, List<String> seeds) {
+        return cluster(role, host, port, seeds, java.time.Duration.ofMillis(1500), java.time.Duration.ofSeconds(4));
+    }
+
+    /** As {@link #cluster(String, String, int, List)} with explicit failure-detection timings. */
+    public static Config cluster(String role, String host, int port, List<String> seeds,
+                                 java.time.Duration detection, java.time.Duration stableAfter) {
         String seedList = seeds.stream()
                 .map(s -> "\"pekko://" + SYSTEM_NAME + "@" + s + "\"")
                 .collect(Collectors.joining(", "));
@@ -47,8 +58,18 @@ public final class NodeConfig {
                 pekko.cluster.roles = ["%s"]
                 pekko.cluster.seed-nodes = [%s]
                 pekko.cluster.downing-provider-class = "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"
+                # keep-majority: a lone killed worker is downed; on a 2-node tie the lowest address (give gateways the lowest ports) stays.
+                pekko.cluster.split-brain-resolver.active-strategy = keep-majority
+                pekko.cluster.split-brain-resolver.stable-after = %dms
+                pekko.cluster.failure-detector.heartbeat-interval = 300ms
+                pekko.cluster.failure-detector.acceptable-heartbeat-pause = %dms
+                pekko.cluster.failure-detector.threshold = 8.0
+                pekko.remote.watch-failure-detector.heartbeat-interval = 300ms
+                pekko.remote.watch-failure-detector.acceptable-heartbeat-pause = %dms
                 pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
                 pekko.coordinated-shutdown.exit-jvm = off
-                """.formatted(host, port, role, seedList)).withFallback(ConfigFactory.load());
+                pekko.cluster.singleton.hand-over-retry-interval = 500ms
+                """.formatted(host, port, role, seedList, stableAfter.toMillis(), detection.toMillis(),
+                detection.toMillis())).withFallback(ConfigFactory.load());
     }
 }

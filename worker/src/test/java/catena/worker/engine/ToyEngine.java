@@ -7,7 +7,7 @@ import catena.shard.sample.SamplingParams;
  * applied, 0]; the head puts all probability on {@link #next}(token, position). Each stage checks
  * that a row's position matches its own cache, so misrouted or reordered rows fail loudly.
  */
-public final class ToyEngine implements StageEngine {
+public class ToyEngine implements StageEngine {
     public static final int DIM = 4;
     private final int from;
     private final int to;
@@ -63,6 +63,11 @@ public final class ToyEngine implements StageEngine {
     @Override
     public int contextLength() {
         return context;
+    }
+
+    @Override
+    public long kvBytesPerToken() {
+        return (long) (to - from) * 2 * DIM * Float.BYTES;
     }
 
     @Override

@@ -1,0 +1,16 @@
+package catena.gateway.route;
+
+/**
+ * What a gateway knows of one ready replica when it routes: its index and epoch, the sequences
+ * its stage 0 holds and has waiting, its KV blocks free and in total (as last reported), the
+ * sequences this gateway sent it since that report, and how many leading blocks of the prompt its
+ * prefix cache holds (0 when unknown).
+ */
+public record ReplicaLoad(int replica, long epoch, int sequences, int waiting, int kvFreeBlocks, int kvTotalBlocks,
+                          int sentSinceReport, int prefixBlocks) {
+
+    /** Sequences it is expected to run, counting what was sent since its last report. */
+    public int load() {
+        return sequences + waiting + sentSinceReport;
+    }
+}
