@@ -100,6 +100,14 @@ public final class CatenaNode implements AutoCloseable {
         return withServer(system, view, model, grpc, gateway, new java.util.Random().nextLong(), executors);
     }
 
+    /** {@link #embedded(PlanOwner.Settings, int, ServedModel, StageEngineFactory, StageSettings, ServerBuilder,
+     * GatewaySettings)} with {@code plan.replicas()} replicas, default stage settings and a 10 s failover wait. */
+    public static CatenaNode embedded(PlanOwner.Settings plan, ServedModel model, StageEngineFactory engines,
+                                      ServerBuilder<?> grpc, int maxSessions) throws IOException {
+        return embedded(plan, Math.max(1, plan.replicas()), model, engines, StageSettings.defaults(), grpc,
+                new GatewaySettings(maxSessions, Duration.ofSeconds(10)));
+    }
+
     /** A gateway of a cluster: hosts the plan owner singleton when it is the oldest gateway, serves gRPC. */
     public static CatenaNode gateway(PlanOwner.Settings plan, ServedModel model, ServerBuilder<?> grpc,
                                      GatewaySettings gateway, String host, int pekkoPort, List<String> seeds)

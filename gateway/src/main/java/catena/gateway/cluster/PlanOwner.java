@@ -101,6 +101,18 @@ public final class PlanOwner {
             catena.worker.plan.StagePlan.split(layerBytes, stages, allowedStarts);
         }
 
+        /** One replica of {@code stages}, any layer may start a stage, no KV reserve (tests and tools). */
+        public static Settings of(Path model, boolean keepF32, int stages, long[] layerBytes) {
+            boolean[] any = new boolean[layerBytes.length + 1];
+            java.util.Arrays.fill(any, true);
+            return new Settings(model, keepF32, layerBytes, any, stages, 1, 0);
+        }
+
+        /** The same with {@code replicas} replicas. */
+        public Settings withReplicas(int replicas) {
+            return new Settings(model, keepF32, layerBytes, allowedStarts, stages, replicas, kvReserveBytes);
+        }
+
         /** Reads the layer sizes and legal cut points of the GGUF at {@code model} (not its weights). */
         public static Settings forModel(Path model, boolean keepF32, int stages, int replicas, long kvReserveBytes)
                 throws java.io.IOException {

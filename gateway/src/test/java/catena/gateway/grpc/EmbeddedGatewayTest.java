@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import catena.gateway.ToyTokenizer;
 import catena.gateway.app.CatenaNode;
-import catena.gateway.cluster.PipelineCoordinator;
+import catena.gateway.cluster.PlanOwner;
 import catena.gateway.model.ServedModel;
 import catena.v1.FinishReason;
 import catena.v1.GenerateRequest;
@@ -76,7 +76,7 @@ class EmbeddedGatewayTest {
                 CONTEXT), new ToyTokenizer(VOCAB), null);
         long[] layerBytes = new long[LAYERS];
         Arrays.fill(layerBytes, 100);
-        node = CatenaNode.embedded(new PipelineCoordinator.Settings(Path.of("toy.gguf"), false, stages, layerBytes),
+        node = CatenaNode.embedded(PlanOwner.Settings.of(Path.of("toy.gguf"), false, stages, layerBytes),
                 model, engines, InProcessServerBuilder.forName(name), maxSessions);
         channel = InProcessChannelBuilder.forName(name).build();
         return InferenceGrpc.newBlockingStub(channel);
@@ -85,7 +85,7 @@ class EmbeddedGatewayTest {
     private InferenceGrpc.InferenceBlockingStub startLoaded(int stages, long delayMillis, int maxSessions)
             throws Exception {
         var stub = start(stages, ToyEngine.factory(LAYERS, VOCAB, CONTEXT, delayMillis), maxSessions);
-        await().atMost(Duration.ofSeconds(10)).until(() -> node.pipelineState().current() != null);
+        await().atMost(Duration.ofSeconds(10)).until(() -> node.topology().serving());
         return stub;
     }
 
@@ -445,8 +445,60 @@ class EmbeddedGatewayTest {
         assertThat(response.body())
                 .contains("# TYPE catena_stage_batches_total counter")
                 .contains("catena_gateway_active_sessions 0")
-                .contains("catena_stage_rows_total{stage=\"0\",layers=\"0-2\"} 8")
-                .contains("catena_stage_rows_total{stage=\"1\",layers=\"2-4\"} 8")
-                .contains("catena_stage_sequences{stage=\"1\",layers=\"2-4\"} 0");
+                .contains("catena_stage_rows_total{replica=\"0\",stage=\"0\",layers=\"0-2\"} 8")
+                .contains("catena_stage_rows_total{replica=\"0\",stage=\"1\",layers=\"2-4\"} 8")
+                .contains("catena_stage_sequences{replica=\"0\",stage=\"1\",layers=\"2-4\"} 0");
+    }
+
+    @Test
+    void shouldSpreadConcurrentStreamsOverBothReplicasAndCompleteEachCorrectly() throws Exception {
+        String name = InProcessServerBuilder.generateName();
+        ServedModel model = ServedModel.of(Path.of("toy.gguf"), new ModelFacts("toy", LAYERS, ToyEngine.DIM, VOCAB,
+                CONTEXT), new ToyTokenizer(VOCAB), null);
+        long[] layerBytes = new long[LAYERS];
+        Arrays.fill(layerBytes, 100);
+        node = CatenaNode.embedded(PlanOwner.Settings.of(Path.of("toy.gguf"), false, 2, layerBytes).withReplicas(2),
+                model, ToyEngine.factory(LAYERS, VOCAB, CONTEXT, 3), InProcessServerBuilder.forName(name), 64);
+        channel = InProcessChannelBuilder.forName(name).build();
+        await().atMost(Duration.ofSeconds(10)).until(() -> node.topology().current().ready().size() == 2);
+        var async = InferenceGrpc.newStub(channel);
+        int n = 16;
+        var done = new java.util.concurrent.CountDownLatch(n);
+        List<List<Integer>> got = new ArrayList<>();
+        List<int[]> prompts = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            List<Integer> tokens = java.util.Collections.synchronizedList(new ArrayList<>());
+            got.add(tokens);
+            int[] prompt = {i + 2, 3 * i + 5, 7};
+            prompts.add(prompt);
+            async.generate(ids(24, prompt), new StreamObserver<>() {
+                @Override
+                public void onNext(GenerateResponse r) {
+                    tokens.addAll(r.getTokenIdsList());
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    done.countDown();
+                }
+
+                @Override
+                public void onCompleted() {
+                    done.countDown();
+                }
+            });
+        }
+        assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
+        for (int i = 0; i < n; i++) {
+            assertThat(got.get(i)).isEqualTo(expected(prompts.get(i), 24));
+        }
+        var stats = InferenceGrpc.newBlockingStub(channel).getPipelineStats(
+                catena.v1.GetPipelineStatsRequest.getDefaultInstance()).getStagesList();
+        assertThat(stats).hasSize(4);
+        for (int r = 0; r < 2; r++) {
+            int replica = r;
+            assertThat(stats.stream().filter(s -> s.getReplica() == replica && s.getIndex() == 0).findFirst()
+                    .orElseThrow().getRows()).as("rows run by replica %d", replica).isPositive();
+        }
     }
 }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import catena.gateway.Fixtures;
 import catena.gateway.app.CatenaNode;
-import catena.gateway.cluster.PipelineCoordinator;
+import catena.gateway.cluster.PlanOwner;
 import catena.shard.generate.Generator;
 import catena.shard.model.LoadOptions;
 import catena.shard.model.Model;
@@ -56,11 +56,11 @@ class RealModelPipelineTest {
     }
 
     private InferenceGrpc.InferenceBlockingStub serve(Path model, int stages) throws Exception {
-        node = CatenaNode.embedded(PipelineCoordinator.Settings.forModel(model, false, stages), ServedModel.open(model),
+        node = CatenaNode.embedded(PlanOwner.Settings.forModel(model, false, stages, 1, 0), ServedModel.open(model),
                 StageEngineFactory.MODEL, Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()), 32);
         channel = Grpc.newChannelBuilderForAddress("127.0.0.1", node.port(), InsecureChannelCredentials.create())
                 .build();
-        await().atMost(Duration.ofSeconds(30)).until(() -> node.pipelineState().current() != null);
+        await().atMost(Duration.ofSeconds(30)).until(() -> node.topology().serving());
         return InferenceGrpc.newBlockingStub(channel);
     }
 
@@ -146,5 +146,40 @@ class RealModelPipelineTest {
         assertThat(tokenized).containsExactly(prompt);
         assertThat(byText.tokens()).containsExactly(byIds.tokens());
         assertThat(byText.text()).isEqualTo(byIds.text()).isNotBlank();
+    }
+
+    @ParameterizedTest(name = "seeded sampling through {0} stage(s) x {1} replica(s)")
+    @CsvSource({"1, 1", "2, 2"})
+    void shouldSampleTheSameTokensAsTheEngineLoopForTheSameSeed(int stages, int replicas) throws Exception {
+        // One meaning of (seed, step) everywhere: catena-shard generate and the server agree.
+        String model = "stories/stories260K-q8_0.gguf";
+        Path file = Fixtures.file(model);
+        int[] prompt = Fixtures.ints(Fixtures.reference(model, "once").get("prompt"));
+        SamplingParams params = new SamplingParams(0.8f, 0, 0.9f, 0f, 1f, 64, 7L);
+        ServedModel served = ServedModel.open(file);
+        int[] want;
+        try (Model m = Model.load(file, LoadOptions.defaults())) {
+            want = new Generator(m, served.tokenizer()).generate(prompt, params, 40, null).tokens();
+        }
+        node = CatenaNode.embedded(PlanOwner.Settings.forModel(file, false, stages, replicas, 0), served,
+                StageEngineFactory.MODEL, Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()), 32);
+        channel = Grpc.newChannelBuilderForAddress("127.0.0.1", node.port(), InsecureChannelCredentials.create())
+                .build();
+        await().atMost(Duration.ofSeconds(30)).until(() -> node.topology().current().ready().size() == replicas);
+        var stub = InferenceGrpc.newBlockingStub(channel);
+        TokenPrompt.Builder p = TokenPrompt.newBuilder();
+        Arrays.stream(prompt).forEach(p::addIds);
+        for (int i = 0; i < replicas * 2; i++) {
+            Streamed got = collect(stub.generate(GenerateRequest.newBuilder().setTokens(p).setMaxTokens(40)
+                    .setTemperature(0.8f).setTopP(0.9f).setSeed(7).build()));
+            int[] tokens = got.last().getFinishReason() == FinishReason.FINISH_REASON_EOS
+                    ? Arrays.copyOf(got.tokens(), got.tokens().length - 1) : got.tokens();
+            assertThat(tokens).containsExactly(want);
+        }
+        var info = stub.getModelInfo(catena.v1.GetModelInfoRequest.getDefaultInstance());
+        assertThat(info.getReplicasList()).hasSize(replicas).allSatisfy(r -> {
+            assertThat(r.getReady()).isTrue();
+            assertThat(r.getStagesList()).hasSize(stages);
+        });
     }
 }
