@@ -110,15 +110,15 @@ public final class CatenaNode implements AutoCloseable {
 
     /** A gateway of a cluster: hosts the plan owner singleton when it is the oldest gateway, serves gRPC. */
     public static CatenaNode gateway(PlanOwner.Settings plan, ServedModel model, ServerBuilder<?> grpc,
-                                     GatewaySettings gateway, String host, int pekkoPort, List<String> seeds)
-            throws IOException {
+                                     GatewaySettings gateway, String host, int pekkoPort, List<String> seeds,
+                                     NodeConfig.Timings timings) throws IOException {
         TopologyView view = new TopologyView();
         ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
             ClusterSingleton.get(ctx.getSystem()).init(SingletonActor.of(PlanOwner.create(plan), "plan-owner")
                     .withSettings(ClusterSingletonSettings.create(ctx.getSystem()).withRole("gateway")));
             ctx.spawn(TopologySubscriber.create(view), "topology");
             return Behaviors.empty();
-        }), NodeConfig.SYSTEM_NAME, NodeConfig.cluster("gateway", host, pekkoPort, seeds));
+        }), NodeConfig.SYSTEM_NAME, NodeConfig.cluster("gateway", host, pekkoPort, seeds, timings));
         long uid = Cluster.get(system).selfMember().uniqueAddress().longUid();
         return withServer(system, view, model, grpc, gateway, uid, List.of());
     }
@@ -128,7 +128,7 @@ public final class CatenaNode implements AutoCloseable {
      * drains before leaving the cluster: the plan owner plans without it, its sequences move.
      */
     public static CatenaNode worker(StageEngineFactory engines, StageSettings stage, String host, int pekkoPort,
-                                    List<String> seeds) {
+                                    List<String> seeds, NodeConfig.Timings timings) {
         ExecutorService compute = computeExecutor("catena-stage");
         var stageRef = new CompletableFuture<ActorRef<StageActor.Command>>();
         Behavior<Void> root = Behaviors.setup(ctx -> {
@@ -139,7 +139,7 @@ public final class CatenaNode implements AutoCloseable {
             return Behaviors.empty();
         });
         ActorSystem<Void> system = ActorSystem.create(root, NodeConfig.SYSTEM_NAME,
-                NodeConfig.cluster("worker", host, pekkoPort, seeds));
+                NodeConfig.cluster("worker", host, pekkoPort, seeds, timings));
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "catena-drain",
                 () -> stageRef.thenCompose(s -> AskPattern.<StageActor.Command, Done>ask(s, StageActor.Drain::new,
                         Duration.ofSeconds(30), system.scheduler())).exceptionally(e -> Done.getInstance()));

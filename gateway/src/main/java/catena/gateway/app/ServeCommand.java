@@ -60,6 +60,15 @@ final class ServeCommand implements Callable<Integer> {
             + " after losing its own before it ends UNAVAILABLE (default: ${DEFAULT-VALUE})")
     long failoverWaitMs = 10_000;
 
+    @Option(names = "--failure-detection", paramLabel = "MS", description = "Heartbeat pause after which a member"
+            + " is unreachable: its replica is re-planned and its streams replay (default: ${DEFAULT-VALUE})")
+    long failureDetectionMs = 1000;
+
+    @Option(names = "--down-after", paramLabel = "MS", description = "How long an unreachable member stays before"
+            + " it is downed (its restart can then rejoin; a dead gateway's sequences are freed)"
+            + " (default: ${DEFAULT-VALUE})")
+    long downAfterMs = 3000;
+
     @Option(names = "--port", description = "gRPC port, 0 = any free one (default: ${DEFAULT-VALUE})")
     int port = 50051;
 
@@ -145,7 +154,7 @@ final class ServeCommand implements Callable<Integer> {
         PlanOwner.Settings plan = PlanOwner.Settings.forModel(model.toAbsolutePath(), keepF32, stages, replicaCount(),
                 0);
         CatenaNode node = CatenaNode.gateway(plan, ServedModel.open(model), grpc(), gatewaySettings(), host, pekkoPort,
-                seedNodes);
+                seedNodes, timings());
         announce(node, model);
         return node;
     }
@@ -158,7 +167,7 @@ final class ServeCommand implements Callable<Integer> {
         // A worker may map its own copy of the model (another mount path); the layers come from the plan.
         StageEngineFactory engines = own == null ? StageEngineFactory.MODEL
                 : (path, f32, from, to) -> ModelStageEngine.load(own, f32, from, to);
-        CatenaNode node = CatenaNode.worker(engines, stageSettings(), host, pekkoPort, seedNodes);
+        CatenaNode node = CatenaNode.worker(engines, stageSettings(), host, pekkoPort, seedNodes, timings());
         System.out.println("catena: worker " + node.system().address() + " up, waiting for the plan to assign"
                 + " layers");
         return node;
@@ -185,6 +194,15 @@ final class ServeCommand implements Callable<Integer> {
     private StageSettings stageSettings() {
         return new StageSettings(Sizes.parse("--kv-memory", kvMemory), kvBlock, maxBatchTokens, kvBlock, 256,
                 Sizes.parse("--memory", memory));
+    }
+
+    private catena.worker.config.NodeConfig.Timings timings() {
+        if (failureDetectionMs < 100 || downAfterMs < 0) {
+            throw new IllegalArgumentException("--failure-detection=" + failureDetectionMs + ", --down-after="
+                    + downAfterMs + ": expected >= 100 and >= 0 milliseconds");
+        }
+        return new catena.worker.config.NodeConfig.Timings(java.time.Duration.ofMillis(failureDetectionMs),
+                java.time.Duration.ofMillis(downAfterMs));
     }
 
     private CatenaNode.GatewaySettings gatewaySettings() {

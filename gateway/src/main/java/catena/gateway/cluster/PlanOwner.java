@@ -149,6 +149,8 @@ public final class PlanOwner {
     private boolean settled;
     private long topologyVersion;
     private Topology published = Topology.EMPTY;
+    /** This owner incarnation's start (wall clock): a later owner's topologies supersede this one's. */
+    private final long started = System.currentTimeMillis();
 
     private record Worker(ActorRef<StageActor.Command> ref, StageActor.WorkerDescription description) {
     }
@@ -379,7 +381,7 @@ public final class PlanOwner {
             }
         }
         String shortfall = plan == null ? "no plan yet: waiting for workers" : plan.shortfall();
-        published = new Topology(++topologyVersion, replicas, plan == null ? 0 : plan.spares().size(),
+        published = new Topology(started, ++topologyVersion, replicas, plan == null ? 0 : plan.spares().size(),
                 shortfall == null ? "" : shortfall);
         topic.tell(Topic.publish(published));
     }

@@ -22,13 +22,9 @@ public final class TopologyView {
         return !current.ready().isEmpty();
     }
 
-    /**
-     * Takes {@code t} if it is newer than the current one (a restarted plan owner starts its
-     * versions again: a topology whose version went down but that differs is taken too).
-     */
+    /** Takes {@code t} if it supersedes the current one (see {@link Topology#newerThan}); late ones are ignored. */
     public synchronized void update(Topology t) {
-        Topology c = current;
-        if (t.version() <= c.version() && t.replicas().equals(c.replicas()) && t.shortfall().equals(c.shortfall())) {
+        if (!t.newerThan(current)) {
             return;
         }
         current = t;

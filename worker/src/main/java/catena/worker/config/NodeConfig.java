@@ -36,12 +36,25 @@ public final class NodeConfig {
      * {@code stableAfter} without further change, so its restarted incarnation can rejoin.
      */
     public static Config cluster(String role, String host, int port, List<String> seeds) {
-        return cluster(role, host, port, seeds, java.time.Duration.ofMillis(1500), java.time.Duration.ofSeconds(4));
+        return cluster(role, host, port, seeds, Timings.LOOPBACK);
+    }
+
+    /**
+     * How fast a lost member is noticed: heartbeats may pause {@code detection} before a member is
+     * unreachable (then it is planned out and its streams replay), and the split-brain resolver
+     * downs it after {@code stableAfter} more (then its restarted incarnation can rejoin and the
+     * stages free a dead gateway's sequences).
+     */
+    public record Timings(java.time.Duration detection, java.time.Duration stableAfter) {
+        /** For loopback and a LAN: about 1-2 s to unreachable, 3 s more to down. */
+        public static final Timings LOOPBACK = new Timings(java.time.Duration.ofMillis(1000),
+                java.time.Duration.ofSeconds(3));
     }
 
     /** As {@link #cluster(String, String, int, List)} with explicit failure-detection timings. */
-    public static Config cluster(String role, String host, int port, List<String> seeds,
-                                 java.time.Duration detection, java.time.Duration stableAfter) {
+    public static Config cluster(String role, String host, int port, List<String> seeds, Timings timings) {
+        java.time.Duration detection = timings.detection();
+        java.time.Duration stableAfter = timings.stableAfter();
         String seedList = seeds.stream()
                 .map(s -> "\"pekko://" + SYSTEM_NAME + "@" + s + "\"")
                 .collect(Collectors.joining(", "));

@@ -143,7 +143,8 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
     }
 
     private catena.cluster.v1.TopologyMessage topology(catena.worker.plan.Topology t) {
-        var b = catena.cluster.v1.TopologyMessage.newBuilder().setVersion(t.version()).setSpares(t.spares())
+        var b = catena.cluster.v1.TopologyMessage.newBuilder().setOwner(t.owner()).setVersion(t.version())
+                .setSpares(t.spares())
                 .setShortfall(t.shortfall());
         for (var r : t.replicas()) {
             var rb = catena.cluster.v1.ReplicaMessage.newBuilder().setIndex(r.index()).setEpoch(r.epoch())
@@ -167,7 +168,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
             }
             replicas.add(new catena.worker.plan.Topology.Replica(r.getIndex(), r.getEpoch(), r.getReady(), stages));
         }
-        return new catena.worker.plan.Topology(p.getVersion(), replicas, p.getSpares(), p.getShortfall());
+        return new catena.worker.plan.Topology(p.getOwner(), p.getVersion(), replicas, p.getSpares(), p.getShortfall());
     }
 
     @Override

@@ -78,7 +78,7 @@ class ClusterSerializerTest {
                 new StageActor.StageStats(1, 9, 0, 0, 2, 3, 1, 4096, 5, 64, 10, 55, 4, 3, 2, 7, 1),
                 new SequenceEvent.SequenceInterrupted(5, "preempted"),
                 new SequenceEvent.SequenceRejected(5, "queue full", true),
-                new catena.worker.plan.Topology(4, List.of(new catena.worker.plan.Topology.Replica(1, 9, true,
+                new catena.worker.plan.Topology(1700000000000L, 4, List.of(new catena.worker.plan.Topology.Replica(1, 9, true,
                         List.of(new catena.worker.plan.Topology.Stage(0, 0, 2, next.getRef())))), 1, "short"),
                 new SequenceEvent.TokenSampled(5, 77, 3, SequenceEvent.EndReason.LENGTH),
                 new SequenceEvent.TokenSampled(5, 78, 4, SequenceEvent.EndReason.NONE,
