@@ -75,7 +75,7 @@ app.kubernetes.io/component: worker
 
 {{/* Worker pods in the StatefulSet: one per stage of every replica. */}}
 {{- define "catena.worker.count" -}}
-{{- mul (int .Values.pipeline.stages) (int .Values.pipeline.replicas) }}
+{{- add (mul (int .Values.pipeline.stages) (int .Values.pipeline.replicas)) (int (.Values.pipeline.spares | default 0)) }}
 {{- end }}
 
 {{/* DNS name of worker pod <ordinal> (the name it advertises to Pekko as canonical hostname). */}}

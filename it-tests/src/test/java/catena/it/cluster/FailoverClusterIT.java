@@ -35,6 +35,7 @@ import org.junit.jupiter.api.Timeout;
  * other replica is not re-planned.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class FailoverClusterIT {
     private static final String MODEL = "stories/stories260K-q8_0.gguf";
     private static final int MAX_TOKENS = 100;
@@ -69,10 +70,7 @@ class FailoverClusterIT {
         return i % 2 == 0 ? SamplingParams.GREEDY : new SamplingParams(0.8f, 0, 0.9f, 0f, 1f, 64, i);
     }
 
-    @Test
-    void shouldCompleteEveryStreamWithUndisturbedTokensWhenAWorkerOfAReplicaIsKilled() throws Exception {
-        int[] prompt = Fixtures.ints(Fixtures.reference(MODEL, "once").get("prompt"));
-        int n = 16;
+    private static List<int[]> references(int[] prompt, int n) throws Exception {
         List<int[]> want = new ArrayList<>();
         Tokenizer tokenizer;
         try (GgufFile f = GgufFile.open(model)) {
@@ -84,6 +82,43 @@ class FailoverClusterIT {
                 want.add(g.generate(prompt, params(i), MAX_TOKENS, null).tokens());
             }
         }
+        return want;
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(2)
+    void shouldLoseNoStreamWhenAWorkerIsDrainedBySigterm() throws Exception {
+        // After the kill test: 4 workers in 2 replicas, no spare. SIGTERM one: it tells the plan
+        // owner it is leaving, its replica is dissolved, its streams replay on the other replica.
+        int[] prompt = Fixtures.ints(Fixtures.reference(MODEL, "once").get("prompt"));
+        int n = 8;
+        List<int[]> want = references(prompt, n);
+        cluster.awaitReplicas(2, Duration.ofSeconds(60));
+        ModelInfo before = cluster.info();
+        var stub = InferenceGrpc.newStub(cluster.channel());
+        List<PausedStream> streams = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            streams.add(PausedStream.start(stub, request(prompt, i), 10));
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> streams.stream().allMatch(s -> s.received() >= 10));
+        NodeProcess leaving = cluster.workerAt(before.getReplicas(0).getStages(0).getAddress());
+        leaving.terminate();
+        streams.forEach(PausedStream::resume);
+        for (int i = 0; i < n; i++) {
+            Status status = streams.get(i).done().get(120, TimeUnit.SECONDS);
+            assertThat(status.isOk()).as("stream %d ended with %s", i, status).isTrue();
+            assertThat(streams.get(i).tokens()).as("tokens of stream %d", i).containsExactly(want.get(i));
+        }
+        assertThat(leaving.awaitExit(Duration.ofSeconds(60))).as("the drained worker exits by itself").isTrue();
+        assertThat(leaving.output()).contains("stage draining").contains("stage drained");
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(1)
+    void shouldCompleteEveryStreamWithUndisturbedTokensWhenAWorkerOfAReplicaIsKilled() throws Exception {
+        int[] prompt = Fixtures.ints(Fixtures.reference(MODEL, "once").get("prompt"));
+        int n = 16;
+        List<int[]> want = references(prompt, n);
         ModelInfo before = cluster.info();
         assertThat(before.getReplicasList()).hasSize(2).allMatch(ReplicaInfo::getReady);
         assertThat(before.getSpares()).isEqualTo(1);

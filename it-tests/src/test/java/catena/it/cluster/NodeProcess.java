@@ -59,6 +59,16 @@ final class NodeProcess implements AutoCloseable {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
 
+    /** Sends SIGTERM (as Kubernetes does before a pod is removed) without waiting. */
+    void terminate() {
+        process.destroy();
+    }
+
+    /** Waits up to {@code atMost} for the process to exit; whether it did. */
+    boolean awaitExit(java.time.Duration atMost) throws InterruptedException {
+        return process.waitFor(atMost.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** The OS process id. */
     long pid() {
         return process.pid();

@@ -82,6 +82,12 @@ class HelmChartTest {
         assertThat(workers.getSpec().getServiceName()).isEqualTo(HEADLESS);
         assertThat(one(CHART.render(Map.of("pipeline.stages", 4, "pipeline.replicas", 3)), StatefulSet.class)
                 .getSpec().getReplicas()).isEqualTo(12);
+        // Hot spares come on top of stages x replicas, and the gateway plans that many replicas.
+        List<HasMetadata> spared = CHART.render(Map.of("pipeline.stages", 2, "pipeline.replicas", 2,
+                "pipeline.spares", 1));
+        assertThat(one(spared, StatefulSet.class).getSpec().getReplicas()).isEqualTo(5);
+        assertThat(container(one(spared, Deployment.class).getSpec().getTemplate()).getArgs())
+                .containsSequence("--stages", "2").containsSequence("--replicas", "2");
     }
 
     @Test

@@ -82,6 +82,8 @@ public final class NodeConfig {
                 pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
                 pekko.coordinated-shutdown.exit-jvm = off
                 pekko.cluster.singleton.hand-over-retry-interval = 500ms
+                # A worker's drain (StageActor.DRAIN_TIMEOUT, 20 s) runs in this phase.
+                pekko.coordinated-shutdown.phases.before-service-unbind.timeout = 30s
                 """.formatted(host, port, role, seedList, stableAfter.toMillis(), detection.toMillis(),
                 detection.toMillis())).withFallback(ConfigFactory.load());
     }
