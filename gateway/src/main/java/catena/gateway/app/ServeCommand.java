@@ -175,9 +175,6 @@ final class ServeCommand implements Callable<Integer> {
 
     private int replicaCount() {
         if (replicas.equalsIgnoreCase("auto")) {
-            if (role == Role.embedded) {
-                return FleetPlanner.AUTO;
-            }
             return FleetPlanner.AUTO;
         }
         try {

@@ -124,11 +124,11 @@ public final class ActorGenerationClient implements GenerationClient, Generation
             StageActor.StageStats s = reported.get(r.index());
             boolean fresh = s != null && s.epoch() == r.epoch();
             loads.add(new ReplicaLoad(r.index(), r.epoch(), fresh ? s.sequences() : 0, fresh ? s.waiting() : 0,
-                    fresh ? s.kvBlocksTotal() - s.kvBlocksUsed() : Integer.MAX_VALUE, fresh ? s.kvBlocksTotal() : 0,
+                    fresh ? (long) (s.kvBlocksTotal() - s.kvBlocksUsed()) * s.kvBlockTokens() : Long.MAX_VALUE,
+                    fresh ? (long) s.kvBlocksTotal() * s.kvBlockTokens() : 0,
                     sentSinceReport.computeIfAbsent(r.index(), k -> new AtomicInteger()).get(), 0));
         }
-        int promptBlocks = (promptTokens + 15) / 16;
-        return ready.get(router.choose(loads, promptBlocks));
+        return ready.get(router.choose(loads, promptTokens));
     }
 
     @Override

@@ -264,7 +264,7 @@ public final class PlanOwner {
     private void onReply(StageActor.AssignReply reply) {
         switch (reply) {
             case StageActor.Assigned m -> {
-                ReplicaPlan r = replica(m.replica());
+                ReplicaPlan r = plan == null ? null : plan.replica(m.replica()).orElse(null);
                 if (r == null || r.epoch() != m.epoch()) {
                     return; // a reply to an earlier plan
                 }
@@ -285,18 +285,6 @@ public final class PlanOwner {
                 replan("worker draining");
             }
         }
-    }
-
-    private ReplicaPlan replica(int index) {
-        if (plan == null) {
-            return null;
-        }
-        for (ReplicaPlan r : plan.replicas()) {
-            if (r.index() == index) {
-                return r;
-            }
-        }
-        return null;
     }
 
     private void replan(String why) {
@@ -322,7 +310,7 @@ public final class PlanOwner {
         ctx.getLog().info("plan v{} ({}): {}", next.version(), why, next.describe());
         Set<String> serving = new HashSet<>();
         for (ReplicaPlan r : next.replicas()) {
-            ReplicaPlan old = previous == null ? null : findReplica(previous, r.index());
+            ReplicaPlan old = previous == null ? null : previous.replica(r.index()).orElse(null);
             for (Slot s : r.slots()) {
                 serving.add(s.workerId());
             }
@@ -350,15 +338,6 @@ public final class PlanOwner {
             }
         }
         publish();
-    }
-
-    private static ReplicaPlan findReplica(FleetPlan p, int index) {
-        for (ReplicaPlan r : p.replicas()) {
-            if (r.index() == index) {
-                return r;
-            }
-        }
-        return null;
     }
 
     private void publish() {

@@ -4,10 +4,10 @@ import java.util.List;
 
 /**
  * Chooses the replica for a new sequence: the one with the most room. A replica whose free KV
- * blocks cannot hold the prompt is chosen only when none can; among the rest, each cached prefix
+ * capacity cannot hold the prompt is chosen only when none can; among the rest, each cached prefix
  * block counts as much as {@code prefixWeight} sequences of load (prefix affinity, as llm-d's
  * scheduler weighs cache hits against queue), so a replica that already holds the prompt's
- * system prompt wins unless it is much busier. Ties go to more free blocks, then the lower index.
+ * system prompt wins unless it is much busier. Ties go to more free KV capacity, then the lower index.
  * Pure; no state.
  */
 public final class Router {
@@ -18,20 +18,20 @@ public final class Router {
         this.prefixWeight = prefixWeight;
     }
 
-    /** Index into {@code replicas} of the choice for a prompt of {@code promptBlocks} blocks; -1 if empty. */
-    public int choose(List<ReplicaLoad> replicas, int promptBlocks) {
+    /** Index into {@code replicas} of the choice for a prompt of {@code promptTokens} tokens; -1 if empty. */
+    public int choose(List<ReplicaLoad> replicas, int promptTokens) {
         int best = -1;
         for (int i = 0; i < replicas.size(); i++) {
-            if (best < 0 || better(replicas.get(i), replicas.get(best), promptBlocks)) {
+            if (best < 0 || better(replicas.get(i), replicas.get(best), promptTokens)) {
                 best = i;
             }
         }
         return best;
     }
 
-    private boolean better(ReplicaLoad a, ReplicaLoad b, int promptBlocks) {
-        boolean aFits = a.kvFreeBlocks() >= promptBlocks;
-        boolean bFits = b.kvFreeBlocks() >= promptBlocks;
+    private boolean better(ReplicaLoad a, ReplicaLoad b, int promptTokens) {
+        boolean aFits = a.kvFreeTokens() >= promptTokens;
+        boolean bFits = b.kvFreeTokens() >= promptTokens;
         if (aFits != bFits) {
             return aFits;
         }
@@ -40,8 +40,8 @@ public final class Router {
         if (sa != sb) {
             return sa < sb;
         }
-        if (a.kvFreeBlocks() != b.kvFreeBlocks()) {
-            return a.kvFreeBlocks() > b.kvFreeBlocks();
+        if (a.kvFreeTokens() != b.kvFreeTokens()) {
+            return a.kvFreeTokens() > b.kvFreeTokens();
         }
         return a.replica() < b.replica();
     }

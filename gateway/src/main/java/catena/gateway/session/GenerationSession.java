@@ -89,10 +89,6 @@ public final class GenerationSession {
         INSTANCE
     }
 
-    private enum Retry implements Command {
-        INSTANCE
-    }
-
     /** {@code onDone} runs once when the session stops. */
     public static Behavior<Command> create(GenerationRequest request, Placement placement, Tokenizer tokenizer,
                                            int[] endIds, GenerationSink out, Duration failoverWait, Runnable onDone) {
@@ -147,7 +143,6 @@ public final class GenerationSession {
         timers.startSingleTimer(PlacementTimeout.INSTANCE, failoverWait);
         return Behaviors.receive(Command.class)
                 .onMessage(TopologyChanged.class, m -> tryPlace() ? running() : Behaviors.same())
-                .onMessage(Retry.class, m -> tryPlace() ? running() : Behaviors.same())
                 .onMessage(PlacementTimeout.class, m -> fail(GenerationFailure.Kind.UNAVAILABLE,
                         "no pipeline replica can run the sequence (waited " + failoverWait.toMillis() + " ms): "
                                 + describe(placement.current())))
@@ -168,7 +163,6 @@ public final class GenerationSession {
                 .onMessage(StreamReady.class, m -> drain())
                 .onMessage(Cancel.class, m -> cancel())
                 .onMessage(TokenTimeout.class, m -> failover("no token for " + TOKEN_TIMEOUT.toSeconds() + " s"))
-                .onMessage(Retry.class, m -> Behaviors.same())
                 .onMessage(PlacementTimeout.class, m -> Behaviors.same())
                 .onSignal(PostStop.class, s -> stopped())
                 .build();

@@ -23,7 +23,7 @@ class RouterTest {
     }
 
     @Test
-    void shouldAvoidAReplicaWhoseFreeBlocksCannotHoldThePrompt() {
+    void shouldAvoidAReplicaWhoseFreeKvCannotHoldThePrompt() {
         assertThat(new Router(0).choose(List.of(load(0, 0, 3, 0), load(1, 9, 50, 0)), 10)).isEqualTo(1);
     }
 
@@ -35,7 +35,7 @@ class RouterTest {
     }
 
     @Test
-    void shouldBreakTiesByFreeBlocksThenIndexAndReturnMinusOneForNone() {
+    void shouldBreakTiesByFreeKvThenIndexAndReturnMinusOneForNone() {
         Router router = new Router(0);
         assertThat(router.choose(List.of(load(0, 1, 10, 0), load(1, 1, 20, 0)), 1)).isEqualTo(1);
         assertThat(router.choose(List.of(load(0, 1, 10, 0), load(1, 1, 10, 0)), 1)).isZero();

@@ -178,7 +178,7 @@ public final class StageActor {
      * stale epoch, sequences refused for lack of KV memory.
      */
     public record StageStats(int replica, long epoch, int stageIndex, int fromLayer, int toLayerExclusive,
-                             int sequences, int waiting, long cacheBytes, int kvBlocksUsed, int kvBlocksTotal,
+                             int sequences, int waiting, long cacheBytes, int kvBlocksUsed, int kvBlocksTotal, int kvBlockTokens,
                              long batches, long rows, long multiSequenceBatches, int maxBatchSequences,
                              long preemptions, long staleDropped, long rejected) implements ClusterMessage {
     }
@@ -239,18 +239,7 @@ public final class StageActor {
 
     /** Holds nothing: waits for an assignment. */
     private Behavior<Command> idle() {
-        return Behaviors.receive(Command.class)
-                .onMessage(Assign.class, this::load)
-                .onMessage(Describe.class, m -> describe(m, false))
-                .onMessage(GetStats.class, this::onGetStats)
-                .onMessage(Start.class, m -> interrupt(m, "stage is not assigned"))
-                .onMessage(Drain.class, m -> {
-                    m.replyTo().tell(Done.getInstance());
-                    return Behaviors.same();
-                })
-                .onSignal(PostStop.class, s -> stop())
-                .onAnyMessage(m -> Behaviors.same())
-                .build();
+        return outOfReplica("stage is not assigned");
     }
 
     /** Loading layers: describes itself, stashes everything else. */
@@ -272,13 +261,21 @@ public final class StageActor {
 
     /** A hot spare holding layers (or a stage whose replica was dissolved): only an assignment makes it serve. */
     private Behavior<Command> standby() {
+        return outOfReplica("stage is a spare, not in a replica");
+    }
+
+    /**
+     * Idle and standby answer alike: an assignment loads (or, for the layers held, only rewires), a
+     * sequence is refused with {@code why}, a drain has nothing to wait for.
+     */
+    private Behavior<Command> outOfReplica(String why) {
         return Behaviors.receive(Command.class)
                 .onMessage(Assign.class, this::load)
                 .onMessage(Describe.class, m -> describe(m, false))
                 .onMessage(GetStats.class, this::onGetStats)
-                .onMessage(Start.class, m -> interrupt(m, "stage is a spare, not in a replica"))
+                .onMessage(Start.class, m -> interrupt(m, why))
                 .onMessage(Computed.class, m -> {
-                    busy = false;
+                    busy = false; // a pass of the replica just left
                     return Behaviors.same();
                 })
                 .onMessage(Drain.class, m -> {
@@ -797,6 +794,7 @@ public final class StageActor {
                 engine == null ? 0 : engine.toLayerExclusive(), loaded ? table.size() : 0,
                 loaded ? table.waiting() : 0, loaded ? table.cacheBytes() : 0,
                 loaded ? table.kv().totalBlocks() - table.kv().freeBlocks() : 0, loaded ? table.kv().totalBlocks() : 0,
+                settings.kvBlockTokens(),
                 batches, rowsTotal, multiSequenceBatches, maxBatchSequences,
                 scheduler == null ? 0 : scheduler.preemptions(), staleDropped, rejected));
         return Behaviors.same();

@@ -125,7 +125,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
             case StageActor.StageStats m -> StageStatsReport.newBuilder().setReplica(m.replica()).setEpoch(m.epoch())
                     .setStageIndex(m.stageIndex()).setFromLayer(m.fromLayer()).setToLayerExclusive(m.toLayerExclusive())
                     .setSequences(m.sequences()).setWaiting(m.waiting()).setCacheBytes(m.cacheBytes())
-                    .setKvBlocksUsed(m.kvBlocksUsed()).setKvBlocksTotal(m.kvBlocksTotal()).setBatches(m.batches())
+                    .setKvBlocksUsed(m.kvBlocksUsed()).setKvBlocksTotal(m.kvBlocksTotal()).setKvBlockTokens(m.kvBlockTokens()).setBatches(m.batches())
                     .setRows(m.rows()).setMultiSequenceBatches(m.multiSequenceBatches())
                     .setMaxBatchSequences(m.maxBatchSequences()).setPreemptions(m.preemptions())
                     .setStaleDropped(m.staleDropped()).setRejected(m.rejected()).build().toByteArray();
@@ -215,7 +215,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                     StageStatsReport p = StageStatsReport.parseFrom(bytes);
                     yield new StageActor.StageStats(p.getReplica(), p.getEpoch(), p.getStageIndex(), p.getFromLayer(),
                             p.getToLayerExclusive(), p.getSequences(), p.getWaiting(), p.getCacheBytes(),
-                            p.getKvBlocksUsed(), p.getKvBlocksTotal(), p.getBatches(), p.getRows(),
+                            p.getKvBlocksUsed(), p.getKvBlocksTotal(), p.getKvBlockTokens(), p.getBatches(), p.getRows(),
                             p.getMultiSequenceBatches(), p.getMaxBatchSequences(), p.getPreemptions(),
                             p.getStaleDropped(), p.getRejected());
                 }
