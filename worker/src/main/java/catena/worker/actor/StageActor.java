@@ -196,6 +196,14 @@ public final class StageActor {
         INSTANCE
     }
 
+    /**
+     * A pass may start: sent to self, so every message already in the mailbox (the tokens a pass
+     * just fed back, a burst of starts) joins it instead of the first of them running alone.
+     */
+    private enum PassDue implements Command {
+        INSTANCE
+    }
+
     /** Creates a stage that holds nothing until it is assigned. */
     public static Behavior<Command> create(StageEngineFactory engines, Settings settings) {
         return Behaviors.setup(ctx -> Behaviors.withStash(4096,
@@ -217,6 +225,8 @@ public final class StageActor {
     private final ArrayDeque<Forward> inbox = new ArrayDeque<>();
     private final Map<ActorRef<SequenceEvent>, Set<Long>> sinks = new HashMap<>();
     private boolean busy;
+    /** A {@link PassDue} is in the mailbox. */
+    private boolean passDue;
     private float[] logitsBuffer = new float[0];
     private ActorRef<Done> drainReply;
 
@@ -276,6 +286,10 @@ public final class StageActor {
                 .onMessage(Start.class, m -> interrupt(m, why))
                 .onMessage(Computed.class, m -> {
                     busy = false; // a pass of the replica just left
+                    return Behaviors.same();
+                })
+                .onMessage(PassDue.class, m -> {
+                    passDue = false;
                     return Behaviors.same();
                 })
                 .onMessage(Drain.class, m -> {
@@ -409,6 +423,10 @@ public final class StageActor {
             case Throttle m -> onThrottle(m);
             case GetStats m -> onGetStats(m);
             case Computed m -> onComputed(m);
+            case PassDue m -> {
+                passDue = false;
+                runNext();
+            }
             case SinkGone m -> onSinkGone(m.sink());
             case Drain m -> {
                 return startDrain(m);
@@ -449,7 +467,7 @@ public final class StageActor {
                     s.initHistory(m.prompt(), m.maxTokens());
                 }
                 watch(m.sink(), m.sequenceId());
-                runNext();
+                requestPass();
             }
             case TOO_LARGE -> {
                 rejected++;
@@ -477,7 +495,7 @@ public final class StageActor {
             return;
         }
         inbox.add(m);
-        runNext();
+        requestPass();
     }
 
     private void onNextToken(NextToken m) {
@@ -489,7 +507,7 @@ public final class StageActor {
             return;
         }
         s.addPending(new int[] {m.token()}, 0, 1);
-        runNext();
+        requestPass();
     }
 
     private void onThrottle(Throttle m) {
@@ -544,6 +562,14 @@ public final class StageActor {
     }
 
     // ---------------------------------------------------------------- passes
+
+    /** Asks for a pass after the messages already queued (see {@link PassDue}). */
+    private void requestPass() {
+        if (!passDue) {
+            passDue = true;
+            ctx.getSelf().tell(PassDue.INSTANCE);
+        }
+    }
 
     /** Starts a forward pass over everything that has arrived, unless one is running. */
     private void runNext() {
@@ -692,7 +718,7 @@ public final class StageActor {
                             + cause));
                 }
             }
-            runNext();
+            requestPass();
             return;
         }
         count(job);
@@ -715,7 +741,7 @@ public final class StageActor {
                 forwardSurvivors(job);
             }
         }
-        runNext();
+        requestPass();
     }
 
     /** Sends on the rows of the sequences still held after some were freed during the pass. */

@@ -77,6 +77,11 @@ public final class NodeConfig {
                 pekko.cluster.failure-detector.heartbeat-interval = 300ms
                 pekko.cluster.failure-detector.acceptable-heartbeat-pause = %dms
                 pekko.cluster.failure-detector.threshold = 8.0
+                # The failure detector is read only at this tick (1 s by default): a lost worker's streams
+                # would wait up to a whole tick more before failover.
+                pekko.cluster.unreachable-nodes-reaper-interval = 250ms
+                # Spreads reachability to gateways that do not watch the lost node themselves.
+                pekko.cluster.gossip-interval = 500ms
                 pekko.remote.watch-failure-detector.heartbeat-interval = 300ms
                 pekko.remote.watch-failure-detector.acceptable-heartbeat-pause = %dms
                 pekko.cluster.jmx.multi-mbeans-in-same-jvm = on

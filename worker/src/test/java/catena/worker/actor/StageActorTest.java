@@ -145,6 +145,33 @@ class StageActorTest {
     }
 
     @Test
+    void shouldRunEveryDecodingSequenceOfAOneStageRingInOnePassPerStep() {
+        // A one-stage ring feeds its own tokens back: they must all join the next pass, not the
+        // first of them alone (which would halve the batch on every other step).
+        var refs = ring(1, ToyEngine.factory(LAYERS, VOCAB, 256, 5));
+        int n = 12;
+        int tokens = 8;
+        List<TestProbe<SequenceEvent>> sinks = new ArrayList<>();
+        for (int s = 0; s < n; s++) {
+            TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+            sinks.add(sink);
+            refs.get(0).tell(start(nextSequenceId++, new int[] {s + 1, 7}, tokens, sink));
+        }
+        for (int s = 0; s < n; s++) {
+            int[] want = expected(new int[] {s + 1, 7}, tokens);
+            for (int i = 0; i < tokens; i++) {
+                assertThat(sinks.get(s).expectMessageClass(TokenSampled.class).token()).isEqualTo(want[i]);
+            }
+        }
+        TestProbe<StageActor.StageStats> stats = KIT.createTestProbe();
+        refs.get(0).tell(new StageActor.GetStats(stats.getRef()));
+        StageActor.StageStats st = stats.receiveMessage();
+        // One pass per step, plus at most one for starts that arrived while the first pass ran.
+        assertThat(st.batches()).as("passes for %d sequences x %d tokens", n, tokens).isLessThanOrEqualTo(tokens + 1);
+        assertThat(st.maxBatchSequences()).isEqualTo(n);
+    }
+
+    @Test
     void shouldDropTheKvCacheOnEveryStageWhenFreed() {
         var refs = ring(3, ToyEngine.factory(LAYERS, VOCAB, 4096, 0));
         TestProbe<SequenceEvent> sink = KIT.createTestProbe();
