@@ -134,8 +134,18 @@ public final class StageActor {
         }
     }
 
-    /** The ring: the last stage's sampled token, to be embedded by stage 0. */
-    public record NextToken(long sequenceId, long epoch, int token) implements Command, ClusterMessage {
+    /**
+     * The ring: the tokens the last stage sampled in one pass, to be embedded by stage 0. One
+     * message per pass, so stage 0 sees them together and runs them in one pass.
+     */
+    public record NextTokens(long epoch, List<Fed> tokens) implements Command, ClusterMessage {
+        public NextTokens {
+            tokens = List.copyOf(tokens);
+        }
+    }
+
+    /** One sequence's next token. */
+    public record Fed(long sequenceId, int token) {
     }
 
     /** Drop the sequence and its KV cache. */
@@ -418,7 +428,7 @@ public final class StageActor {
             case Describe m -> describe(m, drainReply != null);
             case Start m -> onStart(m);
             case Forward m -> onForward(m);
-            case NextToken m -> onNextToken(m);
+            case NextTokens m -> onNextTokens(m);
             case Free m -> free(m.sequenceId());
             case Throttle m -> onThrottle(m);
             case GetStats m -> onGetStats(m);
@@ -498,15 +508,16 @@ public final class StageActor {
         requestPass();
     }
 
-    private void onNextToken(NextToken m) {
+    private void onNextTokens(NextTokens m) {
         if (stale(m.epoch())) {
             return;
         }
-        StageSequence<Start> s = table.get(m.sequenceId());
-        if (s == null) {
-            return;
+        for (Fed f : m.tokens()) {
+            StageSequence<Start> s = table.get(f.sequenceId());
+            if (s != null) {
+                s.addPending(new int[] {f.token()}, 0, 1);
+            }
         }
-        s.addPending(new int[] {m.token()}, 0, 1);
         requestPass();
     }
 
@@ -519,7 +530,7 @@ public final class StageActor {
         if (!s.paused && s.held >= 0) {
             int token = s.held;
             s.held = -1;
-            assignment.next().tell(new NextToken(s.id, assignment.epoch(), token));
+            assignment.next().tell(new NextTokens(assignment.epoch(), List.of(new Fed(s.id, token))));
         }
     }
 
@@ -723,10 +734,14 @@ public final class StageActor {
         }
         count(job);
         if (engine.hasHead()) {
+            List<Fed> fed = new ArrayList<>(job.size);
             for (int i = 0; i < job.size; i++) {
                 if (job.sample[i]) {
-                    emit(job.seqs[i], job.sampled[i], job.logprobs[i]);
+                    emit(job.seqs[i], job.sampled[i], job.logprobs[i], fed);
                 }
+            }
+            if (!fed.isEmpty()) {
+                assignment.next().tell(new NextTokens(assignment.epoch(), fed));
             }
         } else {
             List<Rows> out = new ArrayList<>(job.size);
@@ -771,8 +786,8 @@ public final class StageActor {
         assignment.next().tell(new Forward(assignment.epoch(), out, tokens, x, dim));
     }
 
-    /** Last stage: tells the sink and feeds the token back into the ring unless the sequence ended. */
-    private void emit(StageSequence<Start> s, int token, SequenceEvent.Logprob logprob) {
+    /** Last stage: tells the sink and adds the token to {@code fed} (the ring) unless the sequence ended or is held. */
+    private void emit(StageSequence<Start> s, int token, SequenceEvent.Logprob logprob, List<Fed> fed) {
         if (table.get(s.id) != s || s.ended) {
             return;
         }
@@ -790,7 +805,7 @@ public final class StageActor {
         } else if (s.paused) {
             s.held = token;
         } else {
-            assignment.next().tell(new NextToken(s.id, assignment.epoch(), token));
+            fed.add(new Fed(s.id, token));
         }
     }
 

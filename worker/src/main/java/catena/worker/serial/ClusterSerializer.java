@@ -9,7 +9,7 @@ import catena.cluster.v1.UnassignStage;
 import catena.cluster.v1.EndReason;
 import catena.cluster.v1.FreeSequence;
 import catena.cluster.v1.GetStageStats;
-import catena.cluster.v1.NextToken;
+import catena.cluster.v1.NextTokens;
 import catena.cluster.v1.Sampling;
 import catena.cluster.v1.SequenceRows;
 import catena.cluster.v1.StageStatsReport;
@@ -81,7 +81,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
             case StageActor.Leaving m -> LEAVING;
             case StageActor.Start m -> START;
             case StageActor.Forward m -> FORWARD;
-            case StageActor.NextToken m -> NEXT;
+            case StageActor.NextTokens m -> NEXT;
             case StageActor.Free m -> FREE;
             case StageActor.Throttle m -> THROTTLE;
             case StageActor.GetStats m -> GET_STATS;
@@ -116,8 +116,13 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
             case StageActor.Leaving m -> StageLeaving.newBuilder().setStage(ref(m.stage())).build().toByteArray();
             case StageActor.Start m -> start(m).toByteArray();
             case StageActor.Forward m -> forward(m).toByteArray();
-            case StageActor.NextToken m -> NextToken.newBuilder().setSequenceId(m.sequenceId()).setEpoch(m.epoch())
-                    .setToken(m.token()).build().toByteArray();
+            case StageActor.NextTokens m -> {
+                NextTokens.Builder b = NextTokens.newBuilder().setEpoch(m.epoch());
+                for (StageActor.Fed f : m.tokens()) {
+                    b.addSequenceIds(f.sequenceId()).addTokens(f.token());
+                }
+                yield b.build().toByteArray();
+            }
             case StageActor.Free m -> FreeSequence.newBuilder().setSequenceId(m.sequenceId()).build().toByteArray();
             case StageActor.Throttle m -> Throttle.newBuilder().setSequenceId(m.sequenceId()).setPause(m.pause())
                     .build().toByteArray();
@@ -202,8 +207,16 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                 case START -> start(StartSequence.parseFrom(bytes));
                 case FORWARD -> forward(Activations.parseFrom(bytes));
                 case NEXT -> {
-                    NextToken p = NextToken.parseFrom(bytes);
-                    yield new StageActor.NextToken(p.getSequenceId(), p.getEpoch(), p.getToken());
+                    NextTokens p = NextTokens.parseFrom(bytes);
+                    if (p.getSequenceIdsCount() != p.getTokensCount()) {
+                        throw new NotSerializableException("NextTokens: " + p.getSequenceIdsCount()
+                                + " sequence ids but " + p.getTokensCount() + " tokens");
+                    }
+                    List<StageActor.Fed> fed = new ArrayList<>(p.getTokensCount());
+                    for (int i = 0; i < p.getTokensCount(); i++) {
+                        fed.add(new StageActor.Fed(p.getSequenceIds(i), p.getTokens(i)));
+                    }
+                    yield new StageActor.NextTokens(p.getEpoch(), fed);
                 }
                 case FREE -> new StageActor.Free(FreeSequence.parseFrom(bytes).getSequenceId());
                 case THROTTLE -> {

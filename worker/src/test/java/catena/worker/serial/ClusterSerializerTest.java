@@ -71,7 +71,7 @@ class ClusterSerializerTest {
                 new StageActor.AssignFailed(2, 9, 1, next.getRef(), "no such file: /m.gguf"),
                 new StageActor.Leaving(next.getRef()),
                 new StageActor.WorkerDescription(next.getRef(), 1L << 33, 2, "/m.gguf", 2, 4, 1, 1, 9, true),
-                new StageActor.NextToken(5, 9, 77),
+                new StageActor.NextTokens(9, List.of(new StageActor.Fed(5, 77), new StageActor.Fed(6, 78))),
                 new StageActor.Free(5),
                 new StageActor.Throttle(5, true),
                 new StageActor.GetStats(stats.getRef()),
