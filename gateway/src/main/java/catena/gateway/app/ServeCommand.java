@@ -52,6 +52,11 @@ final class ServeCommand implements Callable<Integer> {
             + " longer prompts are prefilled in chunks (default: ${DEFAULT-VALUE})")
     int maxBatchTokens = 256;
 
+    @Option(names = "--warmup", paramLabel = "ROUNDS", description = "Warm-up rounds (prefill, decode, batched decode)"
+            + " a stage runs after loading, before it serves, so the first requests find compiled kernels;"
+            + " 0 = none (default: ${DEFAULT-VALUE})")
+    int warmup = 2;
+
     @Option(names = "--memory", paramLabel = "SIZE|auto", description = "Memory a worker offers for weights + KV"
             + " (worker role; auto = what the machine or container has available) (default: ${DEFAULT-VALUE})")
     String memory = "auto";
@@ -190,7 +195,7 @@ final class ServeCommand implements Callable<Integer> {
 
     private StageSettings stageSettings() {
         return new StageSettings(Sizes.parse("--kv-memory", kvMemory), kvBlock, maxBatchTokens, kvBlock, 256,
-                Sizes.parse("--memory", memory));
+                Sizes.parse("--memory", memory), warmup);
     }
 
     private catena.worker.config.NodeConfig.Timings timings() {

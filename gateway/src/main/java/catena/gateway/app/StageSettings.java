@@ -11,23 +11,32 @@ import java.util.concurrent.ExecutorService;
  * machine or container has available at start).
  */
 public record StageSettings(long kvMemoryBytes, int kvBlockTokens, int maxBatchTokens, int reserveTokens,
-                            int maxWaiting, long memoryBytes) {
+                            int maxWaiting, long memoryBytes, int warmupRounds) {
     /** Let the node measure it. */
     public static final long AUTO = -1;
 
-    /** Defaults: KV budget auto, blocks of 16, 256 tokens a pass, 16 positions reserve, 256 waiting. */
+    /** Defaults: KV budget auto, blocks of 16, 256 tokens a pass, 16 positions reserve, 256 waiting, 2 warm-up rounds. */
     public static StageSettings defaults() {
-        return new StageSettings(AUTO, 16, 256, 16, 256, AUTO);
+        return new StageSettings(AUTO, 16, 256, 16, 256, AUTO, 2);
     }
 
     public StageSettings {
         if (kvMemoryBytes < 1 && kvMemoryBytes != AUTO) {
             throw new IllegalArgumentException("--kv-memory=" + kvMemoryBytes + ", expected a size > 0 or auto");
         }
+        if (warmupRounds < 0) {
+            throw new IllegalArgumentException("--warmup=" + warmupRounds + ", expected >= 0 (0 = no warm-up)");
+        }
         if (kvBlockTokens < 1 || maxBatchTokens < 1 || reserveTokens < 0 || maxWaiting < 0) {
             throw new IllegalArgumentException("--kv-block=" + kvBlockTokens + ", --max-batch-tokens=" + maxBatchTokens
                     + ": expected >= 1");
         }
+    }
+
+    /** The same settings with {@code rounds} warm-up rounds. */
+    public StageSettings withWarmupRounds(int rounds) {
+        return new StageSettings(kvMemoryBytes, kvBlockTokens, maxBatchTokens, reserveTokens, maxWaiting, memoryBytes,
+                rounds);
     }
 
     /** Memory the worker offers to the plan owner. */
@@ -50,6 +59,6 @@ public record StageSettings(long kvMemoryBytes, int kvBlockTokens, int maxBatchT
 
     StageActor.Settings toActorSettings(long advertised, ExecutorService compute) {
         return new StageActor.Settings(kvBudget(kvMemoryBytes), kvBlockTokens, maxBatchTokens, reserveTokens,
-                maxWaiting, advertised, Runtime.getRuntime().availableProcessors(), compute);
+                maxWaiting, advertised, Runtime.getRuntime().availableProcessors(), warmupRounds, compute);
     }
 }

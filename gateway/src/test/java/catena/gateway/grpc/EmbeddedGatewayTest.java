@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import catena.gateway.ToyTokenizer;
 import catena.gateway.app.CatenaNode;
+import catena.gateway.app.CatenaNode.GatewaySettings;
+import catena.gateway.app.StageSettings;
 import catena.gateway.cluster.PlanOwner;
 import catena.gateway.model.ServedModel;
 import catena.v1.FinishReason;
@@ -55,6 +57,8 @@ class EmbeddedGatewayTest {
     private static final int LAYERS = 4;
     private static final int VOCAB = 97;
     private static final int CONTEXT = 512;
+    /** No warm-up: the toy engine checks that activations carry their tokens, which warm-up rows do not. */
+    private static final StageSettings TOY_STAGES = StageSettings.defaults().withWarmupRounds(0);
 
     private CatenaNode node;
     private ManagedChannel channel;
@@ -76,8 +80,9 @@ class EmbeddedGatewayTest {
                 CONTEXT), new ToyTokenizer(VOCAB), null);
         long[] layerBytes = new long[LAYERS];
         Arrays.fill(layerBytes, 100);
-        node = CatenaNode.embedded(PlanOwner.Settings.of(Path.of("toy.gguf"), false, stages, layerBytes),
-                model, engines, InProcessServerBuilder.forName(name), maxSessions);
+        node = CatenaNode.embedded(PlanOwner.Settings.of(Path.of("toy.gguf"), false, stages, layerBytes), 1,
+                model, engines, TOY_STAGES, InProcessServerBuilder.forName(name),
+                new GatewaySettings(maxSessions, Duration.ofSeconds(10)));
         channel = InProcessChannelBuilder.forName(name).build();
         return InferenceGrpc.newBlockingStub(channel);
     }
@@ -457,8 +462,9 @@ class EmbeddedGatewayTest {
                 CONTEXT), new ToyTokenizer(VOCAB), null);
         long[] layerBytes = new long[LAYERS];
         Arrays.fill(layerBytes, 100);
-        node = CatenaNode.embedded(PlanOwner.Settings.of(Path.of("toy.gguf"), false, 2, layerBytes).withReplicas(2),
-                model, ToyEngine.factory(LAYERS, VOCAB, CONTEXT, 3), InProcessServerBuilder.forName(name), 64);
+        node = CatenaNode.embedded(PlanOwner.Settings.of(Path.of("toy.gguf"), false, 2, layerBytes).withReplicas(2), 2,
+                model, ToyEngine.factory(LAYERS, VOCAB, CONTEXT, 3), TOY_STAGES, InProcessServerBuilder.forName(name),
+                new GatewaySettings(64, Duration.ofSeconds(10)));
         channel = InProcessChannelBuilder.forName(name).build();
         await().atMost(Duration.ofSeconds(10)).until(() -> node.topology().current().ready().size() == 2);
         var async = InferenceGrpc.newStub(channel);

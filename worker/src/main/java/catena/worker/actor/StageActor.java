@@ -9,6 +9,7 @@ import catena.worker.actor.SequenceEvent.TokenSampled;
 import catena.worker.engine.BlockBudget;
 import catena.worker.engine.StageEngine;
 import catena.worker.engine.StageEngineFactory;
+import catena.worker.engine.StageWarmup;
 import catena.worker.serial.ClusterMessage;
 import catena.worker.stage.SequenceTable;
 import catena.worker.stage.StageScheduler;
@@ -63,7 +64,7 @@ public final class StageActor {
      * cores it advertises to the plan owner, and the executor its forward passes run on.
      */
     public record Settings(long kvMemoryBytes, int kvBlockTokens, int maxBatchTokens, int reserveTokens,
-                           int maxWaiting, long memoryBytes, int cores, ExecutorService compute) {
+                           int maxWaiting, long memoryBytes, int cores, int warmupRounds, ExecutorService compute) {
     }
 
     /** Messages a stage understands. */
@@ -349,9 +350,17 @@ public final class StageActor {
         closeEngine();
         ctx.getLog().info("stage loading layers [{}, {}) of {} for replica [{}] stage [{}] epoch [{}]",
                 m.fromLayer(), m.toLayerExclusive(), m.modelPath(), m.replica(), m.stageIndex(), m.epoch());
+        org.slf4j.Logger log = ctx.getLog(); // the context is the actor's alone; the logger may travel
         CompletableFuture<StageEngine> f = CompletableFuture.supplyAsync(() -> {
             try {
-                return engines.open(Path.of(m.modelPath()), m.keepF32(), m.fromLayer(), m.toLayerExclusive());
+                StageEngine e = engines.open(Path.of(m.modelPath()), m.keepF32(), m.fromLayer(), m.toLayerExclusive());
+                // Before Assigned: the replica turns ready (and health SERVING) only with warm kernels.
+                long nanos = StageWarmup.run(e, settings.warmupRounds());
+                if (nanos > 0) {
+                    log.info("stage warmed up layers [{}, {}) in {} ms", m.fromLayer(), m.toLayerExclusive(),
+                            nanos / 1_000_000);
+                }
+                return e;
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }

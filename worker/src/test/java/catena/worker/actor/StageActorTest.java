@@ -33,7 +33,7 @@ class StageActorTest {
     private static final long EPOCH = 3;
 
     private static StageActor.Settings settings(long kvBytes) {
-        return new StageActor.Settings(kvBytes, 4, 64, 0, 64, 1L << 30, 1,
+        return new StageActor.Settings(kvBytes, 4, 64, 0, 64, 1L << 30, 1, 0,
                 java.util.concurrent.Executors.newSingleThreadExecutor());
     }
 
@@ -169,6 +169,35 @@ class StageActorTest {
         // One pass per step, plus at most one for starts that arrived while the first pass ran.
         assertThat(st.batches()).as("passes for %d sequences x %d tokens", n, tokens).isLessThanOrEqualTo(tokens + 1);
         assertThat(st.maxBatchSequences()).isEqualTo(n);
+    }
+
+    @Test
+    void shouldWarmUpTheKernelsBeforeReportingAssignedAndStillGenerateTheModelsTokens() {
+        java.util.concurrent.atomic.AtomicInteger passes = new java.util.concurrent.atomic.AtomicInteger();
+        StageEngineFactory counting = (path, keepF32, from, to) -> new ToyEngine(from, to, LAYERS, VOCAB, 256, 0) {
+            @Override
+            public void forward(catena.worker.engine.SequenceCache[] caches, int[] counts, int size, int[] tokens,
+                                float[] x) {
+                passes.incrementAndGet();
+                super.forward(caches, counts, size, tokens, x);
+            }
+        };
+        ActorRef<StageActor.Command> stage = KIT.spawn(StageActor.create(counting,
+                new StageActor.Settings(1L << 30, 4, 64, 0, 64, 1L << 30, 1, 2,
+                        java.util.concurrent.Executors.newSingleThreadExecutor())));
+        assign(List.of(stage), EPOCH);
+        // Assigned came back: the warm-up passes ran before it (2 rounds: prefill, decode, 2 batched).
+        assertThat(passes.get()).isEqualTo(2 * 4);
+        TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+        int[] prompt = {4, 8, 15};
+        stage.tell(start(nextSequenceId++, prompt, 6, sink));
+        int[] want = expected(prompt, 6);
+        for (int i = 0; i < 6; i++) {
+            assertThat(sink.expectMessageClass(TokenSampled.class).token()).isEqualTo(want[i]);
+        }
+        TestProbe<StageActor.StageStats> stats = KIT.createTestProbe();
+        stage.tell(new StageActor.GetStats(stats.getRef()));
+        assertThat(stats.receiveMessage().batches()).as("warm-up passes are not counted as served").isEqualTo(6);
     }
 
     @Test
