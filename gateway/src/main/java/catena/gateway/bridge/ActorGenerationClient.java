@@ -3,6 +3,7 @@ package catena.gateway.bridge;
 import catena.gateway.cluster.TopologyView;
 import catena.gateway.model.ServedModel;
 import catena.gateway.route.ReplicaLoad;
+import catena.gateway.route.ReplicaOccupancy;
 import catena.gateway.route.Router;
 import catena.gateway.route.SequenceIds;
 import catena.gateway.session.GenerationHandle;
@@ -48,7 +49,7 @@ public final class ActorGenerationClient implements GenerationClient, Generation
     private final AtomicLong sessionNames = new AtomicLong();
     private final Map<Long, ActorRef<GenerationSession.Command>> sessions = new ConcurrentHashMap<>();
     private final Map<Integer, StageActor.StageStats> reported = new ConcurrentHashMap<>();
-    private final Map<Integer, AtomicInteger> sentSinceReport = new ConcurrentHashMap<>();
+    private final ReplicaOccupancy occupancy = new ReplicaOccupancy();
 
     public ActorGenerationClient(ActorSystem<?> system, TopologyView view, ServedModel model, int maxSessions,
                                  Duration failoverWait, long incarnationUid) {
@@ -114,7 +115,7 @@ public final class ActorGenerationClient implements GenerationClient, Generation
     }
 
     @Override
-    public Topology.Replica place(int promptTokens) {
+    public synchronized Topology.Replica place(int promptTokens) {
         List<Topology.Replica> ready = view.current().ready();
         if (ready.isEmpty()) {
             return null;
@@ -123,19 +124,18 @@ public final class ActorGenerationClient implements GenerationClient, Generation
         for (Topology.Replica r : ready) {
             StageActor.StageStats s = reported.get(r.index());
             boolean fresh = s != null && s.epoch() == r.epoch();
-            loads.add(new ReplicaLoad(r.index(), r.epoch(), fresh ? s.sequences() : 0, fresh ? s.waiting() : 0,
+            loads.add(new ReplicaLoad(r.index(), r.epoch(), occupancy.own(r.index()), fresh ? occupancy.others(r.index()) : 0,
                     fresh ? (long) (s.kvBlocksTotal() - s.kvBlocksUsed()) * s.kvBlockTokens() : Long.MAX_VALUE,
-                    fresh ? (long) s.kvBlocksTotal() * s.kvBlockTokens() : 0,
-                    sentSinceReport.computeIfAbsent(r.index(), k -> new AtomicInteger()).get(), 0));
+                    fresh ? (long) s.kvBlocksTotal() * s.kvBlockTokens() : 0, 0));
         }
-        return ready.get(router.choose(loads, promptTokens));
+        Topology.Replica chosen = ready.get(router.choose(loads, promptTokens));
+        occupancy.started(chosen.index()); // within the lock, so a burst of sessions sees each other
+        return chosen;
     }
 
     @Override
-    public void count(int replica, int delta) {
-        if (delta > 0) {
-            sentSinceReport.computeIfAbsent(replica, k -> new AtomicInteger()).addAndGet(delta);
-        }
+    public void ended(int replica) {
+        occupancy.ended(replica);
     }
 
     @Override
@@ -154,7 +154,7 @@ public final class ActorGenerationClient implements GenerationClient, Generation
                     STATS_TIMEOUT, system.scheduler()).whenComplete((s, failure) -> {
                         if (s != null) {
                             reported.put(r.index(), s);
-                            sentSinceReport.computeIfAbsent(r.index(), k -> new AtomicInteger()).set(0);
+                            occupancy.reported(r.index(), s.sequences() + s.waiting());
                         }
                     });
         }

@@ -2,15 +2,15 @@ package catena.gateway.route;
 
 /**
  * What a gateway knows of one ready replica when it routes: its index and epoch, the sequences
- * its stage 0 holds and has waiting, its KV capacity free and in total in token positions (as last reported), the
- * sequences this gateway sent it since that report, and how many leading blocks of the prompt its
- * prefix cache holds (0 when unknown).
+ * this gateway runs on it now (exact), the sequences other gateways run on it (estimated from the
+ * last report), its KV capacity free and in total in token positions (as last reported), and how
+ * many leading blocks of the prompt its prefix cache holds (0 when unknown).
  */
-public record ReplicaLoad(int replica, long epoch, int sequences, int waiting, long kvFreeTokens, long kvTotalTokens,
-                          int sentSinceReport, int prefixBlocks) {
+public record ReplicaLoad(int replica, long epoch, int own, int others, long kvFreeTokens, long kvTotalTokens,
+                          int prefixBlocks) {
 
-    /** Sequences it is expected to run, counting what was sent since its last report. */
+    /** Sequences it is expected to run. */
     public int load() {
-        return sequences + waiting + sentSinceReport;
+        return own + others;
     }
 }

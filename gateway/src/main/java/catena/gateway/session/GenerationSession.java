@@ -47,11 +47,14 @@ public final class GenerationSession {
 
     /** Where sessions place sequences; implemented by the bridge. Thread-safe. */
     public interface Placement {
-        /** A ready replica for a prompt of {@code promptTokens}, or null when none is ready. */
+        /**
+         * A ready replica for a prompt of {@code promptTokens}, counted as running one more
+         * sequence of this gateway from now on; null when none is ready.
+         */
         Topology.Replica place(int promptTokens);
 
-        /** The session sent ({@code +1}) or ended ({@code -1}) a sequence on {@code replica}. */
-        void count(int replica, int delta);
+        /** A sequence placed on {@code replica} ended there (finished, failed over or cancelled). */
+        void ended(int replica);
 
         /** The topology now. */
         Topology current();
@@ -169,17 +172,17 @@ public final class GenerationSession {
     }
 
     private boolean tryPlace() {
+        if (attempts >= MAX_ATTEMPTS) {
+            replica = null;
+            return false;
+        }
         Topology.Replica r = placement.place(log.resumePrompt().length);
         if (r == null) {
             return false;
         }
-        if (++attempts > MAX_ATTEMPTS) {
-            replica = null;
-            return false;
-        }
+        attempts++;
         replica = r;
         sequenceId = placement.nextSequenceId();
-        placement.count(r.index(), +1);
         paused = false;
         int[] prompt = log.resumePrompt();
         r.first().tell(new StageActor.Start(sequenceId, r.epoch(), prompt, log.delivered(), request.sampling(),
@@ -214,7 +217,7 @@ public final class GenerationSession {
             for (Topology.Stage s : replica.stages()) {
                 s.ref().tell(new StageActor.Free(sequenceId));
             }
-            placement.count(replica.index(), -1);
+            placement.ended(replica.index());
             replica = null;
         }
         timers.cancel(TokenTimeout.INSTANCE);

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 class RouterTest {
     private static ReplicaLoad load(int replica, int sequences, int free, int prefix) {
-        return new ReplicaLoad(replica, 1, sequences, 0, free, 100, 0, prefix);
+        return new ReplicaLoad(replica, 1, sequences, 0, free, 100, prefix);
     }
 
     @Test
@@ -17,8 +17,8 @@ class RouterTest {
     }
 
     @Test
-    void shouldCountWhatThisGatewaySentSinceTheLastReport() {
-        List<ReplicaLoad> l = List.of(new ReplicaLoad(0, 1, 2, 0, 50, 100, 4, 0), load(1, 3, 50, 0));
+    void shouldCountThisGatewaysSequencesAndOtherGatewaysAlike() {
+        List<ReplicaLoad> l = List.of(new ReplicaLoad(0, 1, 2, 4, 50, 100, 0), new ReplicaLoad(1, 1, 3, 2, 50, 100, 0));
         assertThat(new Router(0).choose(l, 1)).isEqualTo(1);
     }
 
