@@ -11,14 +11,13 @@ import catena.v1.GetModelInfoRequest;
 import catena.v1.InferenceGrpc;
 import catena.v1.ModelInfo;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -29,6 +28,9 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Load a running server with prompts and report serving latency and throughput.")
 final class BenchServeCommand implements Callable<Integer> {
+    @Mixin
+    ClientConnection connection = new ClientConnection();
+
     @Option(names = "--target", description = "Server host:port (default: ${DEFAULT-VALUE})")
     String target = "127.0.0.1:50051";
 
@@ -92,7 +94,7 @@ final class BenchServeCommand implements Callable<Integer> {
         }
         double rate = requestRate.equalsIgnoreCase("inf") ? Double.POSITIVE_INFINITY : parseRate(requestRate);
         Goodput slo = goodput == null ? Goodput.NONE : Goodput.parse(goodput);
-        ManagedChannel channel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+        ManagedChannel channel = connection.open(target);
         try {
             ModelInfo info = InferenceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
                     .getModelInfo(GetModelInfoRequest.getDefaultInstance());

@@ -3,6 +3,7 @@ package catena.gateway.app;
 import catena.gateway.bridge.GenerationClient;
 import catena.gateway.cluster.TopologyView;
 import catena.gateway.grpc.InferenceService;
+import catena.gateway.grpc.Utf8Guard;
 import catena.gateway.model.ServedModel;
 import catena.v1.InferenceGrpc;
 import io.grpc.Server;
@@ -26,7 +27,7 @@ public final class GatewayServer implements AutoCloseable {
         // HealthStatusManager starts "" at SERVING: not until the pipeline is loaded.
         setHealth(ServingStatus.NOT_SERVING);
         this.server = builder
-                .addService(new InferenceService(model, client))
+                .addService(Utf8Guard.guard(new InferenceService(model, client).bindService()))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build();

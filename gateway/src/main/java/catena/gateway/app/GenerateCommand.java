@@ -6,8 +6,6 @@ import catena.v1.InferenceGrpc;
 import catena.v1.TokenPrompt;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintStream;
@@ -21,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -28,6 +27,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Stream a completion from a Catena server (catena.v1.Inference/Generate).")
 final class GenerateCommand implements Callable<Integer> {
+    @Mixin
+    ClientConnection connection = new ClientConnection();
+
     @Option(names = "--target", description = "Server host:port (default: ${DEFAULT-VALUE})")
     String target = "127.0.0.1:50051";
 
@@ -78,7 +80,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (concurrency != null && concurrency < 1) {
             throw new IllegalArgumentException("--concurrency=" + concurrency + ", expected >= 1");
         }
-        ManagedChannel channel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+        ManagedChannel channel = connection.open(target);
         try {
             var stub = InferenceGrpc.newBlockingStub(channel);
             if (concurrency == null) {

@@ -1,13 +1,18 @@
 package catena.gateway.app;
 
 import catena.gateway.cluster.PlanOwner;
-import catena.gateway.plan.FleetPlanner;
+import catena.gateway.grpc.ApiKeyInterceptor;
+import catena.gateway.grpc.GrpcTls;
 import catena.gateway.model.ServedModel;
+import catena.gateway.plan.FleetPlanner;
+import catena.gateway.security.ApiKeys;
+import catena.gateway.security.TlsFiles;
 import catena.worker.engine.ModelStageEngine;
 import catena.worker.engine.StageEngineFactory;
 import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerCredentials;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -99,6 +104,21 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--metrics-port", description = "Serve Prometheus /metrics on this port (gateway roles; default: off)")
     Integer metricsPort;
 
+    @Option(names = "--tls-cert", paramLabel = "PEM", description = "Serve gRPC over TLS with this certificate chain"
+            + " (with --tls-key)")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "The private key of --tls-cert (PKCS#8 PEM)")
+    Path tlsKey;
+
+    @Option(names = "--tls-client-ca", paramLabel = "PEM", description = "Require client certificates signed by this"
+            + " CA (mutual TLS; needs --tls-cert)")
+    Path tlsClientCa;
+
+    @Option(names = "--api-key-file", paramLabel = "FILE", description = "Accept only calls with 'authorization:"
+            + " Bearer KEY' for a key of this file (one per line; re-read when it changes; health is exempt)")
+    Path apiKeyFile;
+
     @Override
     public Integer call() throws Exception {
         if (port < 0 || port > 65535) {
@@ -113,6 +133,10 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (failoverWaitMs < 0) {
             throw new IllegalArgumentException("--failover-wait=" + failoverWaitMs + ", expected >= 0 (milliseconds)");
+        }
+        if (role == Role.worker && (tlsCert != null || tlsKey != null || apiKeyFile != null)) {
+            throw new IllegalArgumentException("--tls-cert, --tls-key and --api-key-file are for the gateway and embedded"
+                    + " roles (a worker serves no client)");
         }
         if (role != Role.embedded && seedNodes.isEmpty()) {
             throw new IllegalArgumentException("--role " + role + " needs --seed-nodes HOST:PORT[,...]");
@@ -212,7 +236,18 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private ServerBuilder<?> grpc() {
-        return Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create());
+        if (tlsClientCa != null && tlsCert == null) {
+            throw new IllegalArgumentException("--tls-client-ca=" + tlsClientCa + " needs --tls-cert and --tls-key");
+        }
+        ServerCredentials credentials = tlsCert == null && tlsKey == null ? InsecureServerCredentials.create()
+                : GrpcTls.serverCredentials(new TlsFiles(tlsCert, tlsKey, tlsClientCa));
+        ServerBuilder<?> b = Grpc.newServerBuilderForPort(port, credentials);
+        if (apiKeyFile != null) {
+            ApiKeys keys = ApiKeys.load(apiKeyFile);
+            b.intercept(new ApiKeyInterceptor(keys));
+            System.out.println("catena: " + keys.size() + " API key(s) from " + apiKeyFile + " (re-read when it changes)");
+        }
+        return b;
     }
 
     private void announce(CatenaNode node, Path file) {
