@@ -1,5 +1,16 @@
 package catena.gateway.app;
 
+import catena.gateway.metrics.ServingMetrics;
+import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+
 import catena.gateway.bridge.ActorGenerationClient;
 import catena.gateway.bridge.GenerationClient;
 import catena.gateway.cluster.PlanOwner;
@@ -43,15 +54,30 @@ public final class CatenaNode implements AutoCloseable {
     private final TopologyView view;
     private final GenerationClient client;
     private final List<ExecutorService> executors;
+    private final PrometheusMeterRegistry registry;
+    private final Supplier<CompletionStage<List<StageActor.StageStats>>> stageReports;
     private MetricsServer metrics;
 
     private CatenaNode(ActorSystem<Void> system, GatewayServer server, TopologyView view, GenerationClient client,
-                       List<ExecutorService> executors) {
+                       List<ExecutorService> executors, PrometheusMeterRegistry registry,
+                       Supplier<CompletionStage<List<StageActor.StageStats>>> stageReports) {
         this.system = system;
         this.server = server;
         this.view = view;
         this.client = client;
         this.executors = executors;
+        this.registry = registry;
+        this.stageReports = stageReports;
+    }
+
+    /** A registry with the JVM's and the process's own meters. */
+    private static PrometheusMeterRegistry newRegistry() {
+        PrometheusMeterRegistry r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(r);
+        new JvmGcMetrics().bindTo(r);
+        new JvmThreadMetrics().bindTo(r);
+        new ProcessorMetrics().bindTo(r);
+        return r;
     }
 
     /** How a gateway behaves: its admission bound and how long sessions wait for a replica. */
@@ -65,13 +91,15 @@ public final class CatenaNode implements AutoCloseable {
 
     /** Serves Prometheus {@code /metrics} on {@code port} (gateway roles; 0 = any free port); returns the port. */
     public synchronized int serveMetrics(int port) throws IOException {
-        if (client == null) {
-            throw new IllegalStateException("metrics are served by the gateway roles");
-        }
         if (metrics == null) {
-            metrics = MetricsServer.start(port, client);
+            metrics = MetricsServer.start(port, registry, stageReports);
         }
         return metrics.port();
+    }
+
+    /** This node's meters (what {@code /metrics} shows, apart from the stages' reports). */
+    public PrometheusMeterRegistry meters() {
+        return registry;
     }
 
     /**
@@ -143,7 +171,10 @@ public final class CatenaNode implements AutoCloseable {
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "catena-drain",
                 () -> stageRef.thenCompose(s -> AskPattern.<StageActor.Command, Done>ask(s, StageActor.Drain::new,
                         Duration.ofSeconds(30), system.scheduler())).exceptionally(e -> Done.getInstance()));
-        return new CatenaNode(system, null, null, null, List.of(compute));
+        Supplier<CompletionStage<List<StageActor.StageStats>>> own = () -> stageRef.thenCompose(s ->
+                AskPattern.<StageActor.Command, StageActor.StageStats>ask(s, StageActor.GetStats::new,
+                        Duration.ofSeconds(5), system.scheduler())).thenApply(List::of);
+        return new CatenaNode(system, null, null, null, List.of(compute), newRegistry(), own);
     }
 
     private static ExecutorService computeExecutor(String name) {
@@ -158,10 +189,16 @@ public final class CatenaNode implements AutoCloseable {
                                          ServerBuilder<?> grpc, GatewaySettings gateway, long uid,
                                          List<ExecutorService> executors) throws IOException {
         try {
+            PrometheusMeterRegistry registry = newRegistry();
+            var running = new java.util.concurrent.atomic.AtomicReference<ActorGenerationClient>();
+            ServingMetrics serving = new ServingMetrics(registry, () -> running.get().runningSessions(),
+                    () -> running.get().waitingSessions(), System::nanoTime);
             ActorGenerationClient client = new ActorGenerationClient(system, view, model, gateway.maxSessions(),
-                    gateway.failoverWait(), uid);
+                    gateway.failoverWait(), uid, serving);
+            running.set(client);
+            grpc.intercept(new MetricCollectingServerInterceptor(registry));
             GatewayServer server = new GatewayServer(grpc, model, client, view).start();
-            return new CatenaNode(system, server, view, client, executors);
+            return new CatenaNode(system, server, view, client, executors, registry, client::stats);
         } catch (IOException | RuntimeException e) {
             system.terminate();
             throw e;

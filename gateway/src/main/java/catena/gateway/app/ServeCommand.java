@@ -101,7 +101,8 @@ final class ServeCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE})")
     int pekkoPort = 0;
 
-    @Option(names = "--metrics-port", description = "Serve Prometheus /metrics on this port (gateway roles; default: off)")
+    @Option(names = "--metrics-port", description = "Serve Prometheus /metrics on this port (a gateway's covers"
+            + " every stage of the cluster, a worker's its own stage and JVM; default: off)")
     Integer metricsPort;
 
     @Option(names = "--tls-cert", paramLabel = "PEM", description = "Serve gRPC over TLS with this certificate chain"
@@ -127,9 +128,8 @@ final class ServeCommand implements Callable<Integer> {
         if (maxSessions < 1) {
             throw new IllegalArgumentException("--max-sessions=" + maxSessions + ", expected >= 1");
         }
-        if (metricsPort != null && (role == Role.worker || metricsPort < 0 || metricsPort > 65535)) {
-            throw new IllegalArgumentException("--metrics-port=" + metricsPort + ": expected 0..65535, on the gateway"
-                    + " or embedded role (the gateway's /metrics covers every stage)");
+        if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+            throw new IllegalArgumentException("--metrics-port=" + metricsPort + ": expected 0..65535");
         }
         if (failoverWaitMs < 0) {
             throw new IllegalArgumentException("--failover-wait=" + failoverWaitMs + ", expected >= 0 (milliseconds)");

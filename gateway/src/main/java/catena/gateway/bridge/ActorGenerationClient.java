@@ -1,6 +1,7 @@
 package catena.gateway.bridge;
 
 import catena.gateway.cluster.TopologyView;
+import catena.gateway.metrics.ServingMetrics;
 import catena.gateway.model.ServedModel;
 import catena.gateway.route.ReplicaLoad;
 import catena.gateway.route.ReplicaOccupancy;
@@ -50,9 +51,11 @@ public final class ActorGenerationClient implements GenerationClient, Generation
     private final Map<Long, ActorRef<GenerationSession.Command>> sessions = new ConcurrentHashMap<>();
     private final Map<Integer, StageActor.StageStats> reported = new ConcurrentHashMap<>();
     private final ReplicaOccupancy occupancy = new ReplicaOccupancy();
+    private final ServingMetrics metrics;
 
     public ActorGenerationClient(ActorSystem<?> system, TopologyView view, ServedModel model, int maxSessions,
-                                 Duration failoverWait, long incarnationUid) {
+                                 Duration failoverWait, long incarnationUid, ServingMetrics metrics) {
+        this.metrics = metrics;
         this.system = system;
         this.view = view;
         this.model = model;
@@ -88,7 +91,7 @@ public final class ActorGenerationClient implements GenerationClient, Generation
         ActorRef<GenerationSession.Command> session;
         try {
             session = system.systemActorOf(GenerationSession.create(request, this, model.tokenizer(), model.endIds(),
-                    out, failoverWait, () -> {
+                    metrics.observe(out), failoverWait, () -> {
                         done.set(true);
                         sessions.remove(name);
                         active.decrementAndGet();
@@ -181,5 +184,15 @@ public final class ActorGenerationClient implements GenerationClient, Generation
     @Override
     public int activeSessions() {
         return active.get();
+    }
+
+    /** Sessions of this gateway that run on a replica now. */
+    public int runningSessions() {
+        return occupancy.ownTotal();
+    }
+
+    /** Sessions of this gateway waiting for a replica (none ready, or placing after a failover). */
+    public int waitingSessions() {
+        return Math.max(0, active.get() - occupancy.ownTotal());
     }
 }

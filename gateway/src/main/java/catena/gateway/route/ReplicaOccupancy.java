@@ -65,6 +65,17 @@ public final class ReplicaOccupancy {
         }
     }
 
+    /** This gateway's sequences on every replica. */
+    public int ownTotal() {
+        int n = 0;
+        for (Counts c : replicas.values()) {
+            synchronized (c) {
+                n += c.own;
+            }
+        }
+        return n;
+    }
+
     private Counts counts(int replica) {
         return replicas.computeIfAbsent(replica, r -> new Counts());
     }

@@ -438,21 +438,33 @@ class EmbeddedGatewayTest {
     }
 
     @Test
-    void shouldExposeStageCountersAsPrometheusMetrics() throws Exception {
+    void shouldExposeServingAndStageMetricsThatCountWhatWasSent() throws Exception {
         var stub = startLoaded(2, 0, 8);
-        collect(stub.generate(ids(6, 5, 40, 41)));
+        Result a = collect(stub.generate(ids(6, 5, 40, 41)));
+        Result b = collect(stub.generate(ids(4, 7, 8)));
         int port = node.serveMetrics(0);
         var http = java.net.http.HttpClient.newHttpClient();
         var response = http.send(java.net.http.HttpRequest.newBuilder(
                         java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(200);
-        assertThat(response.body())
-                .contains("# TYPE catena_stage_batches_total counter")
-                .contains("catena_gateway_active_sessions 0")
-                .contains("catena_stage_rows_total{replica=\"0\",stage=\"0\",layers=\"0-2\"} 8")
-                .contains("catena_stage_rows_total{replica=\"0\",stage=\"1\",layers=\"2-4\"} 8")
-                .contains("catena_stage_sequences{replica=\"0\",stage=\"1\",layers=\"2-4\"} 0");
+        var p = new catena.gateway.metrics.PrometheusText(response.body());
+        int generated = a.tokens().size() + b.tokens().size();
+        assertThat(p.value("catena_generation_tokens_total")).isEqualTo(generated);
+        assertThat(p.value("catena_prompt_tokens_total")).isEqualTo(3 + 2);
+        assertThat(p.count("catena_time_to_first_token_seconds")).isEqualTo(2);
+        assertThat(p.count("catena_e2e_request_latency_seconds")).isEqualTo(2);
+        assertThat(p.count("catena_inter_token_latency_seconds")).isEqualTo(generated - 2);
+        assertThat(p.value("catena_num_requests_running")).isZero();
+        // the toy engine's rows: every prompt token and every generated token but each request's last
+        assertThat(p.value("catena_stage_rows_total", "replica", "0", "stage", "0", "layers", "0-2"))
+                .isEqualTo(3 + 2 + generated - 2);
+        assertThat(p.value("catena_stage_rows_total", "replica", "0", "stage", "1", "layers", "2-4"))
+                .isEqualTo(3 + 2 + generated - 2);
+        assertThat(p.value("catena_stage_sequences", "replica", "0", "stage", "1")).isZero();
+        assertThat(p.value("catena_kv_cache_usage_perc", "replica", "0", "stage", "0")).isBetween(0.0, 1.0);
+        // gRPC server metrics from Micrometer's interceptor
+        assertThat(p.families().keySet()).anyMatch(n -> n.startsWith("grpc_server"));
     }
 
     @Test

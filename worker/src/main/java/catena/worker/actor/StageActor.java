@@ -191,7 +191,8 @@ public final class StageActor {
     public record StageStats(int replica, long epoch, int stageIndex, int fromLayer, int toLayerExclusive,
                              int sequences, int waiting, long cacheBytes, int kvBlocksUsed, int kvBlocksTotal, int kvBlockTokens,
                              long batches, long rows, long multiSequenceBatches, int maxBatchSequences,
-                             long preemptions, long staleDropped, long rejected) implements ClusterMessage {
+                             long preemptions, long staleDropped, long rejected, long busyNanos)
+            implements ClusterMessage {
     }
 
     private record Loaded(Assign assign, StageEngine engine, Throwable failure) implements Command {
@@ -244,6 +245,8 @@ public final class StageActor {
     private long batches;
     private long rowsTotal;
     private long multiSequenceBatches;
+    /** Time the compute thread spent in passes (forward, head and sampling), for the busy fraction. */
+    private long busyNanos;
     private int maxBatchSequences;
     private long staleDropped;
     private long rejected;
@@ -602,7 +605,14 @@ public final class StageActor {
         }
         busy = true;
         StageEngine e = engine;
-        CompletableFuture<Job> f = CompletableFuture.supplyAsync(() -> job.run(e, this::logits), settings.compute());
+        CompletableFuture<Job> f = CompletableFuture.supplyAsync(() -> {
+            long t0 = System.nanoTime();
+            try {
+                return job.run(e, this::logits);
+            } finally {
+                job.computeNanos = System.nanoTime() - t0;
+            }
+        }, settings.compute());
         ctx.pipeToSelf(f, (done, failure) -> new Computed(job, failure));
     }
 
@@ -829,6 +839,7 @@ public final class StageActor {
 
     private void count(Job job) {
         batches++;
+        busyNanos += job.computeNanos;
         rowsTotal += job.rows;
         if (job.size > 1) {
             multiSequenceBatches++;
@@ -846,7 +857,7 @@ public final class StageActor {
                 loaded ? table.kv().totalBlocks() - table.kv().freeBlocks() : 0, loaded ? table.kv().totalBlocks() : 0,
                 settings.kvBlockTokens(),
                 batches, rowsTotal, multiSequenceBatches, maxBatchSequences,
-                scheduler == null ? 0 : scheduler.preemptions(), staleDropped, rejected));
+                scheduler == null ? 0 : scheduler.preemptions(), staleDropped, rejected, busyNanos));
         return Behaviors.same();
     }
 
@@ -930,6 +941,8 @@ public final class StageActor {
         final boolean head;
         int size;
         int rows;
+        /** Set on the compute thread, read after the pipe back to the actor (a happens-before edge). */
+        volatile long computeNanos;
         int[] tokens;
         boolean embed;
         float[] x;

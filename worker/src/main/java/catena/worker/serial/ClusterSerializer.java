@@ -133,7 +133,8 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                     .setKvBlocksUsed(m.kvBlocksUsed()).setKvBlocksTotal(m.kvBlocksTotal()).setKvBlockTokens(m.kvBlockTokens()).setBatches(m.batches())
                     .setRows(m.rows()).setMultiSequenceBatches(m.multiSequenceBatches())
                     .setMaxBatchSequences(m.maxBatchSequences()).setPreemptions(m.preemptions())
-                    .setStaleDropped(m.staleDropped()).setRejected(m.rejected()).build().toByteArray();
+                    .setStaleDropped(m.staleDropped()).setRejected(m.rejected()).setBusyNanos(m.busyNanos()).build()
+                    .toByteArray();
             case SequenceEvent.TokenSampled m -> sampled(m).toByteArray();
             case SequenceEvent.SequenceFailed m -> catena.cluster.v1.SequenceFailed.newBuilder()
                     .setSequenceId(m.sequenceId()).setReason(m.reason()).build().toByteArray();
@@ -230,7 +231,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                             p.getToLayerExclusive(), p.getSequences(), p.getWaiting(), p.getCacheBytes(),
                             p.getKvBlocksUsed(), p.getKvBlocksTotal(), p.getKvBlockTokens(), p.getBatches(), p.getRows(),
                             p.getMultiSequenceBatches(), p.getMaxBatchSequences(), p.getPreemptions(),
-                            p.getStaleDropped(), p.getRejected());
+                            p.getStaleDropped(), p.getRejected(), p.getBusyNanos());
                 }
                 case SAMPLED -> {
                     var p = catena.cluster.v1.TokenSampled.parseFrom(bytes);
