@@ -24,6 +24,7 @@ import io.grpc.ServerBuilder;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -139,14 +140,14 @@ public final class CatenaNode implements AutoCloseable {
     /** A gateway of a cluster: hosts the plan owner singleton when it is the oldest gateway, serves gRPC. */
     public static CatenaNode gateway(PlanOwner.Settings plan, ServedModel model, ServerBuilder<?> grpc,
                                      GatewaySettings gateway, String host, int pekkoPort, List<String> seeds,
-                                     NodeConfig.Timings timings) throws IOException {
+                                     NodeConfig.Timings timings, Path clusterTls) throws IOException {
         TopologyView view = new TopologyView();
         ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
             ClusterSingleton.get(ctx.getSystem()).init(SingletonActor.of(PlanOwner.create(plan), "plan-owner")
                     .withSettings(ClusterSingletonSettings.create(ctx.getSystem()).withRole("gateway")));
             ctx.spawn(TopologySubscriber.create(view), "topology");
             return Behaviors.empty();
-        }), NodeConfig.SYSTEM_NAME, NodeConfig.cluster("gateway", host, pekkoPort, seeds, timings));
+        }), NodeConfig.SYSTEM_NAME, remoting(NodeConfig.cluster("gateway", host, pekkoPort, seeds, timings), clusterTls));
         long uid = Cluster.get(system).selfMember().uniqueAddress().longUid();
         return withServer(system, view, model, grpc, gateway, uid, List.of());
     }
@@ -156,7 +157,7 @@ public final class CatenaNode implements AutoCloseable {
      * drains before leaving the cluster: the plan owner plans without it, its sequences move.
      */
     public static CatenaNode worker(StageEngineFactory engines, StageSettings stage, String host, int pekkoPort,
-                                    List<String> seeds, NodeConfig.Timings timings) {
+                                    List<String> seeds, NodeConfig.Timings timings, Path clusterTls) {
         ExecutorService compute = computeExecutor("catena-stage");
         var stageRef = new CompletableFuture<ActorRef<StageActor.Command>>();
         Behavior<Void> root = Behaviors.setup(ctx -> {
@@ -167,7 +168,7 @@ public final class CatenaNode implements AutoCloseable {
             return Behaviors.empty();
         });
         ActorSystem<Void> system = ActorSystem.create(root, NodeConfig.SYSTEM_NAME,
-                NodeConfig.cluster("worker", host, pekkoPort, seeds, timings));
+                remoting(NodeConfig.cluster("worker", host, pekkoPort, seeds, timings), clusterTls));
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "catena-drain",
                 () -> stageRef.thenCompose(s -> AskPattern.<StageActor.Command, Done>ask(s, StageActor.Drain::new,
                         Duration.ofSeconds(30), system.scheduler())).exceptionally(e -> Done.getInstance()));
@@ -175,6 +176,11 @@ public final class CatenaNode implements AutoCloseable {
                 AskPattern.<StageActor.Command, StageActor.StageStats>ask(s, StageActor.GetStats::new,
                         Duration.ofSeconds(5), system.scheduler())).thenApply(List::of);
         return new CatenaNode(system, null, null, null, List.of(compute), newRegistry(), own);
+    }
+
+    /** Cluster remoting as configured, over TLS when {@code clusterTls} (a directory of PEM files) is given. */
+    private static com.typesafe.config.Config remoting(com.typesafe.config.Config cluster, Path clusterTls) {
+        return clusterTls == null ? cluster : NodeConfig.withTls(cluster, clusterTls);
     }
 
     private static ExecutorService computeExecutor(String name) {

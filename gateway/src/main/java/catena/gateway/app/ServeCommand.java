@@ -120,6 +120,11 @@ final class ServeCommand implements Callable<Integer> {
             + " Bearer KEY' for a key of this file (one per line; re-read when it changes; health is exempt)")
     Path apiKeyFile;
 
+    @Option(names = "--cluster-tls", paramLabel = "DIR", description = "Run cluster remoting over mutual TLS:"
+            + " DIR holds tls.crt, tls.key (RSA, PEM) and ca.crt, as a Kubernetes TLS Secret mounted with its CA;"
+            + " every node of the cluster needs it")
+    Path clusterTls;
+
     @Override
     public Integer call() throws Exception {
         if (port < 0 || port > 65535) {
@@ -183,7 +188,7 @@ final class ServeCommand implements Callable<Integer> {
         PlanOwner.Settings plan = PlanOwner.Settings.forModel(model.toAbsolutePath(), keepF32, stages, replicaCount(),
                 0);
         CatenaNode node = CatenaNode.gateway(plan, ServedModel.open(model), grpc(), gatewaySettings(), host, pekkoPort,
-                seedNodes, timings());
+                seedNodes, timings(), clusterTls);
         announce(node, model);
         return node;
     }
@@ -196,7 +201,8 @@ final class ServeCommand implements Callable<Integer> {
         // A worker may map its own copy of the model (another mount path); the layers come from the plan.
         StageEngineFactory engines = own == null ? StageEngineFactory.MODEL
                 : (path, f32, from, to) -> ModelStageEngine.load(own, f32, from, to);
-        CatenaNode node = CatenaNode.worker(engines, stageSettings(), host, pekkoPort, seedNodes, timings());
+        CatenaNode node = CatenaNode.worker(engines, stageSettings(), host, pekkoPort, seedNodes, timings(),
+                clusterTls);
         System.out.println("catena: worker " + node.system().address() + " up, waiting for the plan to assign"
                 + " layers");
         return node;

@@ -33,8 +33,13 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 public record TestCertificates(Path caCert, Path serverCert, Path serverKey, Path clientCert, Path clientKey) {
 
     public static TestCertificates create(Path dir) throws Exception {
-        KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
-        gen.initialize(256);
+        return create(dir, "EC");
+    }
+
+    /** With keys of {@code algorithm}: "EC" (P-256) or "RSA" (2048 bits). */
+    public static TestCertificates create(Path dir, String algorithm) throws Exception {
+        KeyPairGenerator gen = KeyPairGenerator.getInstance(algorithm);
+        gen.initialize(algorithm.equals("RSA") ? 2048 : 256);
         KeyPair ca = gen.generateKeyPair();
         X500Name caName = new X500Name("CN=Catena Test CA");
         X509Certificate caCert = sign(caName, ca, caName, ca.getPrivate(), true, null);
@@ -56,6 +61,7 @@ public record TestCertificates(Path caCert, Path serverCert, Path serverKey, Pat
 
     private static X509Certificate sign(X500Name subject, KeyPair keys, X500Name issuer, PrivateKey issuerKey,
                                         boolean ca, GeneralNames san) throws Exception {
+        String signature = issuerKey.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
         Instant now = Instant.now();
         X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer, BigInteger.valueOf(now.toEpochMilli()),
                 Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.plus(Duration.ofDays(1))), subject,
@@ -68,7 +74,7 @@ public record TestCertificates(Path caCert, Path serverCert, Path serverKey, Pat
             b.addExtension(Extension.subjectAlternativeName, false, san);
         }
         return new JcaX509CertificateConverter().getCertificate(
-                b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(issuerKey)));
+                b.build(new JcaContentSignerBuilder(signature).build(issuerKey)));
     }
 
     private static void write(Path file, Object pem) throws IOException {

@@ -92,4 +92,28 @@ public final class NodeConfig {
                 """.formatted(host, port, role, seedList, stableAfter.toMillis(), detection.toMillis(),
                 detection.toMillis())).withFallback(ConfigFactory.load());
     }
+
+    /**
+     * {@code cluster} with Artery over TLS: every node presents {@code dir/tls.crt} (key
+     * {@code dir/tls.key}) and accepts only peers whose certificates {@code dir/ca.crt} signed,
+     * the layout of a Kubernetes TLS Secret with its CA (cert-manager writes it so). Pekko's
+     * rotating-keys engine re-reads the files, so certificates rotate without a restart. Keys must
+     * be RSA (PKCS#1 or PKCS#8 PEM): that engine reads no other kind.
+     */
+    public static Config withTls(Config cluster, java.nio.file.Path dir) {
+        for (String f : new String[] {"tls.crt", "tls.key", "ca.crt"}) {
+            if (!java.nio.file.Files.isReadable(dir.resolve(f))) {
+                throw new IllegalArgumentException("--cluster-tls=" + dir + ": no readable " + f + " in it (expected"
+                        + " tls.crt, tls.key and ca.crt)");
+            }
+        }
+        String d = dir.toAbsolutePath().toString().replace("\\", "\\\\").replace("\"", "\\\"");
+        return ConfigFactory.parseString("""
+                pekko.remote.artery.transport = tls-tcp
+                pekko.remote.artery.ssl.ssl-engine-provider = "org.apache.pekko.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider"
+                pekko.remote.artery.ssl.rotating-keys-engine.key-file = "%1$s/tls.key"
+                pekko.remote.artery.ssl.rotating-keys-engine.cert-file = "%1$s/tls.crt"
+                pekko.remote.artery.ssl.rotating-keys-engine.ca-cert-file = "%1$s/ca.crt"
+                """.formatted(d)).withFallback(cluster);
+    }
 }
