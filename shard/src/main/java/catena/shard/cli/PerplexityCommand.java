@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
         description = {"Perplexity of a model over a text by llama.cpp's llama-perplexity method (whole text tokenized, "
                 + "cut into chunks of --ctx tokens with BOS first, each scored on its second half), so the numbers "
                 + "compare. Progress goes to stderr; the estimate to stdout as "
-                + "\"Final estimate: PPL = %.4f +/- %.5f\".",
+                + "\"Final estimate: PPL = %%.4f +/- %%.5f\".",
             "With --save-logits the run's log-probabilities are saved; a later run with --kl-base on that file "
                 + "reports the KL divergence of this model from that base (llama-perplexity --kl-divergence)."})
 final class PerplexityCommand implements Callable<Integer> {

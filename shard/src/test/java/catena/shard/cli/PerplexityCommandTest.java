@@ -121,4 +121,12 @@ class PerplexityCommandTest {
         assertThat(badBase.code()).isEqualTo(2);
         assertThat(badBase.err()).contains("magic");
     }
+
+    @Test
+    void shouldPrintTheOutputFormatWhenHelpIsAsked() {
+        CliRun r = CliRun.of("perplexity", "--help");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("Final estimate: PPL = %.4f +/- %.5f").contains("--kl-base");
+        assertThat(r.err()).doesNotContain("WARN");
+    }
 }
