@@ -74,7 +74,14 @@ final class PerplexityCommand implements Callable<Integer> {
         try (Model model = modelOptions.load()) {
             Tokenizer tokenizer = Tokenizer.fromGguf(model.metadata());
             int bos = tokenizer.addsBos() ? tokenizer.bos() : -1;
+            long started = System.nanoTime();
             Evaluator.Progress progress = (c, n, ppl) -> {
+                if (c == 0) {
+                    // llama.cpp's estimate after the first pass: worth knowing before a long run
+                    double perPass = (System.nanoTime() - started) / 1e9;
+                    err.printf(Locale.ROOT, "perplexity: %.2f seconds per pass - ETA %.2f minutes%n", perPass,
+                            perPass * (n - 1) / 60);
+                }
                 err.printf(Locale.ROOT, "[%d]%.4f,", c + 1, ppl);
                 if (c + 1 == n) {
                     err.println();
