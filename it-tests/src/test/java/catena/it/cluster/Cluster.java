@@ -36,6 +36,7 @@ final class Cluster implements AutoCloseable {
     private final int workerSeedPort;
     private final List<Gateway> gateways = new ArrayList<>();
     private final List<NodeProcess> workers = new ArrayList<>();
+    private final List<Integer> workerMetricsPorts = new ArrayList<>();
     private int workersStarted;
 
     /** One gateway JVM: its ports, process and channel. */
@@ -128,11 +129,19 @@ final class Cluster implements AutoCloseable {
     /** Starts a worker JVM (the first one on the fixed seed port); returns its index. */
     int addWorker() throws IOException {
         int port = workersStarted == 0 ? workerSeedPort : 0;
+        int metrics = NodeProcess.freePort();
+        workerMetricsPorts.add(metrics);
         List<String> args = new ArrayList<>(List.of("--role", "worker", "--seed-nodes", seeds(), "--model",
-                model.toAbsolutePath().toString(), "--pekko-port", String.valueOf(port)));
+                model.toAbsolutePath().toString(), "--pekko-port", String.valueOf(port), "--metrics-port",
+                String.valueOf(metrics)));
         workers.add(NodeProcess.serve("worker-" + (workersStarted++) + "-" + stages + "x" + replicas,
                 args.toArray(String[]::new)));
         return workers.size() - 1;
+    }
+
+    /** The port of worker {@code i}'s own Prometheus /metrics. */
+    int workerMetricsPort(int i) {
+        return workerMetricsPorts.get(i);
     }
 
     NodeProcess worker(int i) {
