@@ -106,8 +106,6 @@ final class Attention implements ComputePool.ChunkTask {
         float scale = config.queryScale();
         float cap = config.attnSoftcap();
         KvCache c = batch.cache(seq[r]);
-        float[] keys = c.keys(layer);
-        float[] values = c.values(layer);
         int p = pos[r];
         int n = span(p);
         int start = p - n + 1;
@@ -126,7 +124,8 @@ final class Attention implements ComputePool.ChunkTask {
         int kvOff = (h0 / group) * hd;
         // scores position by position, all heads at once: sc[t*sub + h]
         for (int t = 0; t < n; t++) {
-            int k = c.offset(layer, start + t) + kvOff;
+            float[] keys = c.keyPage(layer, start + t);
+            int k = c.pageOffset(layer, start + t) + kvOff;
             int h = 0;
             for (; h + 4 <= sub; h += 4) {
                 VectorOps.dot4(q, qOff + h * hd, hd, keys, k, hd, sc, t * sub + h);
@@ -163,7 +162,8 @@ final class Attention implements ComputePool.ChunkTask {
             for (int h = 0; h < sub; h++) {
                 w[h] = sc[t * sub + h] * w[sub + h];
             }
-            int v = c.offset(layer, start + t) + kvOff;
+            float[] values = c.valuePage(layer, start + t);
+            int v = c.pageOffset(layer, start + t) + kvOff;
             int h = 0;
             for (; h + 4 <= sub; h += 4) {
                 VectorOps.axpyN(w, h, 4, values, v, att, outOff + h * hd, hd, hd);

@@ -39,6 +39,7 @@ public final class Model implements AutoCloseable {
     /** Gemma 4 routed-expert buffers; null for dense models. */
     private final MoeFfn moe;
     private final Attention attention;
+    private final KvPages kvPages = new KvPages();
     private final GatedActivation glu;
     /** Per-step timing for {@code bench --profile}; null (off) unless set. */
     private StepProfile profile;
@@ -266,7 +267,12 @@ public final class Model implements AutoCloseable {
 
     /** A fresh KV cache for one sequence, covering this slice's layers. */
     public KvCache newCache() {
-        return new KvCache(config, from, to);
+        return new KvCache(config, from, to, kvPages);
+    }
+
+    /** Bytes of KV pages this slice keeps for reuse (given back by caches, not yet taken again). */
+    public long pooledKvBytes() {
+        return kvPages.pooledBytes();
     }
 
     /**
@@ -321,6 +327,7 @@ public final class Model implements AutoCloseable {
         }
         int rows = batch.rows();
         s.ensure(rows);
+        kvPages.settle(batch);
         for (int i = 0, r = 0; i < batch.size(); i++) {
             KvCache cache = batch.cache(i);
             cache.reserve(batch.count(i));
@@ -443,9 +450,9 @@ public final class Model implements AutoCloseable {
         int kvDim = ls.kvDim();
         for (int r = 0; r < rows; r++) {
             KvCache c = batch.cache(s.seq[r]);
-            int off = c.offset(l, s.pos[r]);
-            System.arraycopy(s.k, r * kvDim, c.keys(l), off, kvDim);
-            System.arraycopy(s.v, r * kvDim, c.values(l), off, kvDim);
+            int off = c.pageOffset(l, s.pos[r]);
+            System.arraycopy(s.k, r * kvDim, c.keyPage(l, s.pos[r]), off, kvDim);
+            System.arraycopy(s.v, r * kvDim, c.valuePage(l, s.pos[r]), off, kvDim);
         }
     }
 

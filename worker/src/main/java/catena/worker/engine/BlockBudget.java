@@ -6,8 +6,10 @@ import java.util.Map;
 /**
  * A {@link StageKv} that counts blocks over caches the engine allocates itself: each sequence
  * is charged whole blocks of {@code blockTokens} positions for the positions it holds, so the
- * admitted positions never exceed the budget. The engine's own caches may hold up to one chunk of
- * slack beyond the charged blocks; {@link #bytesPerBlock()} includes that in its sizing margin.
+ * admitted positions never exceed the budget. The engine's caches take 16-position pages from a
+ * pool and never grow by copying, so with blocks of a multiple of 16 positions a cache holds at
+ * most what it is charged (sliding-window layers less: they give back pages past their window);
+ * {@link #release} frees the cache, whose pages return to the pool from the next pass on.
  */
 public final class BlockBudget implements StageKv {
     private final StageEngine engine;
@@ -84,6 +86,7 @@ public final class BlockBudget implements StageKv {
         Integer have = charged.remove(cache);
         if (have != null) {
             used -= have;
+            cache.free();
         }
     }
 }

@@ -118,5 +118,10 @@ public final class ModelStageEngine implements StageEngine {
         public long bytes() {
             return kv.bytes();
         }
+
+        @Override
+        public void free() {
+            kv.free();
+        }
     }
 }

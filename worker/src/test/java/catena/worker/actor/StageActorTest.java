@@ -202,7 +202,12 @@ class StageActorTest {
 
     @Test
     void shouldDropTheKvCacheOnEveryStageWhenFreed() {
-        var refs = ring(3, ToyEngine.factory(LAYERS, VOCAB, 4096, 0));
+        List<ToyEngine> engines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var refs = ring(3, (path, keepF32, from, to) -> {
+            ToyEngine e = new ToyEngine(from, to, LAYERS, VOCAB, 4096, 0);
+            engines.add(e);
+            return e;
+        });
         TestProbe<SequenceEvent> sink = KIT.createTestProbe();
         long id = nextSequenceId++;
         refs.get(0).tell(start(id, new int[] {1, 2, 3}, 1000, sink));
@@ -223,6 +228,8 @@ class StageActorTest {
             assertThat(st.sequences()).isZero();
             assertThat(st.cacheBytes()).isZero();
         }
+        // each stage gave its cache back to the engine's pool (not merely forgot it)
+        assertThat(engines).hasSize(3).allSatisfy(e -> assertThat(e.freedCaches()).isEqualTo(1));
         sink.receiveSeveralMessages(0);
     }
 

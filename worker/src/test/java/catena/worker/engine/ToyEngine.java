@@ -15,6 +15,7 @@ public class ToyEngine implements StageEngine {
     private final int vocab;
     private final int context;
     private final long delayMillis;
+    private final java.util.concurrent.atomic.AtomicInteger freed = new java.util.concurrent.atomic.AtomicInteger();
 
     public ToyEngine(int from, int to, int layers, int vocab, int context, long delayMillis) {
         this.from = from;
@@ -142,12 +143,17 @@ public class ToyEngine implements StageEngine {
     public void close() {
     }
 
-    private static final class Cache implements SequenceCache {
+    private final class Cache implements SequenceCache {
         private final int layerCount;
         int length;
 
         Cache(int layerCount) {
             this.layerCount = layerCount;
+        }
+
+        @Override
+        public void free() {
+            freed.incrementAndGet();
         }
 
         @Override
@@ -159,5 +165,10 @@ public class ToyEngine implements StageEngine {
         public long bytes() {
             return (long) length * layerCount * 2 * DIM * Float.BYTES;
         }
+    }
+
+    /** Caches freed so far (each free counted once per call). */
+    public int freedCaches() {
+        return freed.get();
     }
 }
