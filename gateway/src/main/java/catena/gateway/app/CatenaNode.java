@@ -6,6 +6,7 @@ import catena.gateway.cluster.PlanOwner;
 import catena.gateway.cluster.TopologySubscriber;
 import catena.gateway.cluster.TopologyView;
 import catena.gateway.model.ServedModel;
+import catena.gateway.openai.OpenAiServer;
 import catena.worker.actor.StageActor;
 import catena.worker.config.NodeConfig;
 import catena.worker.engine.StageEngineFactory;
@@ -42,12 +43,15 @@ public final class CatenaNode implements AutoCloseable {
     private final GatewayServer server;
     private final TopologyView view;
     private final GenerationClient client;
+    private final ServedModel model;
     private final List<ExecutorService> executors;
     private MetricsServer metrics;
+    private OpenAiServer openAi;
 
     private CatenaNode(ActorSystem<Void> system, GatewayServer server, TopologyView view, GenerationClient client,
-                       List<ExecutorService> executors) {
+                       ServedModel model, List<ExecutorService> executors) {
         this.system = system;
+        this.model = model;
         this.server = server;
         this.view = view;
         this.client = client;
@@ -72,6 +76,20 @@ public final class CatenaNode implements AutoCloseable {
             metrics = MetricsServer.start(port, client);
         }
         return metrics.port();
+    }
+
+    /**
+     * Serves the OpenAI-compatible HTTP API on {@code host:port} (gateway roles; 0 = any free port)
+     * through the same generation client as gRPC; returns the port.
+     */
+    public synchronized int serveOpenAi(String host, int port) {
+        if (client == null) {
+            throw new IllegalStateException("the HTTP API is served by the gateway roles");
+        }
+        if (openAi == null) {
+            openAi = OpenAiServer.start(system, host, port, model, client);
+        }
+        return openAi.port();
     }
 
     /**
@@ -143,7 +161,7 @@ public final class CatenaNode implements AutoCloseable {
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "catena-drain",
                 () -> stageRef.thenCompose(s -> AskPattern.<StageActor.Command, Done>ask(s, StageActor.Drain::new,
                         Duration.ofSeconds(30), system.scheduler())).exceptionally(e -> Done.getInstance()));
-        return new CatenaNode(system, null, null, null, List.of(compute));
+        return new CatenaNode(system, null, null, null, null, List.of(compute));
     }
 
     private static ExecutorService computeExecutor(String name) {
@@ -161,7 +179,7 @@ public final class CatenaNode implements AutoCloseable {
             ActorGenerationClient client = new ActorGenerationClient(system, view, model, gateway.maxSessions(),
                     gateway.failoverWait(), uid);
             GatewayServer server = new GatewayServer(grpc, model, client, view).start();
-            return new CatenaNode(system, server, view, client, executors);
+            return new CatenaNode(system, server, view, client, model, executors);
         } catch (IOException | RuntimeException e) {
             system.terminate();
             throw e;
@@ -183,6 +201,11 @@ public final class CatenaNode implements AutoCloseable {
         return client;
     }
 
+    /** The served model's id, as the HTTP API names it (gateway roles). */
+    public String servedModelName() {
+        return model.name();
+    }
+
     public ActorSystem<Void> system() {
         return system;
     }
@@ -201,6 +224,9 @@ public final class CatenaNode implements AutoCloseable {
         synchronized (this) {
             if (metrics != null) {
                 metrics.close();
+            }
+            if (openAi != null) {
+                openAi.close();
             }
         }
         if (server != null) {

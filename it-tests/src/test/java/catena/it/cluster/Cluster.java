@@ -54,7 +54,7 @@ final class Cluster implements AutoCloseable {
         void start() throws IOException {
             List<String> args = new ArrayList<>(List.of("--role", "gateway", "--model",
                     model.toAbsolutePath().toString(), "--stages", String.valueOf(stages), "--replicas", replicas,
-                    "--port", String.valueOf(grpcPort), "--pekko-port", String.valueOf(pekkoPort), "--seed-nodes",
+                    "--port", String.valueOf(grpcPort), "--http-port", "-1", "--pekko-port", String.valueOf(pekkoPort), "--seed-nodes",
                     seeds()));
             args.addAll(extraArgs);
             process = NodeProcess.serve("gateway-" + gateways.indexOf(this) + "-start-" + (starts++) + "-" + stages
