@@ -77,15 +77,10 @@ final class RequestParser {
         zero(body, "frequency_penalty");
         SamplingParams sampling = sampling(body);
         List<String> stop = stops(body.get("stop"));
-        int[] prompt;
-        int logprobs;
-        if (endpoint == ApiRequest.Endpoint.CHAT) {
-            prompt = chatPrompt(body.get("messages"));
-            logprobs = chatLogprobs(body);
-        } else {
-            prompt = completionPrompt(body.get("prompt"));
-            logprobs = completionLogprobs(body);
-        }
+        boolean chat = endpoint == ApiRequest.Endpoint.CHAT;
+        int logprobs = chat ? chatLogprobs(body) : completionLogprobs(body);
+        // The prompt last: the other checks are cheap, tokenizing is not.
+        int[] prompt = chat ? chatPrompt(body.get("messages")) : completionPrompt(body.get("prompt"));
         int maxTokens = maxTokens(body, prompt.length);
         return new ApiRequest(endpoint, new GenerationRequest(prompt, sampling, maxTokens, stop, logprobs), stream,
                 includeUsage);

@@ -14,7 +14,7 @@ import java.util.List;
  * Writes one request's responses in OpenAI's shapes: {@code chat.completion} /
  * {@code text_completion} objects, their streamed chunks and the final usage chunk. Stateful
  * (the first chat chunk carries the role; completion logprobs carry running text offsets, the
- * sum of the preceding tokens' decoded lengths): one per request, used from one thread at a time.
+ * sum of the preceding tokens' piece lengths): one per request, used from one thread at a time.
  */
 final class ResponseWriter {
     private final ObjectMapper json;
@@ -153,17 +153,21 @@ final class ResponseWriter {
     }
 
     private ObjectNode candidate(ObjectNode t, int token, float logprob) {
-        String piece = piece(token);
-        t.put("token", piece);
+        t.put("token", piece(token));
         t.put("logprob", logprob);
         ArrayNode bytes = t.putArray("bytes");
-        for (byte b : piece.getBytes(StandardCharsets.UTF_8)) {
+        for (byte b : tokenizer.tokenBytes(token)) {
             bytes.add(b & 0xff);
         }
         return t;
     }
 
-    private String piece(int token) {
-        return tokenizer.decode(new int[] {token});
+    /**
+     * The text the token stands for in the completion, leading space included (so the pieces of
+     * a completion concatenate to its text); a piece that is part of a UTF-8 sequence shows as
+     * U+FFFD, its {@code bytes} are exact.
+     */
+    String piece(int token) {
+        return new String(tokenizer.tokenBytes(token), StandardCharsets.UTF_8);
     }
 }

@@ -88,12 +88,16 @@ class OpenAiClientTest {
     private record Reference(List<Integer> ids, String text, List<Float> logprobs, List<List<Integer>> top,
                              FinishReason finish, int promptTokens, int completionTokens) {
         List<String> pieces() {
-            return ids.stream().map(id -> served.tokenizer().decode(new int[] {id})).toList();
+            return ids.stream().map(OpenAiClientTest::piece).toList();
         }
 
         String openAiFinish() {
             return finish == FinishReason.FINISH_REASON_LENGTH ? "length" : "stop";
         }
+    }
+
+    private static String piece(int id) {
+        return new String(served.tokenizer().tokenBytes(id), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private static Reference reference(GenerateRequest.Builder request) {
@@ -172,6 +176,7 @@ class OpenAiClientTest {
         }
         assertThat(tokens).isEqualTo(want.pieces());
         assertThat(text.toString()).isEqualTo(want.text());
+        assertThat(String.join("", tokens)).isEqualTo(want.text());
         assertThat(floats(logprobs)).isEqualTo(want.logprobs());
         assertThat(finish).containsExactly(want.openAiFinish());
         assertThat(usage).hasSize(1);
@@ -241,7 +246,7 @@ class OpenAiClientTest {
         for (int i = 0; i < logprobs.size(); i++) {
             List<String> top = logprobs.get(i).topLogprobs().stream().map(t -> t.token()).toList();
             assertThat(top).isEqualTo(want.top().get(i).stream()
-                    .map(id -> served.tokenizer().decode(new int[] {id})).toList());
+                    .map(OpenAiClientTest::piece).toList());
         }
         assertThat(finish).containsExactly(want.openAiFinish());
         assertThat(usage).hasSize(1);
