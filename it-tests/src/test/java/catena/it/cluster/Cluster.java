@@ -54,8 +54,10 @@ final class Cluster implements AutoCloseable {
         void start() throws IOException {
             List<String> args = new ArrayList<>(List.of("--role", "gateway", "--model",
                     model.toAbsolutePath().toString(), "--stages", String.valueOf(stages), "--replicas", replicas,
-                    "--port", String.valueOf(grpcPort), "--http-port", "-1", "--pekko-port", String.valueOf(pekkoPort), "--seed-nodes",
-                    seeds()));
+                    "--port", String.valueOf(grpcPort), "--pekko-port", String.valueOf(pekkoPort), "--seed-nodes",
+                    seeds(),
+                    // Several gateways share the machine: the HTTP API's default port 8080 would clash.
+                    "--http-port", "-1"));
             args.addAll(extraArgs);
             process = NodeProcess.serve("gateway-" + gateways.indexOf(this) + "-start-" + (starts++) + "-" + stages
                     + "x" + replicas, args.toArray(String[]::new));
