@@ -29,6 +29,8 @@ import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
@@ -69,8 +71,10 @@ public final class OpenAiServer implements AutoCloseable {
                         + "pekko.http.server.idle-timeout = 300 s\n"
                         + "pekko.http.server.parsing.max-content-length = " + MAX_BODY_BYTES)
                 .withFallback(system.classicSystem().settings().config()));
-        s.binding = Http.get(system).newServerAt(host, port).withSettings(settings).bind(s::handle)
-                .toCompletableFuture().join();
+        // Per connection, so a closed connection can cancel the whole (non-streamed) generations it waits for.
+        s.binding = Http.get(system).newServerAt(host, port).withSettings(settings).connectionSource()
+                .to(Sink.foreach(c -> c.handleWith(s.connectionFlow(), s.materializer)))
+                .run(s.materializer).toCompletableFuture().join();
         return s;
     }
 
@@ -79,15 +83,25 @@ public final class OpenAiServer implements AutoCloseable {
         return binding.localAddress().getPort();
     }
 
-    private CompletionStage<HttpResponse> handle(HttpRequest request) {
+    private Flow<HttpRequest, HttpResponse, NotUsed> connectionFlow() {
+        ClientConnection connection = new ClientConnection();
+        return Flow.of(HttpRequest.class)
+                .watchTermination((mat, done) -> {
+                    done.whenComplete((d, e) -> connection.closed());
+                    return mat;
+                })
+                .mapAsync(1, r -> handle(r, connection));
+    }
+
+    private CompletionStage<HttpResponse> handle(HttpRequest request, ClientConnection connection) {
         String path = request.getUri().path();
         boolean post = request.method().equals(HttpMethods.POST);
         boolean get = request.method().equals(HttpMethods.GET);
         if (post && path.equals("/v1/chat/completions")) {
-            return withBody(request, body -> generate(ApiRequest.Endpoint.CHAT, body));
+            return withBody(request, body -> generate(ApiRequest.Endpoint.CHAT, body, connection));
         }
         if (post && path.equals("/v1/completions")) {
-            return withBody(request, body -> generate(ApiRequest.Endpoint.COMPLETION, body));
+            return withBody(request, body -> generate(ApiRequest.Endpoint.COMPLETION, body, connection));
         }
         request.discardEntityBytes(materializer);
         if (get && path.equals("/v1/models")) {
@@ -121,7 +135,8 @@ public final class OpenAiServer implements AutoCloseable {
                 .exceptionally(e -> error(Errors.of(e)));
     }
 
-    private CompletionStage<HttpResponse> generate(ApiRequest.Endpoint endpoint, String text) {
+    private CompletionStage<HttpResponse> generate(ApiRequest.Endpoint endpoint, String text,
+                                                   ClientConnection connection) {
         ApiRequest request;
         JsonNode body;
         try {
@@ -140,17 +155,22 @@ public final class OpenAiServer implements AutoCloseable {
         ResponseWriter writer = new ResponseWriter(json, model.tokenizer(), request, parser.modelId(), id,
                 System.currentTimeMillis() / 1000);
         try {
-            return request.stream() ? stream(request, writer) : whole(request, writer);
+            return request.stream() ? stream(request, writer) : whole(request, writer, connection);
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(error(Errors.of(e)));
         }
     }
 
-    private CompletionStage<HttpResponse> whole(ApiRequest request, ResponseWriter writer) {
+    private CompletionStage<HttpResponse> whole(ApiRequest request, ResponseWriter writer,
+                                                ClientConnection connection) {
         CollectingSink sink = new CollectingSink();
-        client.generate(request.generation(), sink);
-        return sink.result().handle((r, e) -> e != null ? error(Errors.of(e))
-                : ok(writer.complete(r.text(), r.logprobs(), r.finishReason(), r.usage())));
+        GenerationHandle handle = client.generate(request.generation(), sink);
+        connection.started(handle);
+        return sink.result().handle((r, e) -> {
+            connection.finished(handle);
+            return e != null ? error(Errors.of(e))
+                    : ok(writer.complete(r.text(), r.logprobs(), r.finishReason(), r.usage()));
+        });
     }
 
     private CompletionStage<HttpResponse> stream(ApiRequest request, ResponseWriter writer) {
@@ -162,7 +182,7 @@ public final class OpenAiServer implements AutoCloseable {
             handle = client.generate(request.generation(), sink);
         } catch (RuntimeException e) {
             queued.first().complete();
-            queued.second().runWith(org.apache.pekko.stream.javadsl.Sink.ignore(), materializer);
+            queued.second().runWith(Sink.ignore(), materializer);
             throw e;
         }
         sink.attach(handle);

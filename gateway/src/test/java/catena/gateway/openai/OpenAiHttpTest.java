@@ -1,6 +1,7 @@
 package catena.gateway.openai;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import catena.gateway.ToyTokenizer;
@@ -271,5 +272,26 @@ class OpenAiHttpTest {
         List<StageActor.StageStats> after = node.client().stats().toCompletableFuture().get(5, TimeUnit.SECONDS);
         assertThat(after.get(0).rows()).as("rows the first stage ran: the generation was cut short")
                 .isLessThan(3 + maxTokens - 1);
+    }
+
+    @Test
+    void shouldFreeTheSequenceWhenTheClientOfAWholeCompletionGivesUp() throws Exception {
+        startLoaded(2, 10, 4);
+        int maxTokens = 150;
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
+                .header("Content-Type", "application/json").timeout(Duration.ofMillis(400))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + MODEL + "\",\"prompt\":"
+                        + endless(maxTokens) + ",\"max_tokens\":" + maxTokens + ",\"temperature\":0}")).build();
+        assertThatThrownBy(() -> http.send(request, HttpResponse.BodyHandlers.ofString()))
+                .isInstanceOf(java.net.http.HttpTimeoutException.class);
+        // The JDK client closes the connection on its timeout; the server cancels the generation.
+        await().atMost(Duration.ofMillis(1500)).untilAsserted(() -> {
+            assertThat(node.client().activeSessions()).isZero();
+            assertThat(node.client().stats().toCompletableFuture().get(5, TimeUnit.SECONDS)).hasSize(2)
+                    .allSatisfy(s -> assertThat(s.sequences()).isZero());
+        });
+        List<StageActor.StageStats> after = node.client().stats().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertThat(after.get(0).rows()).as("rows the first stage ran: the generation was cut short")
+                .isPositive().isLessThan(3 + maxTokens - 1);
     }
 }
