@@ -196,6 +196,13 @@ class OpenAiHttpTest {
         assertThat(error(r).get("code").asText()).isEqualTo("model_not_found");
         assertThat(error(r).get("message").asText()).isEqualTo("model=gpt-4o does not exist; this server serves"
                 + " toy.gguf");
+        HttpResponse<String> model = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/models/" + MODEL))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(model.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(model.body()).get("id").asText()).isEqualTo(MODEL);
+        HttpResponse<String> other = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/models/gpt-4o"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(other.statusCode()).isEqualTo(404);
         HttpResponse<String> path = post("/v1/embeddings", "{}");
         assertThat(path.statusCode()).isEqualTo(404);
         assertThat(error(path).get("message").asText()).isEqualTo("unknown endpoint: POST /v1/embeddings");
