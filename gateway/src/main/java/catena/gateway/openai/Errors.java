@@ -22,6 +22,9 @@ final class Errors {
         return switch (e) {
             case CompletionException c when c.getCause() != null -> of(c.getCause());
             case ApiError a -> a;
+            case org.apache.pekko.http.scaladsl.model.EntityStreamSizeException big -> new ApiError(413,
+                    "invalid_request_error", null, "request_too_large", "request body exceeds "
+                    + OpenAiServer.MAX_BODY_BYTES + " bytes", null);
             case ServiceUnavailableException u -> ApiError.unavailable(u.getMessage());
             case OverloadedException o -> ApiError.overloaded(o.getMessage(), o.retryAfter());
             case IllegalArgumentException i -> ApiError.badRequest(null, i.getMessage());

@@ -189,6 +189,15 @@ class OpenAiHttpTest {
     }
 
     @Test
+    void shouldAnswer413WhenTheBodyIsTooLarge() throws Exception {
+        startLoaded(1, 0, 4);
+        HttpResponse<String> r = post("/v1/completions", "{\"model\":\"" + MODEL + "\",\"prompt\":\""
+                + "a".repeat((int) OpenAiServer.MAX_BODY_BYTES) + "\"}");
+        assertThat(r.statusCode()).isEqualTo(413);
+        assertThat(error(r).get("message").asText()).isEqualTo("request body exceeds 4194304 bytes");
+    }
+
+    @Test
     void shouldAnswer404ForAnUnknownModelOrPath() throws Exception {
         startLoaded(1, 0, 4);
         HttpResponse<String> r = post("/v1/completions", "{\"model\":\"gpt-4o\",\"prompt\":[2,3]}");
