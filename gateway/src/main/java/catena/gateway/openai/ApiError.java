@@ -45,6 +45,12 @@ final class ApiError extends RuntimeException {
                 "unknown endpoint: " + method + " " + path, null);
     }
 
+    /** The response to a request whose generation was cancelled because its client closed (or half-closed) the connection. */
+    static ApiError clientClosed() {
+        return new ApiError(400, "invalid_request_error", null, "client_closed",
+                "the client closed the connection before the response; the generation was cancelled", null);
+    }
+
     static ApiError overloaded(String message, Duration retryAfter) {
         return new ApiError(429, "rate_limit_error", null, "server_overloaded", message, retryAfter);
     }

@@ -24,6 +24,11 @@ final class CollectingSink implements GenerationSink {
         return result;
     }
 
+    /** The generation was cancelled because the client closed the connection: answer, do not wait. */
+    void cancelled() {
+        result.completeExceptionally(ApiError.clientClosed());
+    }
+
     @Override
     public boolean isReady() {
         return true;

@@ -155,7 +155,7 @@ public final class OpenAiServer implements AutoCloseable {
         ResponseWriter writer = new ResponseWriter(json, model.tokenizer(), request, parser.modelId(), id,
                 System.currentTimeMillis() / 1000);
         try {
-            return request.stream() ? stream(request, writer) : whole(request, writer, connection);
+            return request.stream() ? stream(request, writer, connection) : whole(request, writer, connection);
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(error(Errors.of(e)));
         }
@@ -165,7 +165,10 @@ public final class OpenAiServer implements AutoCloseable {
                                                 ClientConnection connection) {
         CollectingSink sink = new CollectingSink();
         GenerationHandle handle = client.generate(request.generation(), sink);
-        connection.started(handle);
+        connection.started(handle, () -> {
+            handle.cancel();
+            sink.cancelled();
+        });
         return sink.result().handle((r, e) -> {
             connection.finished(handle);
             return e != null ? error(Errors.of(e))
@@ -173,7 +176,13 @@ public final class OpenAiServer implements AutoCloseable {
         });
     }
 
-    private CompletionStage<HttpResponse> stream(ApiRequest request, ResponseWriter writer) {
+    /**
+     * Streams as server-sent events. The status waits for the first output: a generation that
+     * fails before it (rejected by the stages, no replica within the failover wait) is answered
+     * with its error status, not a 200 carrying an error event.
+     */
+    private CompletionStage<HttpResponse> stream(ApiRequest request, ResponseWriter writer,
+                                                 ClientConnection connection) {
         Pair<BoundedSourceQueue<ByteString>, Source<ByteString, NotUsed>> queued =
                 Source.<ByteString>queue(SseSink.CAPACITY).preMaterialize(materializer);
         SseSink sink = new SseSink(queued.first(), writer, json, request.includeUsage());
@@ -186,6 +195,9 @@ public final class OpenAiServer implements AutoCloseable {
             throw e;
         }
         sink.attach(handle);
+        // Until the response stream runs (and after, if it never does), a closed connection cancels.
+        connection.started(handle, sink::terminated);
+        sink.ended().thenRun(() -> connection.finished(handle));
         Source<ByteString, NotUsed> events = queued.second()
                 .map(b -> {
                     sink.delivered();
@@ -195,9 +207,15 @@ public final class OpenAiServer implements AutoCloseable {
                     done.whenComplete((d, e) -> sink.terminated());
                     return mat;
                 });
-        return CompletableFuture.completedFuture(HttpResponse.create()
-                .addHeader(RawHeader.create("Cache-Control", "no-cache"))
-                .withEntity(HttpEntities.create(MediaTypes.TEXT_EVENT_STREAM.toContentType(), events)));
+        return sink.started().thenApply(failed -> {
+            if (failed != null) {
+                queued.second().runWith(Sink.ignore(), materializer);
+                return error(failed);
+            }
+            return HttpResponse.create()
+                    .addHeader(RawHeader.create("Cache-Control", "no-cache"))
+                    .withEntity(HttpEntities.create(MediaTypes.TEXT_EVENT_STREAM.toContentType(), events));
+        });
     }
 
     private HttpResponse ok(JsonNode body) {

@@ -7,6 +7,7 @@ import catena.gateway.session.GenerationSink;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.stream.BoundedSourceQueue;
@@ -36,6 +37,8 @@ final class SseSink implements GenerationSink {
     private final AtomicReference<GenerationHandle> handle = new AtomicReference<>();
     private final AtomicBoolean wanted = new AtomicBoolean();
     private final AtomicBoolean cancelled = new AtomicBoolean();
+    private final CompletableFuture<ApiError> started = new CompletableFuture<>();
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private volatile boolean finished;
 
     SseSink(BoundedSourceQueue<ByteString> queue, ResponseWriter writer, ObjectMapper json, boolean includeUsage) {
@@ -43,6 +46,19 @@ final class SseSink implements GenerationSink {
         this.writer = writer;
         this.json = json;
         this.includeUsage = includeUsage;
+    }
+
+    /**
+     * Completes when the first output (null: stream it, status 200) or a failure before any output
+     * (the error: answer with its status, as the gRPC call would end with its code) arrives.
+     */
+    CompletableFuture<ApiError> started() {
+        return started;
+    }
+
+    /** Completes when the generation finished, failed or was cancelled: nothing more to cancel. */
+    CompletableFuture<Void> ended() {
+        return ended;
     }
 
     /** Wires the session's controls; a stream that already ended cancels it at once. */
@@ -67,6 +83,7 @@ final class SseSink implements GenerationSink {
 
     @Override
     public void onOutput(GenerationOutput output) {
+        started.complete(null);
         offer(event(writer.chunk(output)));
         if (output.last() && includeUsage) {
             offer(event(writer.usageChunk(output.usage())));
@@ -76,16 +93,25 @@ final class SseSink implements GenerationSink {
     @Override
     public void onCompleted() {
         finished = true;
+        started.complete(null);
         offer(DONE);
         queue.complete();
+        ended.complete(null);
     }
 
-    /** Headers are sent already: the failure goes as an error event (OpenAI's error object), then the stream ends. */
+    /**
+     * Before any output the failure becomes the response's status; after it the headers are sent,
+     * so it goes as an error event (OpenAI's error object), then the stream ends.
+     */
     @Override
     public void onFailed(GenerationFailure failure) {
         finished = true;
-        offer(event(Errors.of(failure).toJson(json)));
+        ApiError error = Errors.of(failure);
+        if (!started.complete(error)) {
+            offer(event(error.toJson(json)));
+        }
         queue.complete();
+        ended.complete(null);
     }
 
     /** The connection took an event: resume a paused session once there is room. */
@@ -105,6 +131,9 @@ final class SseSink implements GenerationSink {
         if (h != null) {
             h.cancel();
         }
+        // Nothing was sent yet: the pending response must still be answered, not left waiting.
+        started.complete(ApiError.clientClosed());
+        ended.complete(null);
     }
 
     private void offer(ByteString event) {

@@ -65,12 +65,17 @@ class OpenAiHttpTest {
     }
 
     private void start(int stages, StageEngineFactory engines, int maxSessions) throws Exception {
+        start(stages, engines, maxSessions, StageSettings.defaults().withWarmupRounds(0));
+    }
+
+    private void start(int stages, StageEngineFactory engines, int maxSessions, StageSettings settings)
+            throws Exception {
         ServedModel model = ServedModel.of(Path.of(MODEL), new ModelFacts("toy", LAYERS, ToyEngine.DIM, VOCAB, CONTEXT),
                 new ToyTokenizer(VOCAB), null);
         long[] layerBytes = new long[LAYERS];
         Arrays.fill(layerBytes, 100);
         node = CatenaNode.embedded(PlanOwner.Settings.of(Path.of(MODEL), false, stages, layerBytes), 1, model,
-                engines, StageSettings.defaults().withWarmupRounds(0),
+                engines, settings,
                 InProcessServerBuilder.forName(InProcessServerBuilder.generateName()),
                 new GatewaySettings(maxSessions, Duration.ofSeconds(10)));
         base = "http://127.0.0.1:" + node.serveOpenAi("127.0.0.1", 0);
@@ -309,5 +314,49 @@ class OpenAiHttpTest {
         List<StageActor.StageStats> after = node.client().stats().toCompletableFuture().get(5, TimeUnit.SECONDS);
         assertThat(after.get(0).rows()).as("rows the first stage ran: the generation was cut short")
                 .isPositive().isLessThan(3 + maxTokens - 1);
+    }
+
+    @Test
+    void shouldCancelAndAnswerWhenTheClientHalfClosesBeforeAWholeResponse() throws Exception {
+        startLoaded(2, 10, 4);
+        int maxTokens = 150;
+        byte[] body = ("{\"model\":\"" + MODEL + "\",\"prompt\":" + endless(maxTokens) + ",\"max_tokens\":"
+                + maxTokens + ",\"temperature\":0}").getBytes(StandardCharsets.UTF_8);
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", URI.create(base).getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type:"
+                    + " application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(body);
+            socket.getOutputStream().flush();
+            await().atMost(Duration.ofSeconds(5)).until(() -> node.client().activeSessions() == 1);
+            socket.shutdownOutput();
+            // Answered at once (not after the 150 tokens, not never), and the sequence is freed.
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(response).startsWith("HTTP/1.1 400 ").contains("\"code\":\"client_closed\"");
+        }
+        await().atMost(Duration.ofMillis(1500)).untilAsserted(() -> {
+            assertThat(node.client().activeSessions()).isZero();
+            assertThat(node.client().stats().toCompletableFuture().get(5, TimeUnit.SECONDS))
+                    .allSatisfy(s -> assertThat(s.sequences()).isZero());
+        });
+        assertThat(node.client().stats().toCompletableFuture().get(5, TimeUnit.SECONDS).get(0).rows())
+                .isLessThan(3 + maxTokens - 1);
+    }
+
+    @Test
+    void shouldAnswerWithTheFailuresStatusWhenTheStagesRejectTheSequenceBeforeAnyOutput() throws Exception {
+        // KV memory for 2 blocks of 16 positions: a 40-token prompt plus the reserve can never fit.
+        start(1, ToyEngine.factory(LAYERS, VOCAB, CONTEXT, 0), 4, new StageSettings(2 * 16 * LAYERS * 2
+                * ToyEngine.DIM * Float.BYTES, 16, 256, 16, 256, StageSettings.AUTO, 0));
+        await().atMost(Duration.ofSeconds(10)).until(() -> node.topology().serving());
+        String prompt = Arrays.toString(new int[40]).replace(" ", "");
+        for (String stream : List.of("false", "true")) {
+            HttpResponse<String> r = post("/v1/completions", "{\"model\":\"" + MODEL + "\",\"prompt\":" + prompt
+                    + ",\"max_tokens\":4,\"stream\":" + stream + "}");
+            assertThat(r.statusCode()).as("stream=" + stream + ": " + r.body()).isEqualTo(429);
+            assertThat(r.headers().firstValue("Retry-After")).contains("1");
+            assertThat(error(r).get("type").asText()).isEqualTo("rate_limit_error");
+        }
     }
 }
