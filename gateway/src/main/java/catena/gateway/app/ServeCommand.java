@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
 
 /** {@code catena serve}: an embedded pipeline (default), or a gateway or worker node of a cluster. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serve a model over gRPC (catena.v1.Inference, health, reflection).",
+        description = {"Serve a model over gRPC (catena.v1.Inference, health, reflection) and an"
+                + " OpenAI-compatible HTTP API (--http-port).",
             "embedded (default): gateway and --replicas x --stages stages in this JVM.",
             "gateway: serves gRPC; the oldest gateway plans replicas x stages over the workers that join.",
             "worker: one stage; loads the layers the plan assigns; drains on SIGTERM."})
