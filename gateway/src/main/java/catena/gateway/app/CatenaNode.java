@@ -17,6 +17,7 @@ import catena.gateway.cluster.PlanOwner;
 import catena.gateway.cluster.TopologySubscriber;
 import catena.gateway.cluster.TopologyView;
 import catena.gateway.model.ServedModel;
+import catena.gateway.openai.OpenAiServer;
 import catena.worker.actor.StageActor;
 import catena.worker.config.NodeConfig;
 import catena.worker.engine.StageEngineFactory;
@@ -54,15 +55,18 @@ public final class CatenaNode implements AutoCloseable {
     private final GatewayServer server;
     private final TopologyView view;
     private final GenerationClient client;
+    private final ServedModel model;
     private final List<ExecutorService> executors;
     private final PrometheusMeterRegistry registry;
     private final Supplier<CompletionStage<List<StageActor.StageStats>>> stageReports;
     private MetricsServer metrics;
+    private OpenAiServer openAi;
 
     private CatenaNode(ActorSystem<Void> system, GatewayServer server, TopologyView view, GenerationClient client,
-                       List<ExecutorService> executors, PrometheusMeterRegistry registry,
+                       ServedModel model, List<ExecutorService> executors, PrometheusMeterRegistry registry,
                        Supplier<CompletionStage<List<StageActor.StageStats>>> stageReports) {
         this.system = system;
+        this.model = model;
         this.server = server;
         this.view = view;
         this.client = client;
@@ -101,6 +105,20 @@ public final class CatenaNode implements AutoCloseable {
     /** This node's meters (what {@code /metrics} shows, apart from the stages' reports). */
     public PrometheusMeterRegistry meters() {
         return registry;
+    }
+
+    /**
+     * Serves the OpenAI-compatible HTTP API on {@code host:port} (gateway roles; 0 = any free port)
+     * through the same generation client as gRPC; returns the port.
+     */
+    public synchronized int serveOpenAi(String host, int port) {
+        if (client == null) {
+            throw new IllegalStateException("the HTTP API is served by the gateway roles");
+        }
+        if (openAi == null) {
+            openAi = OpenAiServer.start(system, host, port, model, client);
+        }
+        return openAi.port();
     }
 
     /**
@@ -175,7 +193,7 @@ public final class CatenaNode implements AutoCloseable {
         Supplier<CompletionStage<List<StageActor.StageStats>>> own = () -> stageRef.thenCompose(s ->
                 AskPattern.<StageActor.Command, StageActor.StageStats>ask(s, StageActor.GetStats::new,
                         Duration.ofSeconds(5), system.scheduler())).thenApply(List::of);
-        return new CatenaNode(system, null, null, null, List.of(compute), newRegistry(), own);
+        return new CatenaNode(system, null, null, null, null, List.of(compute), newRegistry(), own);
     }
 
     /** Cluster remoting as configured, over TLS when {@code clusterTls} (a directory of PEM files) is given. */
@@ -204,7 +222,7 @@ public final class CatenaNode implements AutoCloseable {
             running.set(client);
             grpc.intercept(new MetricCollectingServerInterceptor(registry));
             GatewayServer server = new GatewayServer(grpc, model, client, view).start();
-            return new CatenaNode(system, server, view, client, executors, registry, client::stats);
+            return new CatenaNode(system, server, view, client, model, executors, registry, client::stats);
         } catch (IOException | RuntimeException e) {
             system.terminate();
             throw e;
@@ -226,6 +244,11 @@ public final class CatenaNode implements AutoCloseable {
         return client;
     }
 
+    /** The served model's id, as the HTTP API names it (gateway roles). */
+    public String servedModelName() {
+        return model.name();
+    }
+
     public ActorSystem<Void> system() {
         return system;
     }
@@ -244,6 +267,9 @@ public final class CatenaNode implements AutoCloseable {
         synchronized (this) {
             if (metrics != null) {
                 metrics.close();
+            }
+            if (openAi != null) {
+                openAi.close();
             }
         }
         if (server != null) {

@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
 
 /** {@code catena serve}: an embedded pipeline (default), or a gateway or worker node of a cluster. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serve a model over gRPC (catena.v1.Inference, health, reflection).",
+        description = {"Serve a model over gRPC (catena.v1.Inference, health, reflection) and an"
+                + " OpenAI-compatible HTTP API (--http-port).",
             "embedded (default): gateway and --replicas x --stages stages in this JVM.",
             "gateway: serves gRPC; the oldest gateway plans replicas x stages over the workers that join.",
             "worker: one stage; loads the layers the plan assigns; drains on SIGTERM."})
@@ -82,6 +83,11 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", description = "gRPC port, 0 = any free one (default: ${DEFAULT-VALUE})")
     int port = 50051;
 
+    @Option(names = "--http-port", description = "OpenAI-compatible HTTP API (/v1/chat/completions,"
+            + " /v1/completions, /v1/models) on this port, gateway and embedded roles; 0 = any free one,"
+            + " -1 = off (default: ${DEFAULT-VALUE})")
+    int httpPort = 8080;
+
     @Option(names = "--keep-f32", description = "Keep F32/F16/BF16 weights as F32 instead of quantizing to Q8_0")
     boolean keepF32;
 
@@ -130,6 +136,9 @@ final class ServeCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("--port=" + port + ", expected 0..65535");
         }
+        if (httpPort < -1 || httpPort > 65535) {
+            throw new IllegalArgumentException("--http-port=" + httpPort + ", expected 0..65535 or -1 (off)");
+        }
         if (maxSessions < 1) {
             throw new IllegalArgumentException("--max-sessions=" + maxSessions + ", expected >= 1");
         }
@@ -152,6 +161,10 @@ final class ServeCommand implements Callable<Integer> {
             case worker -> worker();
         };
         Runtime.getRuntime().addShutdownHook(new Thread(node::close, "catena-shutdown"));
+        if (role != Role.worker && httpPort >= 0) {
+            System.out.println("catena: OpenAI-compatible HTTP API on http://" + host + ":"
+                    + node.serveOpenAi("0.0.0.0", httpPort) + "/v1 (model \"" + node.servedModelName() + "\")");
+        }
         if (metricsPort != null) {
             System.out.println("catena: Prometheus metrics on http://" + host + ":" + node.serveMetrics(metricsPort)
                     + "/metrics");

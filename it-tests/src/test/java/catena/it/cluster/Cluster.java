@@ -56,7 +56,9 @@ final class Cluster implements AutoCloseable {
             List<String> args = new ArrayList<>(List.of("--role", "gateway", "--model",
                     model.toAbsolutePath().toString(), "--stages", String.valueOf(stages), "--replicas", replicas,
                     "--port", String.valueOf(grpcPort), "--pekko-port", String.valueOf(pekkoPort), "--seed-nodes",
-                    seeds()));
+                    seeds(),
+                    // Several gateways share the machine: the HTTP API's default port 8080 would clash.
+                    "--http-port", "-1"));
             args.addAll(extraArgs);
             process = NodeProcess.serve("gateway-" + gateways.indexOf(this) + "-start-" + (starts++) + "-" + stages
                     + "x" + replicas, args.toArray(String[]::new));

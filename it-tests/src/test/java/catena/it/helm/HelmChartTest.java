@@ -126,9 +126,11 @@ class HelmChartTest {
 
     @Test
     void gatewayReadinessIsTheGrpcHealthServiceOnTheServedPort() {
-        List<HasMetadata> objects = CHART.render(Map.of("gateway.port", 6000, "gateway.metrics.port", 9191));
+        List<HasMetadata> objects = CHART.render(Map.of("gateway.port", 6000, "gateway.metrics.port", 9191,
+                "gateway.http.port", 8181));
         Container gateway = container(one(objects, Deployment.class).getSpec().getTemplate());
         assertThat(gateway.getArgs()).containsSequence("--port", "6000").containsSequence("--metrics-port", "9191")
+                .containsSequence("--http-port", "8181")
                 .containsSequence("--role", "gateway").containsSequence("--stages", "2");
         assertThat(gateway.getReadinessProbe().getGrpc().getPort()).isEqualTo(6000);
         assertThat(gateway.getReadinessProbe().getGrpc().getService()).isEmpty();
@@ -143,9 +145,9 @@ class HelmChartTest {
         Service service = service(objects, GATEWAY);
         assertThat(service.getSpec().getType()).isEqualTo("ClusterIP");
         assertThat(service.getSpec().getPorts()).extracting(p -> p.getName() + ":" + p.getPort() + "->"
-                + p.getTargetPort().getStrVal()).containsExactly("grpc:6000->grpc", "metrics:9191->metrics");
+                + p.getTargetPort().getStrVal()).containsExactly("grpc:6000->grpc", "http:8181->http", "metrics:9191->metrics");
         assertThat(gateway.getPorts()).extracting(p -> p.getName() + ":" + p.getContainerPort())
-                .contains("grpc:6000", "metrics:9191");
+                .contains("grpc:6000", "http:8181", "metrics:9191");
         assertThat(one(objects, Deployment.class).getSpec().getTemplate().getMetadata().getAnnotations())
                 .containsEntry("prometheus.io/port", "9191").containsEntry("prometheus.io/path", "/metrics");
 
@@ -153,6 +155,15 @@ class HelmChartTest {
         assertThat(worker.getReadinessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("pekko");
         assertThat(worker.getLivenessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("pekko");
         assertThat(worker.getPorts()).extracting(p -> p.getName() + ":" + p.getContainerPort()).containsExactly("pekko:2552");
+    }
+
+    @Test
+    void httpApiOffPassesMinusOneAndExposesNoHttpPort() {
+        List<HasMetadata> objects = CHART.render(Map.of("gateway.http.enabled", false));
+        Container gateway = container(one(objects, Deployment.class).getSpec().getTemplate());
+        assertThat(gateway.getArgs()).containsSequence("--http-port", "-1");
+        assertThat(gateway.getPorts()).extracting(p -> p.getName()).doesNotContain("http");
+        assertThat(service(objects, GATEWAY).getSpec().getPorts()).extracting(p -> p.getName()).doesNotContain("http");
     }
 
     @Test
