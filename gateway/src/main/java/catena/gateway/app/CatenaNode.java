@@ -1,6 +1,7 @@
 package catena.gateway.app;
 
 import catena.gateway.metrics.ServingMetrics;
+import catena.gateway.security.Access;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -111,12 +112,12 @@ public final class CatenaNode implements AutoCloseable {
      * Serves the OpenAI-compatible HTTP API on {@code host:port} (gateway roles; 0 = any free port)
      * through the same generation client as gRPC; returns the port.
      */
-    public synchronized int serveOpenAi(String host, int port) {
+    public synchronized int serveOpenAi(String host, int port, Access access) {
         if (client == null) {
             throw new IllegalStateException("the HTTP API is served by the gateway roles");
         }
         if (openAi == null) {
-            openAi = OpenAiServer.start(system, host, port, model, client);
+            openAi = OpenAiServer.start(system, host, port, model, client, access);
         }
         return openAi.port();
     }

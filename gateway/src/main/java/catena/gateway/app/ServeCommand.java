@@ -5,6 +5,7 @@ import catena.gateway.grpc.ApiKeyInterceptor;
 import catena.gateway.grpc.GrpcTls;
 import catena.gateway.model.ServedModel;
 import catena.gateway.plan.FleetPlanner;
+import catena.gateway.security.Access;
 import catena.gateway.security.ApiKeys;
 import catena.gateway.security.TlsFiles;
 import catena.worker.engine.ModelStageEngine;
@@ -126,6 +127,8 @@ final class ServeCommand implements Callable<Integer> {
             + " Bearer KEY' for a key of this file (one per line; re-read when it changes; health is exempt)")
     Path apiKeyFile;
 
+    private Access access;
+
     @Option(names = "--cluster-tls", paramLabel = "DIR", description = "Run cluster remoting over mutual TLS:"
             + " DIR holds tls.crt, tls.key (RSA, PEM) and ca.crt, as a Kubernetes TLS Secret mounted with its CA;"
             + " every node of the cluster needs it")
@@ -163,7 +166,7 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(node::close, "catena-shutdown"));
         if (role != Role.worker && httpPort >= 0) {
             System.out.println("catena: OpenAI-compatible HTTP API on http://" + host + ":"
-                    + node.serveOpenAi("0.0.0.0", httpPort) + "/v1 (model \"" + node.servedModelName() + "\")");
+                    + node.serveOpenAi("0.0.0.0", httpPort, access()) + "/v1 (model \"" + node.servedModelName() + "\")");
         }
         if (metricsPort != null) {
             System.out.println("catena: Prometheus metrics on http://" + host + ":" + node.serveMetrics(metricsPort)
@@ -258,15 +261,29 @@ final class ServeCommand implements Callable<Integer> {
         if (tlsClientCa != null && tlsCert == null) {
             throw new IllegalArgumentException("--tls-client-ca=" + tlsClientCa + " needs --tls-cert and --tls-key");
         }
-        ServerCredentials credentials = tlsCert == null && tlsKey == null ? InsecureServerCredentials.create()
-                : GrpcTls.serverCredentials(new TlsFiles(tlsCert, tlsKey, tlsClientCa));
+        Access a = access();
+        ServerCredentials credentials = a.tls() == null ? InsecureServerCredentials.create()
+                : GrpcTls.serverCredentials(a.tls());
         ServerBuilder<?> b = Grpc.newServerBuilderForPort(port, credentials);
-        if (apiKeyFile != null) {
-            ApiKeys keys = ApiKeys.load(apiKeyFile);
-            b.intercept(new ApiKeyInterceptor(keys));
-            System.out.println("catena: " + keys.size() + " API key(s) from " + apiKeyFile + " (re-read when it changes)");
+        if (a.keys() != null) {
+            b.intercept(new ApiKeyInterceptor(a.keys()));
         }
         return b;
+    }
+
+    /** The keys and TLS files of the options, read once for gRPC and HTTP. */
+    private Access access() {
+        if (access == null) {
+            ApiKeys keys = null;
+            if (apiKeyFile != null) {
+                keys = ApiKeys.load(apiKeyFile);
+                System.out.println("catena: " + keys.size() + " API key(s) from " + apiKeyFile
+                        + " (re-read when it changes)");
+            }
+            access = new Access(keys, tlsCert == null && tlsKey == null ? null
+                    : new TlsFiles(tlsCert, tlsKey, tlsClientCa));
+        }
+        return access;
     }
 
     private void announce(CatenaNode node, Path file) {

@@ -40,6 +40,10 @@ final class ApiError extends RuntimeException {
                 "model=" + model + " does not exist; this server serves " + served, null);
     }
 
+    static ApiError unauthorized(String message) {
+        return new ApiError(401, "invalid_request_error", null, "invalid_api_key", message, null);
+    }
+
     static ApiError notFound(String method, String path) {
         return new ApiError(404, "invalid_request_error", null, "unknown_url",
                 "unknown endpoint: " + method + " " + path, null);

@@ -4,6 +4,9 @@ import catena.gateway.bridge.GenerationClient;
 import catena.gateway.model.ServedModel;
 import catena.gateway.session.GenerationHandle;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import catena.gateway.security.Access;
+import catena.gateway.security.ApiKeys;
+import catena.gateway.security.PemSslContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -16,6 +19,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
+import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -51,9 +55,11 @@ public final class OpenAiServer implements AutoCloseable {
     private final ObjectMapper json = new ObjectMapper();
     private final RequestParser parser;
     private final long created = System.currentTimeMillis() / 1000;
+    private final ApiKeys keys;
     private ServerBinding binding;
 
-    private OpenAiServer(ServedModel model, GenerationClient client, Materializer materializer) {
+    private OpenAiServer(ServedModel model, GenerationClient client, Materializer materializer, ApiKeys keys) {
+        this.keys = keys;
         this.model = model;
         this.client = client;
         this.materializer = materializer;
@@ -63,8 +69,8 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** Binds {@code host:port} (port 0 = any free one) and serves until {@link #close()}. */
     public static OpenAiServer start(ClassicActorSystemProvider system, String host, int port, ServedModel model,
-                                     GenerationClient client) {
-        OpenAiServer s = new OpenAiServer(model, client, Materializer.matFromSystem(system));
+                                     GenerationClient client, Access access) {
+        OpenAiServer s = new OpenAiServer(model, client, Materializer.matFromSystem(system), access.keys());
         // No request timeout: a whole (non-streamed) completion may take long; an idle connection still ends.
         ServerSettings settings = ServerSettings.create(ConfigFactory.parseString(
                 "pekko.http.server.request-timeout = infinite\n"
@@ -72,7 +78,11 @@ public final class OpenAiServer implements AutoCloseable {
                         + "pekko.http.server.parsing.max-content-length = " + MAX_BODY_BYTES)
                 .withFallback(system.classicSystem().settings().config()));
         // Per connection, so a closed connection can cancel the whole (non-streamed) generations it waits for.
-        s.binding = Http.get(system).newServerAt(host, port).withSettings(settings).connectionSource()
+        var server = Http.get(system).newServerAt(host, port).withSettings(settings);
+        if (access.tls() != null) {
+            server = server.enableHttps(ConnectionContext.httpsServer(PemSslContext.server(access.tls())));
+        }
+        s.binding = server.connectionSource()
                 .to(Sink.foreach(c -> c.handleWith(s.connectionFlow(), s.materializer)))
                 .run(s.materializer).toCompletableFuture().join();
         return s;
@@ -95,6 +105,13 @@ public final class OpenAiServer implements AutoCloseable {
 
     private CompletionStage<HttpResponse> handle(HttpRequest request, ClientConnection connection) {
         String path = request.getUri().path();
+        if (keys != null && !keys.accepts(bearer(request))) {
+            request.discardEntityBytes(materializer);
+            return CompletableFuture.completedFuture(error(ApiError.unauthorized(
+                    request.getHeader("Authorization").isPresent()
+                            ? "the API key in 'Authorization' is not one of the server's keys"
+                            : "no API key: send the header 'Authorization: Bearer <key>'")));
+        }
         boolean post = request.method().equals(HttpMethods.POST);
         boolean get = request.method().equals(HttpMethods.GET);
         if (post && path.equals("/v1/chat/completions")) {
@@ -120,6 +137,11 @@ public final class OpenAiServer implements AutoCloseable {
         return CompletableFuture.completedFuture(error(ApiError.notFound(request.method().name(), path)));
     }
 
+    private static String bearer(HttpRequest request) {
+        return request.getHeader("Authorization").map(h -> h.value())
+                .filter(v -> v.regionMatches(true, 0, "Bearer ", 0, 7)).map(v -> v.substring(7).strip()).orElse(null);
+    }
+
     private ObjectNode modelJson(ObjectNode m) {
         m.put("id", parser.modelId());
         m.put("object", "model");
@@ -129,13 +151,14 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private CompletionStage<HttpResponse> withBody(HttpRequest request,
-                                                   java.util.function.Function<String, CompletionStage<HttpResponse>> f) {
+                                                   java.util.function.Function<byte[], CompletionStage<HttpResponse>> f) {
         return request.entity().toStrict(BODY_TIMEOUT_MS, materializer)
-                .thenCompose(strict -> f.apply(strict.getData().utf8String()))
+                // bytes, not a decoded string: Jackson refuses invalid UTF-8 where a decoder would put U+FFFD
+                .thenCompose(strict -> f.apply(strict.getData().toArray()))
                 .exceptionally(e -> error(Errors.of(e)));
     }
 
-    private CompletionStage<HttpResponse> generate(ApiRequest.Endpoint endpoint, String text,
+    private CompletionStage<HttpResponse> generate(ApiRequest.Endpoint endpoint, byte[] text,
                                                    ClientConnection connection) {
         ApiRequest request;
         JsonNode body;
@@ -144,6 +167,10 @@ public final class OpenAiServer implements AutoCloseable {
         } catch (JsonProcessingException e) {
             return CompletableFuture.completedFuture(error(ApiError.badRequest(null,
                     "request body is not valid JSON: " + e.getOriginalMessage())));
+        } catch (java.io.IOException e) {
+            // reading a byte array fails only on its content
+            return CompletableFuture.completedFuture(error(ApiError.badRequest(null,
+                    "request body is not valid JSON: " + e.getMessage())));
         }
         try {
             request = parser.parse(endpoint, body);

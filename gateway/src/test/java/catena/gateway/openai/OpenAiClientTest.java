@@ -63,7 +63,7 @@ class OpenAiClientTest {
         String name = InProcessServerBuilder.generateName();
         node = CatenaNode.embedded(PlanOwner.Settings.forModel(file, false, 1, 1, 0), served,
                 StageEngineFactory.MODEL, InProcessServerBuilder.forName(name), 8);
-        int port = node.serveOpenAi("127.0.0.1", 0);
+        int port = node.serveOpenAi("127.0.0.1", 0, catena.gateway.security.Access.OPEN);
         await().atMost(Duration.ofSeconds(60)).until(() -> node.topology().serving());
         channel = InProcessChannelBuilder.forName(name).build();
         grpc = InferenceGrpc.newBlockingStub(channel);

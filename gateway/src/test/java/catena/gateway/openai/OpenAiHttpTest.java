@@ -78,7 +78,7 @@ class OpenAiHttpTest {
                 engines, settings,
                 InProcessServerBuilder.forName(InProcessServerBuilder.generateName()),
                 new GatewaySettings(maxSessions, Duration.ofSeconds(10)));
-        base = "http://127.0.0.1:" + node.serveOpenAi("127.0.0.1", 0);
+        base = "http://127.0.0.1:" + node.serveOpenAi("127.0.0.1", 0, catena.gateway.security.Access.OPEN);
     }
 
     private void startLoaded(int stages, long delayMillis, int maxSessions) throws Exception {
@@ -191,6 +191,25 @@ class OpenAiHttpTest {
         HttpResponse<String> r = post("/v1/completions", "{not json");
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(error(r).get("message").asText()).startsWith("request body is not valid JSON: ");
+    }
+
+    @Test
+    void shouldAnswer400WhenTheBodyIsNotUtf8() throws Exception {
+        startLoaded(1, 0, 4);
+        byte[] head = ("{\"model\":\"" + MODEL + "\",\"prompt\":\"Hi").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] body = java.util.Arrays.copyOf(head, head.length + 5);
+        // the bytes of a lone surrogate (U+D800), which UTF-8 forbids, then the end of the JSON
+        body[head.length] = (byte) 0xED;
+        body[head.length + 1] = (byte) 0xA0;
+        body[head.length + 2] = (byte) 0x80;
+        body[head.length + 3] = '"';
+        body[head.length + 4] = '}';
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(error(r).get("message").asText()).startsWith("request body is not valid JSON: ")
+                .containsIgnoringCase("UTF-8");
     }
 
     @Test
