@@ -98,7 +98,7 @@ public final class CatenaNode implements AutoCloseable {
     /** Serves Prometheus {@code /metrics} on {@code port} (gateway roles; 0 = any free port); returns the port. */
     public synchronized int serveMetrics(int port) throws IOException {
         if (metrics == null) {
-            metrics = MetricsServer.start(port, registry, stageReports);
+            metrics = MetricsServer.start(port, registry, stageReports, view == null ? null : view::serving);
         }
         return metrics.port();
     }

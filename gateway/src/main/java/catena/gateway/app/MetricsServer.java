@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,21 +30,31 @@ final class MetricsServer implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final StageMetrics stages;
     private final Supplier<CompletionStage<List<StageActor.StageStats>>> reports;
+    private final BooleanSupplier serving;
 
     private MetricsServer(HttpServer http, PrometheusMeterRegistry registry,
-                          Supplier<CompletionStage<List<StageActor.StageStats>>> reports) {
+                          Supplier<CompletionStage<List<StageActor.StageStats>>> reports, BooleanSupplier serving) {
         this.http = http;
         this.registry = registry;
         this.stages = new StageMetrics(registry);
         this.reports = reports;
+        this.serving = serving;
     }
 
-    /** Starts serving on {@code port} (0 = any free port). */
+    /**
+     * Starts serving on {@code port} (0 = any free port). With {@code serving} (a gateway), also
+     * {@code GET /ready}: 200 while a replica is ready, else 503 — the readiness probe a kubelet
+     * can use when gRPC runs over TLS (its gRPC probes speak plaintext only).
+     */
     static MetricsServer start(int port, PrometheusMeterRegistry registry,
-                               Supplier<CompletionStage<List<StageActor.StageStats>>> reports) throws IOException {
+                               Supplier<CompletionStage<List<StageActor.StageStats>>> reports, BooleanSupplier serving)
+            throws IOException {
         HttpServer http = HttpServer.create(new InetSocketAddress(port), 16);
-        MetricsServer m = new MetricsServer(http, registry, reports);
+        MetricsServer m = new MetricsServer(http, registry, reports, serving);
         http.createContext("/metrics", m::handle);
+        if (serving != null) {
+            http.createContext("/ready", m::ready);
+        }
         http.setExecutor(Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "catena-metrics");
             t.setDaemon(true);
@@ -71,6 +82,16 @@ final class MetricsServer implements AutoCloseable {
         byte[] bytes = registry.scrape(contentType).getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", contentType);
         ex.sendResponseHeaders(200, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private void ready(HttpExchange ex) throws IOException {
+        boolean up = serving.getAsBoolean();
+        byte[] bytes = (up ? "SERVING\n" : "NOT_SERVING\n").getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+        ex.sendResponseHeaders(up ? 200 : 503, bytes.length);
         try (OutputStream out = ex.getResponseBody()) {
             out.write(bytes);
         }

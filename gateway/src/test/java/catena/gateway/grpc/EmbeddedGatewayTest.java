@@ -465,6 +465,10 @@ class EmbeddedGatewayTest {
         assertThat(p.value("catena_kv_cache_usage_perc", "replica", "0", "stage", "0")).isBetween(0.0, 1.0);
         // gRPC server metrics from Micrometer's interceptor
         assertThat(p.families().keySet()).anyMatch(n -> n.startsWith("grpc_server"));
+        var ready = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
+                + "/ready")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(ready.statusCode()).isEqualTo(200);
+        assertThat(ready.body()).isEqualTo("SERVING\n");
     }
 
     @Test

@@ -154,7 +154,62 @@ class HelmChartTest {
         Container worker = container(one(objects, StatefulSet.class).getSpec().getTemplate());
         assertThat(worker.getReadinessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("pekko");
         assertThat(worker.getLivenessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("pekko");
-        assertThat(worker.getPorts()).extracting(p -> p.getName() + ":" + p.getContainerPort()).containsExactly("pekko:2552");
+        assertThat(worker.getPorts()).extracting(p -> p.getName() + ":" + p.getContainerPort())
+                .containsExactly("pekko:2552", "metrics:9090");
+    }
+
+    @Test
+    void securitySecretsAreMountedAndTheirPathsPassed() {
+        List<HasMetadata> objects = CHART.render(Map.of("security.tls.secretName", "gw-tls",
+                "security.tls.requireClientCert", true, "security.apiKeys.secretName", "gw-keys",
+                "security.clusterTls.secretName", "cluster-tls"));
+        PodTemplateSpec gatewayPod = one(objects, Deployment.class).getSpec().getTemplate();
+        Container gateway = container(gatewayPod);
+        assertThat(gateway.getArgs()).containsSequence("--tls-cert", "/etc/catena/tls/tls.crt")
+                .containsSequence("--tls-key", "/etc/catena/tls/tls.key")
+                .containsSequence("--tls-client-ca", "/etc/catena/tls/ca.crt")
+                .containsSequence("--api-key-file", "/etc/catena/api-keys/keys")
+                .containsSequence("--cluster-tls", "/etc/catena/cluster-tls");
+        assertThat(gatewayPod.getSpec().getVolumes()).extracting(v -> v.getName() + "=" + (v.getSecret() == null ? ""
+                : v.getSecret().getSecretName())).contains("tls=gw-tls", "api-keys=gw-keys", "cluster-tls=cluster-tls");
+        assertThat(gateway.getVolumeMounts()).extracting(m -> m.getName() + ":" + m.getMountPath())
+                .contains("tls:/etc/catena/tls", "api-keys:/etc/catena/api-keys", "cluster-tls:/etc/catena/cluster-tls");
+        // kubelet's gRPC probe cannot speak TLS: readiness asks the metrics port's /ready instead
+        assertThat(gateway.getReadinessProbe().getGrpc()).isNull();
+        assertThat(gateway.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/ready");
+
+        PodTemplateSpec workerPod = one(objects, StatefulSet.class).getSpec().getTemplate();
+        Container worker = container(workerPod);
+        assertThat(worker.getArgs()).containsSequence("--cluster-tls", "/etc/catena/cluster-tls")
+                .doesNotContain("--api-key-file", "--tls-cert");
+        assertThat(workerPod.getSpec().getVolumes()).extracting(v -> v.getName()).contains("cluster-tls")
+                .doesNotContain("tls", "api-keys");
+
+        // without security values nothing of it is rendered
+        Container plain = container(one(CHART.render(Map.of()), Deployment.class).getSpec().getTemplate());
+        assertThat(plain.getArgs()).doesNotContain("--tls-cert", "--api-key-file", "--cluster-tls");
+        assertThat(plain.getReadinessProbe().getGrpc()).isNotNull();
+    }
+
+    @Test
+    void tlsWithoutTheMetricsPortIsRefusedWithAReason() {
+        assertThatThrownBy(() -> CHART.render(Map.of("security.tls.secretName", "gw-tls",
+                "gateway.metrics.enabled", false))).hasMessageContaining("needs gateway.metrics.enabled");
+    }
+
+    @Test
+    void workersServeMetricsAndAServiceMonitorScrapesBoth() {
+        List<HasMetadata> objects = CHART.render(Map.of("serviceMonitor.enabled", true,
+                "serviceMonitor.labels.release", "prom"));
+        Container worker = container(one(objects, StatefulSet.class).getSpec().getTemplate());
+        assertThat(worker.getArgs()).containsSequence("--metrics-port", "9090");
+        assertThat(worker.getPorts()).extracting(p -> p.getName() + ":" + p.getContainerPort()).contains("metrics:9090");
+        assertThat(service(objects, HEADLESS).getSpec().getPorts()).extracting(p -> p.getName()).contains("metrics");
+        List<HasMetadata> monitors = objects.stream().filter(o -> o.getKind().equals("ServiceMonitor")).toList();
+        assertThat(monitors).extracting(o -> o.getMetadata().getName())
+                .containsExactlyInAnyOrder("demo-catena-gateway", "demo-catena-worker");
+        assertThat(monitors).allSatisfy(m -> assertThat(m.getMetadata().getLabels()).containsEntry("release", "prom"));
+        assertThat(CHART.render(Map.of())).noneMatch(o -> o.getKind().equals("ServiceMonitor"));
     }
 
     @Test
