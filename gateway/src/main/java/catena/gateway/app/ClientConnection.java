@@ -25,6 +25,25 @@ public final class ClientConnection {
             + " CATENA_API_KEY environment variable, if set)")
     String apiKey = System.getenv("CATENA_API_KEY");
 
+    /** A JDK TLS context trusting {@code --tls-ca} (for HTTP clients). */
+    javax.net.ssl.SSLContext sslContext() {
+        try (var in = Files.newInputStream(tlsCa)) {
+            java.security.KeyStore ts = java.security.KeyStore.getInstance("PKCS12");
+            ts.load(null, null);
+            int i = 0;
+            for (var c : java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                ts.setCertificateEntry("ca" + i++, c);
+            }
+            var tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(ts);
+            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            throw new IllegalArgumentException("--tls-ca=" + tlsCa + ": " + e.getMessage(), e);
+        }
+    }
+
     /** A channel to {@code target} with these settings. */
     public ManagedChannel open(String target) {
         ChannelCredentials credentials = InsecureChannelCredentials.create();

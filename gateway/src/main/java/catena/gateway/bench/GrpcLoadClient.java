@@ -12,13 +12,12 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Sends a benchmark's prompts over Catena's gRPC API ({@code Generate}, streaming) at the planned
  * times, at most {@code maxConcurrency} at once, and records each request's timestamps.
  */
-public final class GrpcLoadClient {
+public final class GrpcLoadClient implements LoadClient {
     private final Channel channel;
     private final int maxConcurrency;
     private final long timeoutSeconds;
@@ -29,27 +28,24 @@ public final class GrpcLoadClient {
         this.timeoutSeconds = timeoutSeconds;
     }
 
-    /** The request for one prompt: its ids, {@code outputTokens} at most, the given sampling. */
-    public static GenerateRequest request(int[] prompt, int outputTokens, float temperature, long seed) {
+    /** The gRPC request for one benchmark request. */
+    static GenerateRequest request(BenchRequest r) {
         TokenPrompt.Builder p = TokenPrompt.newBuilder();
-        for (int id : prompt) {
+        for (int id : r.prompt()) {
             p.addIds(id);
         }
-        return GenerateRequest.newBuilder().setTokens(p).setMaxTokens(outputTokens).setTemperature(temperature)
-                .setSeed(seed).build();
+        return GenerateRequest.newBuilder().setTokens(p).setMaxTokens(r.maxTokens()).setTemperature(r.temperature())
+                .setSeed(r.seed()).build();
     }
 
-    /**
-     * Runs {@code requests}, request i sent no earlier than {@code sendAt[i]} ns after the start;
-     * returns their records in order. {@code progress} (may be null) gets a progress line.
-     */
-    public List<RequestRecord> run(List<GenerateRequest> requests, long[] sendAt, PrintStream progress,
+    @Override
+    public List<RequestRecord> run(List<BenchRequest> requests, long[] sendAt, PrintStream progress,
                                    String label) throws InterruptedException {
         int n = requests.size();
         RequestRecord[] records = new RequestRecord[n];
         Semaphore slots = new Semaphore(maxConcurrency);
         CountDownLatch done = new CountDownLatch(n);
-        AtomicInteger finished = new AtomicInteger();
+        Progress bar = new Progress(progress, label, n);
         var stub = InferenceGrpc.newStub(channel);
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
@@ -59,7 +55,7 @@ public final class GrpcLoadClient {
             }
             slots.acquire();
             int index = i;
-            GenerateRequest request = requests.get(i);
+            GenerateRequest request = request(requests.get(i));
             long sent = System.nanoTime() - start;
             stub.withDeadlineAfter(timeoutSeconds, TimeUnit.SECONDS).generate(request,
                     new StreamObserver<>() {
@@ -92,14 +88,7 @@ public final class GrpcLoadClient {
                             records[index] = new RequestRecord(sent, t, end,
                                     request.getTokens().getIdsCount(), error);
                             slots.release();
-                            int f = finished.incrementAndGet();
-                            if (progress != null) {
-                                progress.printf("\r%s %d/%d requests", label, f, n);
-                                if (f == n) {
-                                    progress.println();
-                                }
-                                progress.flush();
-                            }
+                            bar.finished();
                             done.countDown();
                         }
                     });

@@ -72,4 +72,46 @@ class BenchServeCommandTest {
             }
         }
     }
+
+    @Test
+    void shouldMeasureAnOpenAiCompatibleServerOverHttp() throws Exception {
+        Path file = Fixtures.file("stories/stories260K-q8_0.gguf");
+        try (CatenaNode node = CatenaNode.embedded(PlanOwner.Settings.forModel(file, false, 1, 1, 0),
+                ServedModel.open(file), StageEngineFactory.MODEL,
+                Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()), 32)) {
+            int http = node.serveOpenAi("127.0.0.1", 0, catena.gateway.security.Access.OPEN);
+            await().atMost(Duration.ofSeconds(30)).until(() -> node.topology().serving());
+            PrintStream saved = System.out;
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            int code;
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            try {
+                code = Main.run("bench", "serve", "--api", "openai", "--target", "127.0.0.1:" + http,
+                        "--max-token-id", "500", "--num-prompts", "6", "--concurrency", "3", "--input-len", "16",
+                        "--output-len", "8", "--json");
+            } finally {
+                System.setOut(saved);
+            }
+            String text = out.toString(StandardCharsets.UTF_8);
+            assertThat(code).as(text).isZero();
+            assertThat(text).contains("OpenAI API").contains("stories260K-q8_0.gguf");
+            String[] lines = text.strip().split("\n");
+            JsonNode f = new ObjectMapper().readTree(lines[lines.length - 1]);
+            assertThat(f.get("completed").asInt()).isEqualTo(6);
+            assertThat(f.get("failed").asInt()).isZero();
+            assertThat(f.get("input_tokens").asLong()).isEqualTo(6 * 16);
+            // events with text: at most the tokens the server generated (a token of partial UTF-8 sends none)
+            ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", node.port(),
+                    InsecureChannelCredentials.create()).build();
+            try {
+                long rows = InferenceGrpc.newBlockingStub(channel).getPipelineStats(
+                        GetPipelineStatsRequest.getDefaultInstance()).getStages(0).getRows();
+                long generated = rows - 6 * 16 + 6;
+                assertThat(f.get("output_tokens").asLong()).isPositive().isLessThanOrEqualTo(generated);
+                assertThat(f.get("ttft_ms_median").asDouble()).isPositive();
+            } finally {
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+    }
 }
