@@ -14,7 +14,6 @@ import java.time.Duration;
 import catena.gateway.bench.PromptSet;
 import catena.gateway.bench.RequestRecord;
 import catena.gateway.bench.ServeReport;
-import catena.v1.GenerateRequest;
 import catena.v1.GetModelInfoRequest;
 import catena.v1.InferenceGrpc;
 import catena.v1.ModelInfo;
