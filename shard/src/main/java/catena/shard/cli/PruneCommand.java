@@ -50,8 +50,14 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--multiple", defaultValue = "32", paramLabel = "M", description = "round FFN widths to a multiple of M, so matrices can stay Q8_0 (default ${DEFAULT-VALUE}; 1 = exact ratio)")
     int multiple;
 
-    @Option(names = "--importance", defaultValue = "activation", paramLabel = "MEASURE", description = "FFN neuron score: activation (default) or weight (norms only, for comparison)")
+    @Option(names = "--importance", defaultValue = "rms", paramLabel = "MEASURE", description = "FFN neuron score: rms (root mean square of h, default), activation (mean |h|) or weight (norm of the ffn_up row); each x norm of the ffn_down column")
     String importance;
+
+    @Option(names = "--sample", defaultValue = "0", paramLabel = "N", description = "also calibrate on N tokens sampled from the model itself (temperature 1, from BOS; default ${DEFAULT-VALUE})")
+    int sample;
+
+    @Option(names = "--seed", defaultValue = "1", description = "seed of --sample (default ${DEFAULT-VALUE})")
+    long seed;
 
     @Option(names = {"-c", "--ctx"}, defaultValue = "0", description = "calibration chunk length in tokens; 0 = the model's context length")
     int ctx;
@@ -70,11 +76,13 @@ final class PruneCommand implements Callable<Integer> {
         Importance.Measure measure = switch (importance.toLowerCase(Locale.ROOT)) {
             case "activation" -> Importance.Measure.ACTIVATION;
             case "weight" -> Importance.Measure.WEIGHT;
-            default -> throw new BadInputException("--importance=" + importance + ", expected activation or weight");
+            case "rms" -> Importance.Measure.RMS;
+            default -> throw new BadInputException("--importance=" + importance + ", expected activation, rms or weight");
         };
         PruneOptions o;
         try {
-            o = new PruneOptions(ffn, heads, layers, repair, ridge, multiple, measure, ctx == 0 ? Integer.MAX_VALUE : ctx);
+            o = new PruneOptions(ffn, heads, layers, repair, ridge, multiple, measure, ctx == 0 ? Integer.MAX_VALUE : ctx,
+                    sample, seed);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage());
         }
@@ -90,7 +98,8 @@ final class PruneCommand implements Callable<Integer> {
         int bos = tokenizer.addsBos() ? tokenizer.bos() : -1;
         long start = System.nanoTime();
         PruneReport r = Pruner.prune(in, out, tokens, bos, o);
-        System.out.printf(Locale.ROOT, "calibration: %d tokens from %s%n", r.calibrationTokens(), calibration);
+        System.out.printf(Locale.ROOT, "calibration: %d tokens (%d from %s, %d sampled from the model, seed %d)%n",
+                r.calibrationTokens(), tokens.length, calibration, r.calibrationTokens() - tokens.length, seed);
         if (repair) {
             System.out.printf(Locale.ROOT, "repair: ridge alpha=%g (lambda = alpha x mean diagonal of the kept Gram block)%n",
                     ridge);

@@ -4,6 +4,7 @@ import catena.shard.model.ActivationTap;
 import catena.shard.model.Batch;
 import catena.shard.model.Model;
 import catena.shard.model.ModelConfig;
+import java.util.List;
 
 /**
  * Statistics of a teacher model's activations over calibration tokens, gathered by an
@@ -17,18 +18,25 @@ public final class Calibration implements ActivationTap {
     private final ModelConfig config;
     private final boolean grams;
     final double[][] ffnAbs;
+    final double[][] ffnSq;
     final double[][] ffnGram;
     final double[][] headNorm;
     final double[][] attGram;
     final double[] layerCos;
+    /** Per layer, the residual leaving it for every calibration token ([tokens][dim]); null unless asked for. */
+    private final float[][] outputs;
+    private final int[] outputRows;
     private long tokens;
     private float[] input = new float[0];
 
-    private Calibration(ModelConfig config, boolean grams) {
+    private Calibration(ModelConfig config, boolean grams, int keepOutputsOf) {
         this.config = config;
         this.grams = grams;
         int n = config.layerCount();
+        this.outputs = keepOutputsOf > 0 ? new float[n][Math.multiplyExact(keepOutputsOf, config.dim())] : null;
+        this.outputRows = new int[n];
         ffnAbs = new double[n][];
+        ffnSq = new double[n][];
         ffnGram = new double[n][];
         headNorm = new double[n][];
         attGram = new double[n][];
@@ -37,6 +45,7 @@ public final class Calibration implements ActivationTap {
             int f = config.layer(l).ffnDim();
             int q = config.layer(l).qDim();
             ffnAbs[l] = new double[f];
+            ffnSq[l] = new double[f];
             headNorm[l] = new double[config.layer(l).heads()];
             if (grams) {
                 ffnGram[l] = new double[f * f];
@@ -46,11 +55,12 @@ public final class Calibration implements ActivationTap {
     }
 
     /**
-     * Runs {@code tokens} through {@code model} in chunks of at most {@code ctx} tokens, each from an
+     * Runs each sequence of {@code tokens} through {@code model} in chunks of at most {@code ctx} tokens, each from an
      * empty cache with its first token replaced by {@code bos} (when {@code bos >= 0}, as perplexity
-     * does), and returns the statistics. {@code grams}: also gather the Gram matrices (for repair).
+     * does), and returns the statistics. {@code grams}: also gather the Gram matrices (for repair);
+     * {@code outputs}: also keep every layer's output residual (the targets of sequential repair).
      */
-    public static Calibration run(Model model, int[] tokens, int ctx, int bos, boolean grams) {
+    public static Calibration run(Model model, List<int[]> tokens, int ctx, int bos, boolean grams, boolean outputs) {
         if (!model.hasEmbedding() || !model.hasHead()) {
             throw new IllegalArgumentException("calibration needs a whole model, not layers [" + model.fromLayer()
                     + ", " + model.toLayer() + ")");
@@ -59,31 +69,48 @@ public final class Calibration implements ActivationTap {
             throw new IllegalArgumentException("calibration: ctx=" + ctx + ", expected within [2, "
                     + model.config().contextLength() + "]");
         }
-        if (tokens.length < 2) {
-            throw new IllegalArgumentException("calibration text: tokens=" + tokens.length + ", expected at least 2");
+        int total = 0;
+        for (int[] t : tokens) {
+            total = Math.addExact(total, t.length);
         }
-        Calibration c = new Calibration(model.config(), grams);
+        if (total < 2) {
+            throw new IllegalArgumentException("calibration text: tokens=" + total + ", expected at least 2");
+        }
+        Calibration c = new Calibration(model.config(), grams, outputs ? total : 0);
+        c.tokens = feed(model, tokens, ctx, bos, c);
+        return c;
+    }
+
+    /**
+     * Runs each sequence of {@code tokens} through {@code model} with {@code tap} attached, in chunks of at most
+     * {@code ctx} tokens, each from an empty cache with its first token replaced by {@code bos}
+     * (when {@code bos >= 0}); returns the token positions run. Rows reach the tap in token order.
+     */
+    static long feed(Model model, List<int[]> sequences, int ctx, int bos, ActivationTap tap) {
         int dim = model.config().dim();
         float[] x = new float[ctx * dim];
         int[] chunk = new int[ctx];
         Batch batch = new Batch();
-        model.tap(c);
+        long fed = 0;
+        model.tap(tap);
         try {
-            for (int start = 0; start < tokens.length; start += ctx) {
-                int n = Math.min(ctx, tokens.length - start);
-                System.arraycopy(tokens, start, chunk, 0, n);
-                if (bos >= 0) {
-                    chunk[0] = bos;
+            for (int[] tokens : sequences) {
+                for (int start = 0; start < tokens.length; start += ctx) {
+                    int n = Math.min(ctx, tokens.length - start);
+                    System.arraycopy(tokens, start, chunk, 0, n);
+                    if (bos >= 0) {
+                        chunk[0] = bos;
+                    }
+                    model.embed(chunk, 0, n, x);
+                    batch.clear();
+                    model.forward(batch.add(model.newCache(), chunk, 0, n), x);
+                    fed += n;
                 }
-                model.embed(chunk, 0, n, x);
-                batch.clear();
-                model.forward(batch.add(model.newCache(), chunk, 0, n), x);
-                c.tokens += n;
             }
         } finally {
             model.tap(null);
         }
-        return c;
+        return fed;
     }
 
     /** Token positions the statistics were gathered over. */
@@ -99,6 +126,11 @@ public final class Calibration implements ActivationTap {
     /** Mean |h_j| of FFN neuron {@code j} of layer {@code l}. */
     public double meanAbsActivation(int l, int j) {
         return ffnAbs[l][j] / tokens;
+    }
+
+    /** Root mean square of FFN neuron {@code j} of layer {@code l}. */
+    public double rmsActivation(int l, int j) {
+        return Math.sqrt(ffnSq[l][j] / tokens);
     }
 
     /** Mean norm of query head {@code h}'s output in layer {@code l}. */
@@ -129,8 +161,20 @@ public final class Calibration implements ActivationTap {
         System.arraycopy(x, 0, input, 0, rows * dim);
     }
 
+    /** Layer {@code l}'s output residual of every calibration token, [tokens][dim] (kept when asked for). */
+    public float[] outputs(int l) {
+        if (outputs == null) {
+            throw new IllegalStateException("calibration was run without keeping layer outputs");
+        }
+        return outputs[l];
+    }
+
     @Override
     public void layerOutput(int l, float[] x, int rows, int dim) {
+        if (outputs != null) {
+            System.arraycopy(x, 0, outputs[l], outputRows[l] * dim, rows * dim);
+            outputRows[l] += rows;
+        }
         for (int r = 0; r < rows; r++) {
             double dot = 0;
             double a = 0;
@@ -149,6 +193,10 @@ public final class Calibration implements ActivationTap {
     @Override
     public void ffnHidden(int l, float[] h, int rows, int ffnDim) {
         accumulate(h, rows, ffnDim, ffnAbs[l], grams ? ffnGram[l] : null);
+        double[] sq = ffnSq[l];
+        for (int i = 0; i < rows * ffnDim; i++) {
+            sq[i % ffnDim] += (double) h[i] * h[i];
+        }
     }
 
     @Override

@@ -18,6 +18,8 @@ public final class Importance {
     public enum Measure {
         /** mean |activation| on the calibration text × the norm of the neuron's down column */
         ACTIVATION,
+        /** root mean square activation × the norm of the down column */
+        RMS,
         /** norm of the neuron's up row × norm of its down column (no calibration) */
         WEIGHT
     }
@@ -57,7 +59,7 @@ public final class Importance {
                 d += (double) down[o * ffn + j] * down[o * ffn + j];
             }
             d = Math.sqrt(d);
-            if (m == Measure.ACTIVATION) {
+            if (m != Measure.WEIGHT) {
                 s[j] = meanAbs[j] * d;
             } else {
                 double u = 0;

@@ -11,9 +11,12 @@ package catena.shard.prune;
  * @param multiple   FFN widths are rounded to a multiple of this (32 keeps Q8_0 possible)
  * @param measure    how FFN neurons are scored
  * @param ctx        calibration chunk length in tokens
+ * @param sampled    calibration tokens to sample from the teacher, besides the text's ({@link SelfSample})
+ * @param seed       seed of that sampling
  */
 public record PruneOptions(double ffnRatio, double headRatio, int dropLayers, boolean repair, double alpha,
-                           int multiple, Importance.Measure measure, int ctx) {
+                           int multiple, Importance.Measure measure, int ctx, int sampled,
+                           long seed) {
     public PruneOptions {
         if (!(ffnRatio >= 0 && ffnRatio < 1)) {
             throw new IllegalArgumentException("--ffn=" + ffnRatio + ", expected within [0, 1)");
@@ -26,6 +29,9 @@ public record PruneOptions(double ffnRatio, double headRatio, int dropLayers, bo
         }
         if (!(alpha > 0)) {
             throw new IllegalArgumentException("--ridge=" + alpha + ", expected > 0");
+        }
+        if (sampled < 0) {
+            throw new IllegalArgumentException("--sample=" + sampled + ", expected 0 or more tokens");
         }
         if (multiple < 1) {
             throw new IllegalArgumentException("--multiple=" + multiple + ", expected at least 1");

@@ -9,7 +9,9 @@ import catena.shard.model.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Structured pruning: calibrates the unpruned model (the teacher, loaded with F32 weights kept) on
@@ -21,17 +23,29 @@ public final class Pruner {
     private Pruner() {
     }
 
-    /** Prunes {@code in} to {@code out}; {@code bos} replaces each calibration chunk's first token (-1: keep). */
-    public static PruneReport prune(Path in, Path out, int[] tokens, int bos, PruneOptions o) throws IOException {
+    /**
+     * Prunes {@code in} to {@code out}, calibrating on {@code text} (the calibration file's tokens)
+     * plus {@code o.sampled()} tokens sampled from the teacher; {@code bos} replaces each calibration
+     * chunk's first token (-1: keep).
+     */
+    public static PruneReport prune(Path in, Path out, int[] text, int bos, PruneOptions o) throws IOException {
         if (Files.exists(out) && Files.isSameFile(in, out)) {
             throw new IllegalArgumentException("output " + out + " is the input file");
         }
         Calibration cal;
         ModelConfig c;
+        int ctx;
+        List<int[]> tokens;
         try (Model teacher = Model.load(in, LoadOptions.keepF32(true))) {
             c = teacher.config();
             requireSupported(c, o);
-            cal = Calibration.run(teacher, tokens, Math.min(o.ctx(), c.contextLength()), bos, o.repair());
+            ctx = Math.min(o.ctx(), c.contextLength());
+            tokens = new ArrayList<>();
+            tokens.add(text);
+            if (o.sampled() > 0) {
+                tokens.addAll(SelfSample.sample(teacher, o.sampled(), ctx, bos, o.seed()));
+            }
+            cal = Calibration.run(teacher, tokens, ctx, bos, o.repair(), o.repair() && o.ffnRatio() > 0);
         }
         int n = c.layerCount();
         PrunePlan plan = PrunePlan.none(n);
@@ -67,20 +81,12 @@ public final class Pruner {
                                 ? Tensors.read(f, tensor(f, b + "ffn_up.weight")) : null;
                         double[] meanAbs = new double[width];
                         for (int j = 0; j < width; j++) {
-                            meanAbs[j] = cal.meanAbsActivation(l, j);
+                            meanAbs[j] = o.measure() == Importance.Measure.RMS ? cal.rmsActivation(l, j)
+                                    : cal.meanAbsActivation(l, j);
                         }
                         int[] kept = Importance.keepTop(
                                 Importance.neuronScores(o.measure(), meanAbs, down, up, dim, width), keep);
                         plan.keptNeurons()[l] = kept;
-                        if (o.repair()) {
-                            double[] g = cal.ffnGram(l);
-                            float[] v = Ridge.refit(down, dim, width, g, kept, o.alpha());
-                            plan.ffnDown()[l] = v;
-                            double energy = Ridge.energy(down, dim, width, g);
-                            ffnBefore[l] = Ridge.error(down, Ridge.columns(down, dim, width, kept), dim, width, g, kept)
-                                    / energy;
-                            ffnAfter[l] = Ridge.error(down, v, dim, width, g, kept) / energy;
-                        }
                     }
                 }
                 int group = s.heads() / s.kvHeads();
@@ -105,6 +111,10 @@ public final class Pruner {
                         attAfter[l] = Ridge.error(wo, v, dim, q, g, cols) / energy;
                     }
                 }
+            }
+            if (o.repair() && o.ffnRatio() > 0) {
+                Path dir = out.toAbsolutePath().getParent();
+                SequentialRepair.run(f, c, plan, cal, tokens, ctx, bos, o.alpha(), dir, ffnBefore, ffnAfter);
             }
             PrunedWriter.write(f, c, plan, out);
         }

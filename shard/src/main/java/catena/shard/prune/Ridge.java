@@ -46,6 +46,25 @@ public final class Ridge {
                 b[i * out + o] = s;
             }
         }
+        return solve(a, k, b, out, 0);
+    }
+
+    /**
+     * {@code V} ([out][k]) with {@code V (A + λI) = Bᵀ}: the ridge solution for Gram {@code a}
+     * ([k][k], of the student's inputs) and cross moments {@code b} ([k][out], Σ h_S yᵀ), with
+     * {@code λ = alpha · trace(a) / k}. {@code a} and {@code b} are overwritten.
+     */
+    public static float[] solve(double[] a, int k, double[] b, int out, double alpha) {
+        if (alpha > 0) {
+            double trace = 0;
+            for (int i = 0; i < k; i++) {
+                trace += a[i * k + i];
+            }
+            double lambda = alpha * (trace > 0 ? trace / k : 1);
+            for (int i = 0; i < k; i++) {
+                a[i * k + i] += lambda;
+            }
+        }
         cholesky(a, k);
         solve(a, k, b, out);
         float[] v = new float[out * k];
