@@ -53,6 +53,9 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--importance", defaultValue = "rms", paramLabel = "MEASURE", description = "FFN neuron score: rms (root mean square of h, default), activation (mean |h|) or weight (norm of the ffn_up row); each x norm of the ffn_down column")
     String importance;
 
+    @Option(names = "--repair-from", defaultValue = "student", paramLabel = "WHO", description = "FFN repair: student (default: the pruned model's own activations, layer by layer, fitted to the teacher's layer outputs) or teacher (the teacher's activations, fitted to its FFN outputs)")
+    String repairFrom;
+
     @Option(names = "--sample", defaultValue = "0", paramLabel = "N", description = "also calibrate on N tokens sampled from the model itself (temperature 1, from BOS; default ${DEFAULT-VALUE})")
     int sample;
 
@@ -79,10 +82,15 @@ final class PruneCommand implements Callable<Integer> {
             case "rms" -> Importance.Measure.RMS;
             default -> throw new BadInputException("--importance=" + importance + ", expected activation, rms or weight");
         };
+        boolean sequential = switch (repairFrom.toLowerCase(Locale.ROOT)) {
+            case "student" -> true;
+            case "teacher" -> false;
+            default -> throw new BadInputException("--repair-from=" + repairFrom + ", expected student or teacher");
+        };
         PruneOptions o;
         try {
             o = new PruneOptions(ffn, heads, layers, repair, ridge, multiple, measure, ctx == 0 ? Integer.MAX_VALUE : ctx,
-                    sample, seed);
+                    sample, seed, sequential);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage());
         }

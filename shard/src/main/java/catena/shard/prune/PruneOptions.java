@@ -13,10 +13,13 @@ package catena.shard.prune;
  * @param ctx        calibration chunk length in tokens
  * @param sampled    calibration tokens to sample from the teacher, besides the text's ({@link SelfSample})
  * @param seed       seed of that sampling
+ * @param sequential FFN repair from the student's own activations with the teacher's layer outputs as
+ *                   targets ({@link SequentialRepair}); false: from the teacher's activations, target
+ *                   the teacher's FFN output ({@link Ridge#refit})
  */
 public record PruneOptions(double ffnRatio, double headRatio, int dropLayers, boolean repair, double alpha,
                            int multiple, Importance.Measure measure, int ctx, int sampled,
-                           long seed) {
+                           long seed, boolean sequential) {
     public PruneOptions {
         if (!(ffnRatio >= 0 && ffnRatio < 1)) {
             throw new IllegalArgumentException("--ffn=" + ffnRatio + ", expected within [0, 1)");

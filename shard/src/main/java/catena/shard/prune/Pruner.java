@@ -45,7 +45,8 @@ public final class Pruner {
             if (o.sampled() > 0) {
                 tokens.addAll(SelfSample.sample(teacher, o.sampled(), ctx, bos, o.seed()));
             }
-            cal = Calibration.run(teacher, tokens, ctx, bos, o.repair(), o.repair() && o.ffnRatio() > 0);
+            cal = Calibration.run(teacher, tokens, ctx, bos, o.repair(),
+                    o.repair() && o.sequential() && o.ffnRatio() > 0);
         }
         int n = c.layerCount();
         PrunePlan plan = PrunePlan.none(n);
@@ -87,6 +88,15 @@ public final class Pruner {
                         int[] kept = Importance.keepTop(
                                 Importance.neuronScores(o.measure(), meanAbs, down, up, dim, width), keep);
                         plan.keptNeurons()[l] = kept;
+                        if (o.repair() && !o.sequential()) {
+                            double[] g = cal.ffnGram(l);
+                            float[] v = Ridge.refit(down, dim, width, g, kept, o.alpha());
+                            plan.ffnDown()[l] = v;
+                            double energy = Ridge.energy(down, dim, width, g);
+                            ffnBefore[l] = Ridge.error(down, Ridge.columns(down, dim, width, kept), dim, width, g, kept)
+                                    / energy;
+                            ffnAfter[l] = Ridge.error(down, v, dim, width, g, kept) / energy;
+                        }
                     }
                 }
                 int group = s.heads() / s.kvHeads();
@@ -112,7 +122,7 @@ public final class Pruner {
                     }
                 }
             }
-            if (o.repair() && o.ffnRatio() > 0) {
+            if (o.repair() && o.sequential() && o.ffnRatio() > 0) {
                 Path dir = out.toAbsolutePath().getParent();
                 SequentialRepair.run(f, c, plan, cal, tokens, ctx, bos, o.alpha(), dir, ffnBefore, ffnAfter);
             }

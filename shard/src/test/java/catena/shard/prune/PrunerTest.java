@@ -54,7 +54,7 @@ class PrunerTest {
     }
 
     private static PruneOptions options(double ffn, double heads, int layers, boolean repair) {
-        return new PruneOptions(ffn, heads, layers, repair, 1e-3, 1, Importance.Measure.RMS, 128, 0, 1);
+        return new PruneOptions(ffn, heads, layers, repair, 1e-3, 1, Importance.Measure.RMS, 128, 0, 1, true);
     }
 
     /** Logits of every position of {@code probe}, F32 weights kept, one batched pass: [n][vocab]. */
