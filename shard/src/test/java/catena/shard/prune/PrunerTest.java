@@ -259,4 +259,30 @@ class PrunerTest {
             assertThat(r.ffnErrorAfter()[l]).isLessThan(r.ffnErrorBefore()[l]);
         }
     }
+
+    @Test
+    void shouldWritePerLayerWidthsAsAnArrayWhenLayersDiffer() throws Exception {
+        PrunePlan plan = PrunePlan.none(5);
+        int[] widths = {172, 160, 128, 96, 64};
+        for (int l = 1; l < 5; l++) {
+            int[] kept = new int[widths[l]];
+            for (int i = 0; i < kept.length; i++) {
+                kept[i] = i * 172 / widths[l];
+            }
+            plan.keptNeurons()[l] = kept;
+        }
+        Path out = tmp.resolve("perlayer.gguf");
+        try (GgufFile f = GgufFile.open(teacher); Model m = Model.load(teacher, LoadOptions.keepF32(true))) {
+            PrunedWriter.write(f, m.config(), plan, out);
+        }
+        GgufValue ffn = metadata(out).get("llama.feed_forward_length");
+        assertThat(ffn.value()).isInstanceOf(catena.shard.gguf.GgufArray.class);
+        assertThat((int[]) ((catena.shard.gguf.GgufArray) ffn.value()).values()).containsExactly(widths);
+        try (Model m = Model.load(out, LoadOptions.keepF32(true))) {
+            for (int l = 0; l < 5; l++) {
+                assertThat(m.config().layer(l).ffnDim()).isEqualTo(widths[l]);
+            }
+        }
+        assertSameLogits(logits(out), logits(masked(out, new boolean[5])));
+    }
 }
