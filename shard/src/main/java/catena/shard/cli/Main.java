@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             SynthCommand.class,
             BenchCommand.class,
             PerplexityCommand.class,
+            PruneCommand.class,
         })
 public final class Main {
     public static final int EXIT_BAD_INPUT = 2;

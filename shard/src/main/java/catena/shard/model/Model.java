@@ -43,6 +43,8 @@ public final class Model implements AutoCloseable {
     private final GatedActivation glu;
     /** Per-step timing for {@code bench --profile}; null (off) unless set. */
     private StepProfile profile;
+    /** Calibration observer ({@link #tap}); null (off) unless set. */
+    private ActivationTap tap;
 
     private Model(GgufFile file, Arena arena, ModelConfig config, int from, int to, Matrix tokenEmbd,
                   float[] outputNorm, Matrix output, LayerWeights[] layers, float[] ropeFreqs, PerLayerInputs ple) {
@@ -353,6 +355,9 @@ public final class Model implements AutoCloseable {
         LayerSpec ls = config.layer(l);
         boolean ownsKv = config.ownsKv(l);
         int dim = config.dim();
+        if (tap != null) {
+            tap.layerInput(l, x, rows, dim);
+        }
         rmsNorm(x, s.xb, rows, dim, w.attnNorm());
         mark(StepProfile.Phase.NORMS);
         project(w, rows, ownsKv);
@@ -367,6 +372,9 @@ public final class Model implements AutoCloseable {
         // a KV-shared layer reads its donor's cache (KvCache maps the layer), with its own window
         attention.run(l, ls, batch, rows, s.pos, s.seq, s.q, s.att);
         mark(StepProfile.Phase.ATTENTION);
+        if (tap != null) {
+            tap.attentionHeads(l, s.att, rows, ls.qDim());
+        }
         MatMul.matmul(w.attnOutput(), s.att, s.xb, rows);
         mark(StepProfile.Phase.ATTN_OUTPUT);
         if (w.postAttentionNorm() != null) {
@@ -376,10 +384,10 @@ public final class Model implements AutoCloseable {
         if (w.moe() == null) {
             rmsNorm(x, s.xb, rows, dim, w.ffnNorm());
             mark(StepProfile.Phase.NORMS);
-            ffn(w, ls, rows);
+            ffn(l, w, ls, rows);
         } else {
             mark(StepProfile.Phase.NORMS);
-            sharedAndRoutedFfn(w, ls, x, rows);
+            sharedAndRoutedFfn(l, w, ls, x, rows);
         }
         if (w.postFfwNorm() != null) {
             rmsNorm(s.xb, s.xb, rows, dim, w.postFfwNorm());
@@ -396,12 +404,20 @@ public final class Model implements AutoCloseable {
             }
             mark(StepProfile.Phase.NORMS);
         }
+        if (tap != null) {
+            tap.layerOutput(l, x, rows, dim);
+        }
     }
 
     private void mark(StepProfile.Phase p) {
         if (profile != null) {
             profile.mark(p);
         }
+    }
+
+    /** Sets (or with null removes) the observer of intermediate activations, for calibration. */
+    public synchronized void tap(ActivationTap t) {
+        this.tap = t;
     }
 
     /** Turns per-step timing on ({@code bench --profile}) or off (null). */
@@ -457,11 +473,14 @@ public final class Model implements AutoCloseable {
     }
 
     /** Dense GeGLU (or SwiGLU for llama) of {@code s.xb} into {@code s.xb}. */
-    private void ffn(LayerWeights w, LayerSpec ls, int rows) {
+    private void ffn(int l, LayerWeights w, LayerSpec ls, int rows) {
         MatMul.matmul2(w.ffnGate(), s.hb, w.ffnUp(), s.hb2, s.xb, rows);
         mark(StepProfile.Phase.FFN_GATE_UP);
         glu.apply(s.hb, s.hb2, rows * ls.ffnDim());
         mark(StepProfile.Phase.FFN_ACTIVATION);
+        if (tap != null && w.moe() == null) {
+            tap.ffnHidden(l, s.hb, rows, ls.ffnDim());
+        }
         MatMul.matmul(w.ffnDown(), s.hb, s.xb, rows);
         mark(StepProfile.Phase.FFN_DOWN);
     }
@@ -470,11 +489,11 @@ public final class Model implements AutoCloseable {
      * Gemma 4 MoE layer: {@code s.xb = norm₁(GeGLU(ffn_norm(x₁))) + norm₂(experts(pre_ffw_norm_2(x₁)))},
      * the router reading the residual {@code x₁} itself.
      */
-    private void sharedAndRoutedFfn(LayerWeights w, LayerSpec ls, float[] x, int rows) {
+    private void sharedAndRoutedFfn(int l, LayerWeights w, LayerSpec ls, float[] x, int rows) {
         MoeWeights m = w.moe();
         int dim = config.dim();
         rmsNorm(x, s.xb, rows, dim, w.ffnNorm());
-        ffn(w, ls, rows);
+        ffn(l, w, ls, rows);
         rmsNorm(s.xb, s.xb, rows, dim, m.postNorm1());
         rmsNorm(x, s.xb2, rows, dim, m.preNorm2());
         mark(StepProfile.Phase.NORMS);
