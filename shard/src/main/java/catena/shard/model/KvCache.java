@@ -147,6 +147,11 @@ public final class KvCache {
         return values[source[layer - fromLayer]][pos >>> SHIFT];
     }
 
+    /** Whether position {@code pos} is the first of its page. */
+    static boolean pageStart(int pos) {
+        return (pos & MASK) == 0;
+    }
+
     /** Offset of position {@code pos} in its page of layer {@code layer}. */
     int pageOffset(int layer, int pos) {
         return (pos & MASK) * specs[source[layer - fromLayer]].kvDim();
