@@ -35,17 +35,21 @@ import jdk.incubator.vector.VectorOperators;
  * {@link VectorMatMul}'s kernels for Q4_0 weights held as Q4_0 ({@link Q4Matrix}): the same tile
  * shapes (decode quarters, 1x4, 4x4, 3x8 over interleaved activations) and the same arithmetic
  * per (weight row, activation row) pair, with each weight vector read from nibbles instead of
- * bytes. Element k's weight {@code nibble - 8} widens to f32 exactly, so every output is bit for
- * bit what the Q8_0 kernels give for the same values held as int8 ({@link Q4Matrix#toQ8}): per
- * 32-block {@code acc = (w * d) * x + acc} lane-wise in element order, then the same fixed fold.
+ * bytes. Each weight vector comes out as exactly the Q8_0 kernels' {@code w * d} (see
+ * {@link #weights}), so every output is bit for bit
+ * what they give for the same values held as int8 ({@link Q4Matrix#toQ8}): per 32-block
+ * {@code acc = (w * d) * x + acc} lane-wise in element order, then the same fixed fold.
  * Hence, as for Q8_0, a row's result does not depend on the batch shape it is computed in.
  *
  * <p>Half the bytes per weight of Q8_0 (20 held per 32 weights against 36) for two more vector
- * operations per loaded vector (a mask, or a shift and a mask; the subtraction of 8 replaces
- * nothing): decode reads memory, so it gains nearly in proportion to the bytes.
+ * operations per weight vector (a mask and a subtraction) and a second scale broadcast per block.
  */
 final class Q4MatMul {
     private static final byte LOW = 0x0F;
+    private static final byte HIGH = (byte) 0xF0;
+    /** Nibble 8 (zero) in the low half, and in the high half (as 16 * 8, wrapping to -128). */
+    private static final byte LOW_ZERO = 8;
+    private static final byte HIGH_ZERO = (byte) 0x80;
 
     private Q4MatMul() {
     }
@@ -90,20 +94,24 @@ final class Q4MatMul {
     }
 
     /**
-     * Weights {@code nibble - 8} of elements [e, e+L) of the block whose 16 bytes start at byte
-     * {@code at}, widened to f32 (e a multiple of L below 32). Elements 0-15 are the low nibbles of
-     * bytes 0-15, elements 16-31 their high nibbles. The high nibble is shifted as 16-bit lanes
-     * (one instruction; x86 has no byte shift) and masked.
+     * The weights (nibble - 8) * d of elements [e, e+L) of the block whose 16 bytes start at byte
+     * {@code at} ({@code held} is its scale as held, d/16; e a multiple of L below 32). Elements
+     * 0-15 are the low nibbles of bytes 0-15: {@code (b & 0x0F) - 8}, times d. Elements 16-31 are
+     * the high nibbles, taken without a shift (x86 has none for bytes): {@code (b & 0xF0) - 0x80}
+     * is {@code 16 * (h - 8)} as a signed byte, times d/16 — the same real product, so the same
+     * rounded f32. Which half is chosen on scalars (mask, offset, scale): a vector chosen by a
+     * branch passes through a phi, which boxes it.
      */
-    static FloatVector nibbles(MemorySegment q, long at, int e) {
-        ByteVector raw = ByteVector.fromMemorySegment(B, q, at + (e & (BLOCK / 2 - 1) & -B.length()), LE);
-        ByteVector v = (e & BLOCK / 2) == 0 ? raw.and(LOW)
-                : raw.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(LOW);
-        v = v.sub((byte) 8);
-        if (PARTS_PER_LOAD == 1) {
-            return (FloatVector) v.convertShape(VectorOperators.B2F, F, 0);
-        }
-        // 128-bit vectors: 8 bytes loaded, widened by halves; constant parts keep both intrinsified
+    static FloatVector weights(MemorySegment q, long at, int e, float held) {
+        boolean high = (e & BLOCK / 2) != 0;
+        ByteVector v = ByteVector.fromMemorySegment(B, q, at + (e & (BLOCK / 2 - 1) & -B.length()), LE)
+                .and(high ? HIGH : LOW).sub(high ? HIGH_ZERO : LOW_ZERO);
+        FloatVector f = PARTS_PER_LOAD == 1 ? (FloatVector) v.convertShape(VectorOperators.B2F, F, 0) : widenPart(v, e);
+        return f.mul(high ? held : held * 16f);
+    }
+
+    /** 128-bit vectors: 8 bytes loaded, widened by halves; constant parts keep both intrinsified. */
+    private static FloatVector widenPart(ByteVector v, int e) {
         return (FloatVector) ((e & (B.length() / 2)) == 0 ? v.convertShape(VectorOperators.B2F, F, 0)
                 : v.convertShape(VectorOperators.B2F, F, 1));
     }
@@ -113,9 +121,9 @@ final class Q4MatMul {
         int lanes = F.length();
         FloatVector acc = FloatVector.zero(F);
         for (int k = 0; k < cols; k += BLOCK, qb += BLOCK / 2, sb += SCALE_BYTES) {
-            FloatVector d = FloatVector.broadcast(F, scale(sc, sb));
+            float d = scale(sc, sb);
             for (int h = 0; h < BLOCK / lanes; h++) {
-                acc = nibbles(q, qb, h * lanes).mul(d).fma(FloatVector.fromArray(F, x, xa + k + h * lanes), acc);
+                acc = weights(q, qb, h * lanes, d).fma(FloatVector.fromArray(F, x, xa + k + h * lanes), acc);
             }
         }
         if (!FOLD) {
@@ -141,34 +149,50 @@ final class Q4MatMul {
             FloatVector acc2 = acc0;
             FloatVector acc3 = acc0;
             for (int k = 0; k < cols; k += BLOCK, qb += BLOCK / 2, sb += SCALE_BYTES) {
-                FloatVector d0 = FloatVector.broadcast(F, scale(sc, sb));
-                FloatVector d1 = FloatVector.broadcast(F, scale(sc, sb + sStride));
-                FloatVector d2 = FloatVector.broadcast(F, scale(sc, sb + 2 * sStride));
-                FloatVector d3 = FloatVector.broadcast(F, scale(sc, sb + 3 * sStride));
+                float d0 = scale(sc, sb);
+                float d1 = scale(sc, sb + sStride);
+                float d2 = scale(sc, sb + 2 * sStride);
+                float d3 = scale(sc, sb + 3 * sStride);
                 for (int h = 0; h < BLOCK / lanes; h++) {
                     FloatVector xv = FloatVector.fromArray(F, x, xa + k + h * lanes);
-                    acc0 = nibbles(q, qb, h * lanes).mul(d0).fma(xv, acc0);
-                    acc1 = nibbles(q, qb + qStride, h * lanes).mul(d1).fma(xv, acc1);
-                    acc2 = nibbles(q, qb + 2 * qStride, h * lanes).mul(d2).fma(xv, acc2);
-                    acc3 = nibbles(q, qb + 3 * qStride, h * lanes).mul(d3).fma(xv, acc3);
+                    acc0 = weights(q, qb, h * lanes, d0).fma(xv, acc0);
+                    acc1 = weights(q, qb + qStride, h * lanes, d1).fma(xv, acc1);
+                    acc2 = weights(q, qb + 2 * qStride, h * lanes, d2).fma(xv, acc2);
+                    acc3 = weights(q, qb + 3 * qStride, h * lanes, d3).fma(xv, acc3);
                 }
             }
-            int o = oa + i;
-            if (!FOLD) {
-                out[o] = laneOrderSum(acc0, tmp, 0);
-                out[o + quarter] = laneOrderSum(acc1, tmp, 1);
-                out[o + 2 * quarter] = laneOrderSum(acc2, tmp, 2);
-                out[o + 3 * quarter] = laneOrderSum(acc3, tmp, 3);
-                continue;
-            }
-            FloatVector v = pair(pair(acc0, acc1, X1, M1), pair(acc2, acc3, X1, M1), X2, M2);
-            v = self(v, X3);
-            (F.length() == 16 ? self(v, X4) : v).intoArray(tmp, 0);
-            out[o] = tmp[0];
-            out[o + quarter] = tmp[F.length() / 2];
-            out[o + 2 * quarter] = tmp[F.length() / 4];
-            out[o + 3 * quarter] = tmp[F.length() / 2 + F.length() / 4];
+            // parked and folded by a separate method: the nibble extraction makes this loop nest
+            // bigger than the Q8_0 one, and with the fold inline C2 hit its node-count cutoff, left
+            // the fold's calls out and boxed every vector (decode 30x slower)
+            int l = F.length();
+            acc0.intoArray(tmp, 0);
+            acc1.intoArray(tmp, l);
+            acc2.intoArray(tmp, 2 * l);
+            acc3.intoArray(tmp, 3 * l);
+            fold4(tmp, out, oa + i, quarter);
         }
+    }
+
+    /**
+     * Sums of four accumulators parked in {@code tmp[j*L ..]} into {@code out[o + j*stride]}: the
+     * same fold as VectorMatMul's decode loop and 1x4 tile, so results are bit for bit theirs.
+     */
+    private static void fold4(float[] tmp, float[] out, int o, int stride) {
+        int l = F.length();
+        if (!FOLD) {
+            for (int j = 0; j < 4; j++) {
+                out[o + j * stride] = laneOrderSum(FloatVector.fromArray(F, tmp, j * l), tmp, 4 + j);
+            }
+            return;
+        }
+        FloatVector v = pair(pair(FloatVector.fromArray(F, tmp, 0), FloatVector.fromArray(F, tmp, l), X1, M1),
+                pair(FloatVector.fromArray(F, tmp, 2 * l), FloatVector.fromArray(F, tmp, 3 * l), X1, M1), X2, M2);
+        v = self(v, X3);
+        (l == 16 ? self(v, X4) : v).intoArray(tmp, 0);
+        out[o] = tmp[0];
+        out[o + stride] = tmp[l / 2];
+        out[o + 2 * stride] = tmp[l / 4];
+        out[o + 3 * stride] = tmp[l / 2 + l / 4];
     }
 
     /** Rows [from, to) against eight interleaved activation rows: 3x8 register tiles (see VectorMatMul's). */
@@ -193,9 +217,9 @@ final class Q4MatMul {
                 long s = sb + blk * SCALE_BYTES;
                 long qk = qb + blk * (BLOCK / 2);
                 int e = (int) (k & (BLOCK - 1));
-                FloatVector w0 = nibbles(q, qk, e).mul(scale(sc, s));
-                FloatVector w1 = nibbles(q, qk + qThird, e).mul(scale(sc, s + sThird));
-                FloatVector w2 = nibbles(q, qk + 2 * qThird, e).mul(scale(sc, s + 2 * sThird));
+                FloatVector w0 = weights(q, qk, e, scale(sc, s));
+                FloatVector w1 = weights(q, qk + qThird, e, scale(sc, s + sThird));
+                FloatVector w2 = weights(q, qk + 2 * qThird, e, scale(sc, s + 2 * sThird));
                 FloatVector xv = FloatVector.fromMemorySegment(F, x8, xk, LE);
                 a00 = w0.fma(xv, a00);
                 a10 = w1.fma(xv, a10);
@@ -285,9 +309,9 @@ final class Q4MatMul {
         FloatVector acc2 = acc0;
         FloatVector acc3 = acc0;
         for (int k = 0; k < cols; k += BLOCK, qb += BLOCK / 2, sb += SCALE_BYTES) {
-            FloatVector d = FloatVector.broadcast(F, scale(sc, sb));
+            float d = scale(sc, sb);
             for (int h = 0; h < BLOCK / lanes; h++) {
-                FloatVector wv = nibbles(q, qb, h * lanes).mul(d);
+                FloatVector wv = weights(q, qb, h * lanes, d);
                 int xk = xa + k + h * lanes;
                 acc0 = wv.fma(FloatVector.fromArray(F, x, xk), acc0);
                 acc1 = wv.fma(FloatVector.fromArray(F, x, xk + cols), acc1);
@@ -295,20 +319,12 @@ final class Q4MatMul {
                 acc3 = wv.fma(FloatVector.fromArray(F, x, xk + 3 * cols), acc3);
             }
         }
-        if (!FOLD) {
-            out[o] = laneOrderSum(acc0, tmp, 0);
-            out[o + outStride] = laneOrderSum(acc1, tmp, 1);
-            out[o + 2 * outStride] = laneOrderSum(acc2, tmp, 2);
-            out[o + 3 * outStride] = laneOrderSum(acc3, tmp, 3);
-            return;
-        }
-        FloatVector v = pair(pair(acc0, acc1, X1, M1), pair(acc2, acc3, X1, M1), X2, M2);
-        v = self(v, X3);
-        (F.length() == 16 ? self(v, X4) : v).intoArray(tmp, 0);
-        out[o] = tmp[0];
-        out[o + outStride] = tmp[F.length() / 2];
-        out[o + 2 * outStride] = tmp[F.length() / 4];
-        out[o + 3 * outStride] = tmp[F.length() / 2 + F.length() / 4];
+        int l = F.length();
+        acc0.intoArray(tmp, 0);
+        acc1.intoArray(tmp, l);
+        acc2.intoArray(tmp, 2 * l);
+        acc3.intoArray(tmp, 3 * l);
+        fold4(tmp, out, o, outStride);
     }
 
     /** Four weight rows x four activation rows: 16 accumulators (groups of four to seven activation rows). */
@@ -321,32 +337,32 @@ final class Q4MatMul {
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
         FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         for (int k = 0; k < cols; k += BLOCK, qb += BLOCK / 2, sb += SCALE_BYTES) {
-            FloatVector d0 = FloatVector.broadcast(F, scale(sc, sb));
-            FloatVector d1 = FloatVector.broadcast(F, scale(sc, sb + sRow));
-            FloatVector d2 = FloatVector.broadcast(F, scale(sc, sb + 2 * sRow));
-            FloatVector d3 = FloatVector.broadcast(F, scale(sc, sb + 3 * sRow));
+            float d0 = scale(sc, sb);
+            float d1 = scale(sc, sb + sRow);
+            float d2 = scale(sc, sb + 2 * sRow);
+            float d3 = scale(sc, sb + 3 * sRow);
             for (int h = 0; h < BLOCK / lanes; h++) {
                 int xk = xa + k + h * lanes;
                 FloatVector x0 = FloatVector.fromArray(F, x, xk);
                 FloatVector x1 = FloatVector.fromArray(F, x, xk + cols);
                 FloatVector x2 = FloatVector.fromArray(F, x, xk + 2 * cols);
                 FloatVector x3 = FloatVector.fromArray(F, x, xk + 3 * cols);
-                FloatVector w0 = nibbles(q, qb, h * lanes).mul(d0);
+                FloatVector w0 = weights(q, qb, h * lanes, d0);
                 a00 = w0.fma(x0, a00);
                 a01 = w0.fma(x1, a01);
                 a02 = w0.fma(x2, a02);
                 a03 = w0.fma(x3, a03);
-                FloatVector w1 = nibbles(q, qb + qRow, h * lanes).mul(d1);
+                FloatVector w1 = weights(q, qb + qRow, h * lanes, d1);
                 a10 = w1.fma(x0, a10);
                 a11 = w1.fma(x1, a11);
                 a12 = w1.fma(x2, a12);
                 a13 = w1.fma(x3, a13);
-                FloatVector w2 = nibbles(q, qb + 2 * qRow, h * lanes).mul(d2);
+                FloatVector w2 = weights(q, qb + 2 * qRow, h * lanes, d2);
                 a20 = w2.fma(x0, a20);
                 a21 = w2.fma(x1, a21);
                 a22 = w2.fma(x2, a22);
                 a23 = w2.fma(x3, a23);
-                FloatVector w3 = nibbles(q, qb + 3 * qRow, h * lanes).mul(d3);
+                FloatVector w3 = weights(q, qb + 3 * qRow, h * lanes, d3);
                 a30 = w3.fma(x0, a30);
                 a31 = w3.fma(x1, a31);
                 a32 = w3.fma(x2, a32);
