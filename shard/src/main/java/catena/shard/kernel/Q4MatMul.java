@@ -36,7 +36,7 @@ import jdk.incubator.vector.VectorOperators;
  * shapes (decode quarters, 1x4, 4x4, 3x8 over interleaved activations) and the same arithmetic
  * per (weight row, activation row) pair, with each weight vector read from nibbles instead of
  * bytes. Each weight vector comes out as exactly the Q8_0 kernels' {@code w * d} (see
- * {@link #weights}), so every output is bit for bit
+ * {@link #nib}), so every output is bit for bit
  * what they give for the same values held as int8 ({@link Q4Matrix#toQ8}): per 32-block
  * {@code acc = (w * d) * x + acc} lane-wise in element order, then the same fixed fold.
  * Hence, as for Q8_0, a row's result does not depend on the batch shape it is computed in.
@@ -93,25 +93,28 @@ final class Q4MatMul {
         }
     }
 
-    /**
-     * The weights (nibble - 8) * d of elements [e, e+L) of the block whose 16 bytes start at byte
-     * {@code at} ({@code held} is its scale as held, d/16; e a multiple of L below 32). Elements
-     * 0-15 are the low nibbles of bytes 0-15: {@code (b & 0x0F) - 8}, times d. Elements 16-31 are
-     * the high nibbles, taken without a shift (x86 has none for bytes): {@code (b & 0xF0) - 0x80}
-     * is {@code 16 * (h - 8)} as a signed byte, times d/16 — the same real product, so the same
-     * rounded f32. Which half is chosen on scalars (mask, offset, scale): a vector chosen by a
-     * branch passes through a phi, which boxes it.
+    /*
+     * Every kernel computes the weight vector (nibble - 8) * d of elements [e, e+L) of a block (e
+     * a multiple of L below 32) the same way. Elements 0-15 are the low nibbles of the block's 16
+     * bytes: (b & 0x0F) - 8, times d (the held scale times 16). Elements 16-31 are the high
+     * nibbles, taken without a shift (x86 has none for bytes): (b & 0xF0) - 0x80 is 16 * (h - 8)
+     * as a signed byte, times the held d/16: the same real product, so the same rounded f32 as the
+     * Q8_0 kernels' w * d. Which half is chosen on scalars (offset, mask m, zero z, factor f): a
+     * vector chosen by a branch passes through a phi, which boxes it.
      */
-    static FloatVector weights(MemorySegment q, long at, int e, float held) {
-        boolean high = (e & BLOCK / 2) != 0;
-        ByteVector v = ByteVector.fromMemorySegment(B, q, at + (e & (BLOCK / 2 - 1) & -B.length()), LE)
-                .and(high ? HIGH : LOW).sub(high ? HIGH_ZERO : LOW_ZERO);
-        FloatVector f = PARTS_PER_LOAD == 1 ? (FloatVector) v.convertShape(VectorOperators.B2F, F, 0) : widenPart(v, e);
-        return f.mul(high ? held : held * 16f);
+
+    /**
+     * {@code (b & m) - z} of the L bytes at {@code at}, widened to f32 (L-byte loads). Kept under
+     * C2's 35-byte limit for inlining at call sites it deems cold: at 127 bytes it was left out of
+     * the decode loop in the engine (not in a micro-benchmark) and every vector was boxed.
+     */
+    private static FloatVector nib(MemorySegment q, long at, byte m, byte z) {
+        return (FloatVector) ByteVector.fromMemorySegment(B, q, at, LE).and(m).sub(z).convertShape(VectorOperators.B2F, F, 0);
     }
 
-    /** 128-bit vectors: 8 bytes loaded, widened by halves; constant parts keep both intrinsified. */
-    private static FloatVector widenPart(ByteVector v, int e) {
+    /** As {@link #nib} for 128-bit vectors: 8 bytes loaded, widened by halves (constant parts stay intrinsified). */
+    private static FloatVector nibPart(MemorySegment q, long at, byte m, byte z, int e) {
+        ByteVector v = ByteVector.fromMemorySegment(B, q, at, LE).and(m).sub(z);
         return (FloatVector) ((e & (B.length() / 2)) == 0 ? v.convertShape(VectorOperators.B2F, F, 0)
                 : v.convertShape(VectorOperators.B2F, F, 1));
     }
@@ -123,7 +126,12 @@ final class Q4MatMul {
         for (int k = 0; k < cols; k += BLOCK, qb += BLOCK / 2, sb += SCALE_BYTES) {
             float d = scale(sc, sb);
             for (int h = 0; h < BLOCK / lanes; h++) {
-                acc = weights(q, qb, h * lanes, d).fma(FloatVector.fromArray(F, x, xa + k + h * lanes), acc);
+                int e = h * lanes;
+                long off = e & (BLOCK / 2 - 1) & -B.length();
+                byte m = (e & BLOCK / 2) != 0 ? HIGH : LOW;
+                byte z = (e & BLOCK / 2) != 0 ? HIGH_ZERO : LOW_ZERO;
+                float f = (e & BLOCK / 2) != 0 ? 1f : 16f;
+                acc = (PARTS_PER_LOAD == 1 ? nib(q, qb + off, m, z) : nibPart(q, qb + off, m, z, e)).mul(d * f).fma(FloatVector.fromArray(F, x, xa + k + h * lanes), acc);
             }
         }
         if (!FOLD) {
@@ -154,11 +162,16 @@ final class Q4MatMul {
                 float d2 = scale(sc, sb + 2 * sStride);
                 float d3 = scale(sc, sb + 3 * sStride);
                 for (int h = 0; h < BLOCK / lanes; h++) {
+                    int e = h * lanes;
+                    long off = e & (BLOCK / 2 - 1) & -B.length();
+                    byte m = (e & BLOCK / 2) != 0 ? HIGH : LOW;
+                    byte z = (e & BLOCK / 2) != 0 ? HIGH_ZERO : LOW_ZERO;
+                    float f = (e & BLOCK / 2) != 0 ? 1f : 16f;
                     FloatVector xv = FloatVector.fromArray(F, x, xa + k + h * lanes);
-                    acc0 = weights(q, qb, h * lanes, d0).fma(xv, acc0);
-                    acc1 = weights(q, qb + qStride, h * lanes, d1).fma(xv, acc1);
-                    acc2 = weights(q, qb + 2 * qStride, h * lanes, d2).fma(xv, acc2);
-                    acc3 = weights(q, qb + 3 * qStride, h * lanes, d3).fma(xv, acc3);
+                    acc0 = (PARTS_PER_LOAD == 1 ? nib(q, qb + off, m, z) : nibPart(q, qb + off, m, z, e)).mul(d0 * f).fma(xv, acc0);
+                    acc1 = (PARTS_PER_LOAD == 1 ? nib(q, qb + qStride + off, m, z) : nibPart(q, qb + qStride + off, m, z, e)).mul(d1 * f).fma(xv, acc1);
+                    acc2 = (PARTS_PER_LOAD == 1 ? nib(q, qb + 2 * qStride + off, m, z) : nibPart(q, qb + 2 * qStride + off, m, z, e)).mul(d2 * f).fma(xv, acc2);
+                    acc3 = (PARTS_PER_LOAD == 1 ? nib(q, qb + 3 * qStride + off, m, z) : nibPart(q, qb + 3 * qStride + off, m, z, e)).mul(d3 * f).fma(xv, acc3);
                 }
             }
             // parked and folded by a separate method: the nibble extraction makes this loop nest
@@ -217,9 +230,13 @@ final class Q4MatMul {
                 long s = sb + blk * SCALE_BYTES;
                 long qk = qb + blk * (BLOCK / 2);
                 int e = (int) (k & (BLOCK - 1));
-                FloatVector w0 = weights(q, qk, e, scale(sc, s));
-                FloatVector w1 = weights(q, qk + qThird, e, scale(sc, s + sThird));
-                FloatVector w2 = weights(q, qk + 2 * qThird, e, scale(sc, s + 2 * sThird));
+                long off = e & (BLOCK / 2 - 1) & -B.length();
+                byte m = (e & BLOCK / 2) != 0 ? HIGH : LOW;
+                byte z = (e & BLOCK / 2) != 0 ? HIGH_ZERO : LOW_ZERO;
+                float f = (e & BLOCK / 2) != 0 ? 1f : 16f;
+                FloatVector w0 = (PARTS_PER_LOAD == 1 ? nib(q, qk + off, m, z) : nibPart(q, qk + off, m, z, e)).mul(scale(sc, s) * f);
+                FloatVector w1 = (PARTS_PER_LOAD == 1 ? nib(q, qk + qThird + off, m, z) : nibPart(q, qk + qThird + off, m, z, e)).mul(scale(sc, s + sThird) * f);
+                FloatVector w2 = (PARTS_PER_LOAD == 1 ? nib(q, qk + 2 * qThird + off, m, z) : nibPart(q, qk + 2 * qThird + off, m, z, e)).mul(scale(sc, s + 2 * sThird) * f);
                 FloatVector xv = FloatVector.fromMemorySegment(F, x8, xk, LE);
                 a00 = w0.fma(xv, a00);
                 a10 = w1.fma(xv, a10);
@@ -311,7 +328,12 @@ final class Q4MatMul {
         for (int k = 0; k < cols; k += BLOCK, qb += BLOCK / 2, sb += SCALE_BYTES) {
             float d = scale(sc, sb);
             for (int h = 0; h < BLOCK / lanes; h++) {
-                FloatVector wv = weights(q, qb, h * lanes, d);
+                int e = h * lanes;
+                long off = e & (BLOCK / 2 - 1) & -B.length();
+                byte m = (e & BLOCK / 2) != 0 ? HIGH : LOW;
+                byte z = (e & BLOCK / 2) != 0 ? HIGH_ZERO : LOW_ZERO;
+                float f = (e & BLOCK / 2) != 0 ? 1f : 16f;
+                FloatVector wv = (PARTS_PER_LOAD == 1 ? nib(q, qb + off, m, z) : nibPart(q, qb + off, m, z, e)).mul(d * f);
                 int xk = xa + k + h * lanes;
                 acc0 = wv.fma(FloatVector.fromArray(F, x, xk), acc0);
                 acc1 = wv.fma(FloatVector.fromArray(F, x, xk + cols), acc1);
@@ -342,27 +364,32 @@ final class Q4MatMul {
             float d2 = scale(sc, sb + 2 * sRow);
             float d3 = scale(sc, sb + 3 * sRow);
             for (int h = 0; h < BLOCK / lanes; h++) {
+                int e = h * lanes;
+                long off = e & (BLOCK / 2 - 1) & -B.length();
+                byte m = (e & BLOCK / 2) != 0 ? HIGH : LOW;
+                byte z = (e & BLOCK / 2) != 0 ? HIGH_ZERO : LOW_ZERO;
+                float f = (e & BLOCK / 2) != 0 ? 1f : 16f;
                 int xk = xa + k + h * lanes;
                 FloatVector x0 = FloatVector.fromArray(F, x, xk);
                 FloatVector x1 = FloatVector.fromArray(F, x, xk + cols);
                 FloatVector x2 = FloatVector.fromArray(F, x, xk + 2 * cols);
                 FloatVector x3 = FloatVector.fromArray(F, x, xk + 3 * cols);
-                FloatVector w0 = weights(q, qb, h * lanes, d0);
+                FloatVector w0 = (PARTS_PER_LOAD == 1 ? nib(q, qb + off, m, z) : nibPart(q, qb + off, m, z, e)).mul(d0 * f);
                 a00 = w0.fma(x0, a00);
                 a01 = w0.fma(x1, a01);
                 a02 = w0.fma(x2, a02);
                 a03 = w0.fma(x3, a03);
-                FloatVector w1 = weights(q, qb + qRow, h * lanes, d1);
+                FloatVector w1 = (PARTS_PER_LOAD == 1 ? nib(q, qb + qRow + off, m, z) : nibPart(q, qb + qRow + off, m, z, e)).mul(d1 * f);
                 a10 = w1.fma(x0, a10);
                 a11 = w1.fma(x1, a11);
                 a12 = w1.fma(x2, a12);
                 a13 = w1.fma(x3, a13);
-                FloatVector w2 = weights(q, qb + 2 * qRow, h * lanes, d2);
+                FloatVector w2 = (PARTS_PER_LOAD == 1 ? nib(q, qb + 2 * qRow + off, m, z) : nibPart(q, qb + 2 * qRow + off, m, z, e)).mul(d2 * f);
                 a20 = w2.fma(x0, a20);
                 a21 = w2.fma(x1, a21);
                 a22 = w2.fma(x2, a22);
                 a23 = w2.fma(x3, a23);
-                FloatVector w3 = weights(q, qb + 3 * qRow, h * lanes, d3);
+                FloatVector w3 = (PARTS_PER_LOAD == 1 ? nib(q, qb + 3 * qRow + off, m, z) : nibPart(q, qb + 3 * qRow + off, m, z, e)).mul(d3 * f);
                 a30 = w3.fma(x0, a30);
                 a31 = w3.fma(x1, a31);
                 a32 = w3.fma(x2, a32);
