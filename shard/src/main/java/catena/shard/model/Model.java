@@ -119,9 +119,9 @@ public final class Model implements AutoCloseable {
         }
         requireStageBoundary(config, from);
         requireStageBoundary(config, to);
-        WeightMemory.requireAvailable(residentBytes(file, config, from, to),
+        WeightMemory.requireAvailable(residentBytes(file, config, from, to, options.widenQ4()),
                 "layers [" + from + ", " + to + ") of " + file.path().getFileName());
-        Weights w = new Weights(file, options.keepF32(), arena);
+        Weights w = new Weights(file, options.keepF32(), options.widenQ4(), arena);
         boolean head = to == config.layerCount();
         Matrix output = null;
         float[] outputNorm = null;
@@ -568,24 +568,24 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Weight bytes of each layer as the engine holds them (Q8_0 unless kept F32): what stages are balanced by. */
+    /** Weight bytes of each layer as the engine holds them (Q4_0 as Q4_0, else Q8_0 unless kept F32): what stages are balanced by. */
     public static long[] layerBytes(Path path) throws IOException {
         try (GgufFile f = GgufFile.open(path)) {
-            return layerBytes(f, ModelConfig.from(f));
+            return layerBytes(f, ModelConfig.from(f), false);
         }
     }
 
-    private static long[] layerBytes(GgufFile f, ModelConfig c) {
+    private static long[] layerBytes(GgufFile f, ModelConfig c, boolean widenQ4) {
         long[] bytes = new long[c.layerCount()];
         for (TensorInfo t : f.tensors().values()) {
             String n = t.name();
             if (n.startsWith("blk.")) {
                 int l = Integer.parseInt(n.substring(4, n.indexOf('.', 4)));
                 if (l >= 0 && l < bytes.length) {
-                    bytes[l] += heldBytes(t);
+                    bytes[l] += heldBytes(t, widenQ4);
                 }
             } else if (n.equals("output.weight") || (n.equals("token_embd.weight") && !tiedHead(f))) {
-                bytes[bytes.length - 1] += heldBytes(t);
+                bytes[bytes.length - 1] += heldBytes(t, widenQ4);
             }
         }
         return bytes;
@@ -599,8 +599,8 @@ public final class Model implements AutoCloseable {
      * Bytes the slice [from, to) copies into memory at load (its layers, the head on the last
      * stage, the token embedding where the slice embeds), for the memory check: an estimate.
      */
-    private static long residentBytes(GgufFile f, ModelConfig c, int from, int to) {
-        long[] layers = layerBytes(f, c);
+    private static long residentBytes(GgufFile f, ModelConfig c, int from, int to, boolean widenQ4) {
+        long[] layers = layerBytes(f, c, widenQ4);
         long b = 0;
         for (int l = from; l < to; l++) {
             b += layers[l];
@@ -608,14 +608,18 @@ public final class Model implements AutoCloseable {
         boolean embedCounted = to == c.layerCount() && tiedHead(f);
         TensorInfo embd = f.tensors().get("token_embd.weight");
         if (embd != null && !embedCounted && (from == 0 || c.pleDim() > 0)) {
-            b += heldBytes(embd);
+            b += heldBytes(embd, widenQ4);
         }
         return b;
     }
 
-    private static long heldBytes(TensorInfo t) {
+    private static long heldBytes(TensorInfo t, boolean widenQ4) {
         // MoE routers are kept exact (MoeWeights): F32 unless the file already has them in Q8_0.
         boolean exact = t.name().endsWith("ffn_gate_inp.weight") && t.type() != GgmlType.Q8_0;
+        if (t.shape().length >= 2 && t.cols() % 32 == 0 && !exact && t.type() == GgmlType.Q4_0 && !widenQ4) {
+            // Q4Matrix: 16 bytes of nibbles and an f32 scale per block
+            return t.elementCount() / 32 * (16 + Q8Matrix.SCALE_BYTES);
+        }
         if (t.shape().length >= 2 && t.cols() % 32 == 0 && !exact) {
             // Q8Matrix: 32 int8 quants and an f32 scale per block
             return t.elementCount() / 32 * (32 + Q8Matrix.SCALE_BYTES);
