@@ -463,6 +463,11 @@ class EmbeddedGatewayTest {
                 .isEqualTo(3 + 2 + generated - 2);
         assertThat(p.value("catena_stage_sequences", "replica", "0", "stage", "1")).isZero();
         assertThat(p.value("catena_kv_cache_usage_perc", "replica", "0", "stage", "0")).isBetween(0.0, 1.0);
+        // ring hops: stage 1 receives the activations, stage 0 the sampled tokens; transit is measured
+        for (String stage : new String[] {"0", "1"}) {
+            assertThat(p.value("catena_stage_hops_total", "replica", "0", "stage", stage)).isPositive();
+            assertThat(p.value("catena_stage_hop_seconds_total", "replica", "0", "stage", stage)).isGreaterThanOrEqualTo(0);
+        }
         // gRPC server metrics from Micrometer's interceptor
         assertThat(p.families().keySet()).anyMatch(n -> n.startsWith("grpc_server"));
         var ready = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port

@@ -568,10 +568,13 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Weight bytes of each layer as the engine holds them (Q4_0 as Q4_0, else Q8_0 unless kept F32): what stages are balanced by. */
+    /**
+     * Weight bytes of each layer as a serving stage holds them (Q8_0 unless kept F32; Q4_0 widened
+     * as {@link LoadOptions#SERVING_WIDENS_Q4} says): what stages are balanced and sized by.
+     */
     public static long[] layerBytes(Path path) throws IOException {
         try (GgufFile f = GgufFile.open(path)) {
-            return layerBytes(f, ModelConfig.from(f), false);
+            return layerBytes(f, ModelConfig.from(f), LoadOptions.SERVING_WIDENS_Q4);
         }
     }
 

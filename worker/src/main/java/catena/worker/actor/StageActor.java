@@ -126,7 +126,7 @@ public final class StageActor {
      * Hidden rows of one batch from the previous stage: {@code data} is [rows][dim] row-major;
      * {@code tokens} the token id of each row.
      */
-    public record Forward(long epoch, List<Rows> sequences, int[] tokens, float[] data, int dim)
+    public record Forward(long epoch, List<Rows> sequences, int[] tokens, float[] data, int dim, long sentMicros)
             implements Command, ClusterMessage {
         @Override
         public String toString() {
@@ -139,7 +139,7 @@ public final class StageActor {
      * The ring: the tokens the last stage sampled in one pass, to be embedded by stage 0. One
      * message per pass, so stage 0 sees them together and runs them in one pass.
      */
-    public record NextTokens(long epoch, List<Fed> tokens) implements Command, ClusterMessage {
+    public record NextTokens(long epoch, List<Fed> tokens, long sentMicros) implements Command, ClusterMessage {
         public NextTokens {
             tokens = List.copyOf(tokens);
         }
@@ -191,8 +191,8 @@ public final class StageActor {
     public record StageStats(int replica, long epoch, int stageIndex, int fromLayer, int toLayerExclusive,
                              int sequences, int waiting, long cacheBytes, int kvBlocksUsed, int kvBlocksTotal, int kvBlockTokens,
                              long batches, long rows, long multiSequenceBatches, int maxBatchSequences,
-                             long preemptions, long staleDropped, long rejected, long busyNanos)
-            implements ClusterMessage {
+                             long preemptions, long staleDropped, long rejected, long busyNanos, long hops,
+                             long hopNanos) implements ClusterMessage {
     }
 
     private record Loaded(Assign assign, StageEngine engine, Throwable failure) implements Command {
@@ -247,6 +247,9 @@ public final class StageActor {
     private long multiSequenceBatches;
     /** Time the compute thread spent in passes (forward, head and sampling), for the busy fraction. */
     private long busyNanos;
+    /** Ring messages received from the previous stage, and their summed wall-clock transit. */
+    private long hops;
+    private long hopNanos;
     private int maxBatchSequences;
     private long staleDropped;
     private long rejected;
@@ -516,6 +519,7 @@ public final class StageActor {
         if (stale(m.epoch())) {
             return;
         }
+        hop(m.sentMicros());
         inbox.add(m);
         requestPass();
     }
@@ -524,6 +528,7 @@ public final class StageActor {
         if (stale(m.epoch())) {
             return;
         }
+        hop(m.sentMicros());
         for (Fed f : m.tokens()) {
             StageSequence<Start> s = table.get(f.sequenceId());
             if (s != null) {
@@ -542,7 +547,7 @@ public final class StageActor {
         if (!s.paused && s.held >= 0) {
             int token = s.held;
             s.held = -1;
-            assignment.next().tell(new NextTokens(assignment.epoch(), List.of(new Fed(s.id, token))));
+            assignment.next().tell(new NextTokens(assignment.epoch(), List.of(new Fed(s.id, token)), WallClock.micros()));
         }
     }
 
@@ -760,7 +765,7 @@ public final class StageActor {
                 }
             }
             if (!fed.isEmpty()) {
-                assignment.next().tell(new NextTokens(assignment.epoch(), fed));
+                assignment.next().tell(new NextTokens(assignment.epoch(), fed, WallClock.micros()));
             }
         } else {
             List<Rows> out = new ArrayList<>(job.size);
@@ -770,7 +775,8 @@ public final class StageActor {
                 }
             }
             if (out.size() == job.size) {
-                assignment.next().tell(new Forward(assignment.epoch(), out, job.tokens, job.x, engine.dim()));
+                assignment.next().tell(new Forward(assignment.epoch(), out, job.tokens, job.x, engine.dim(),
+                        WallClock.micros()));
             } else if (!out.isEmpty()) {
                 forwardSurvivors(job);
             }
@@ -802,7 +808,7 @@ public final class StageActor {
             }
             src += n;
         }
-        assignment.next().tell(new Forward(assignment.epoch(), out, tokens, x, dim));
+        assignment.next().tell(new Forward(assignment.epoch(), out, tokens, x, dim, WallClock.micros()));
     }
 
     /** Last stage: tells the sink and adds the token to {@code fed} (the ring) unless the sequence ended or is held. */
@@ -837,6 +843,15 @@ public final class StageActor {
         return false;
     }
 
+    /**
+     * Counts a ring message's transit from the previous stage: wall clocks of two hosts, so a
+     * skew shows (clamped at 0); on one host (or NTP-synced ones) it is the hop's latency.
+     */
+    private void hop(long sentMicros) {
+        hops++;
+        hopNanos += 1000 * Math.max(0, WallClock.micros() - sentMicros);
+    }
+
     private void count(Job job) {
         batches++;
         busyNanos += job.computeNanos;
@@ -857,7 +872,7 @@ public final class StageActor {
                 loaded ? table.kv().totalBlocks() - table.kv().freeBlocks() : 0, loaded ? table.kv().totalBlocks() : 0,
                 settings.kvBlockTokens(),
                 batches, rowsTotal, multiSequenceBatches, maxBatchSequences,
-                scheduler == null ? 0 : scheduler.preemptions(), staleDropped, rejected, busyNanos));
+                scheduler == null ? 0 : scheduler.preemptions(), staleDropped, rejected, busyNanos, hops, hopNanos));
         return Behaviors.same();
     }
 

@@ -28,7 +28,8 @@ public final class ModelStageEngine implements StageEngine {
     /** Loads layers [from, to) of the GGUF at {@code path}. */
     public static ModelStageEngine load(Path path, boolean keepF32, int from, int to) throws IOException {
         ModelFacts facts = ModelFacts.read(path);
-        return new ModelStageEngine(Model.load(path, LoadOptions.keepF32(keepF32).layers(from, to)), facts, from, to);
+        return new ModelStageEngine(Model.load(path, LoadOptions.keepF32(keepF32).widenQ4(LoadOptions.SERVING_WIDENS_Q4)
+                .layers(from, to)), facts, from, to);
     }
 
     @Override

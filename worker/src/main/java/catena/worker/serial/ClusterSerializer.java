@@ -117,7 +117,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
             case StageActor.Start m -> start(m).toByteArray();
             case StageActor.Forward m -> forward(m).toByteArray();
             case StageActor.NextTokens m -> {
-                NextTokens.Builder b = NextTokens.newBuilder().setEpoch(m.epoch());
+                NextTokens.Builder b = NextTokens.newBuilder().setEpoch(m.epoch()).setSentMicros(m.sentMicros());
                 for (StageActor.Fed f : m.tokens()) {
                     b.addSequenceIds(f.sequenceId()).addTokens(f.token());
                 }
@@ -133,7 +133,8 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                     .setKvBlocksUsed(m.kvBlocksUsed()).setKvBlocksTotal(m.kvBlocksTotal()).setKvBlockTokens(m.kvBlockTokens()).setBatches(m.batches())
                     .setRows(m.rows()).setMultiSequenceBatches(m.multiSequenceBatches())
                     .setMaxBatchSequences(m.maxBatchSequences()).setPreemptions(m.preemptions())
-                    .setStaleDropped(m.staleDropped()).setRejected(m.rejected()).setBusyNanos(m.busyNanos()).build()
+                    .setStaleDropped(m.staleDropped()).setRejected(m.rejected()).setBusyNanos(m.busyNanos()).setHops(m.hops())
+                    .setHopNanos(m.hopNanos()).build()
                     .toByteArray();
             case SequenceEvent.TokenSampled m -> sampled(m).toByteArray();
             case SequenceEvent.SequenceFailed m -> catena.cluster.v1.SequenceFailed.newBuilder()
@@ -217,7 +218,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                     for (int i = 0; i < p.getTokensCount(); i++) {
                         fed.add(new StageActor.Fed(p.getSequenceIds(i), p.getTokens(i)));
                     }
-                    yield new StageActor.NextTokens(p.getEpoch(), fed);
+                    yield new StageActor.NextTokens(p.getEpoch(), fed, p.getSentMicros());
                 }
                 case FREE -> new StageActor.Free(FreeSequence.parseFrom(bytes).getSequenceId());
                 case THROTTLE -> {
@@ -231,7 +232,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                             p.getToLayerExclusive(), p.getSequences(), p.getWaiting(), p.getCacheBytes(),
                             p.getKvBlocksUsed(), p.getKvBlocksTotal(), p.getKvBlockTokens(), p.getBatches(), p.getRows(),
                             p.getMultiSequenceBatches(), p.getMaxBatchSequences(), p.getPreemptions(),
-                            p.getStaleDropped(), p.getRejected(), p.getBusyNanos());
+                            p.getStaleDropped(), p.getRejected(), p.getBusyNanos(), p.getHops(), p.getHopNanos());
                 }
                 case SAMPLED -> {
                     var p = catena.cluster.v1.TokenSampled.parseFrom(bytes);
@@ -312,7 +313,8 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
     }
 
     private Activations forward(StageActor.Forward m) {
-        Activations.Builder b = Activations.newBuilder().setDim(m.dim()).setEpoch(m.epoch());
+        Activations.Builder b = Activations.newBuilder().setDim(m.dim()).setEpoch(m.epoch())
+                .setSentMicros(m.sentMicros());
         for (StageActor.Rows r : m.sequences()) {
             SequenceRows.Builder rb = SequenceRows.newBuilder().setSequenceId(r.sequenceId()).setCount(r.count())
                     .setSample(r.sample());
@@ -337,7 +339,8 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
         }
         float[] data = new float[p.getData().size() / Float.BYTES];
         p.getData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
-        return new StageActor.Forward(p.getEpoch(), rows, ints(p.getTokensList()), data, p.getDim());
+        return new StageActor.Forward(p.getEpoch(), rows, ints(p.getTokensList()), data, p.getDim(),
+                p.getSentMicros());
     }
 
     private static int[] ints(List<Integer> list) {

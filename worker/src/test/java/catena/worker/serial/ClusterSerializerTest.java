@@ -41,10 +41,12 @@ class ClusterSerializerTest {
                 3, sink.getRef());
         float[] data = {1.5f, -2.25f, Float.MIN_VALUE, 3e38f, 0f, -0f, 1e-7f, 42f};
         StageActor.Forward f = new StageActor.Forward(11,
-                List.of(new StageActor.Rows(7, 1, false, start), new StageActor.Rows(9, 1, true, null)), new int[] {2, 5}, data, 4);
+                List.of(new StageActor.Rows(7, 1, false, start), new StageActor.Rows(9, 1, true, null)), new int[] {2, 5}, data, 4,
+                1_765_000_000_123_456L);
         StageActor.Forward back = roundTrip(f);
         assertThat(back.data()).containsExactly(data);
         assertThat(back.dim()).isEqualTo(4);
+        assertThat(back.sentMicros()).isEqualTo(1_765_000_000_123_456L);
         assertThat(back.tokens()).containsExactly(2, 5);
         assertThat(back.sequences().get(1)).isEqualTo(new StageActor.Rows(9, 1, true, null));
         StageActor.Start s = back.sequences().get(0).start();
@@ -71,11 +73,12 @@ class ClusterSerializerTest {
                 new StageActor.AssignFailed(2, 9, 1, next.getRef(), "no such file: /m.gguf"),
                 new StageActor.Leaving(next.getRef()),
                 new StageActor.WorkerDescription(next.getRef(), 1L << 33, 2, "/m.gguf", 2, 4, 1, 1, 9, true),
-                new StageActor.NextTokens(9, List.of(new StageActor.Fed(5, 77), new StageActor.Fed(6, 78))),
+                new StageActor.NextTokens(9, List.of(new StageActor.Fed(5, 77), new StageActor.Fed(6, 78)), 42L),
                 new StageActor.Free(5),
                 new StageActor.Throttle(5, true),
                 new StageActor.GetStats(stats.getRef()),
-                new StageActor.StageStats(1, 9, 0, 0, 2, 3, 1, 4096, 5, 64, 16, 10, 55, 4, 3, 2, 7, 1, 123_456_789L),
+                new StageActor.StageStats(1, 9, 0, 0, 2, 3, 1, 4096, 5, 64, 16, 10, 55, 4, 3, 2, 7, 1, 123_456_789L, 12,
+                        3_456_000L),
                 new SequenceEvent.SequenceInterrupted(5, "preempted"),
                 new SequenceEvent.SequenceRejected(5, "queue full", true),
                 new catena.worker.plan.Topology(1700000000000L, 4, List.of(new catena.worker.plan.Topology.Replica(1, 9, true,
