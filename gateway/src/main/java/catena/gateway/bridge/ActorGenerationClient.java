@@ -137,6 +137,11 @@ public final class ActorGenerationClient implements GenerationClient, Generation
     }
 
     @Override
+    public void queued(long nanos) {
+        metrics.queued(nanos);
+    }
+
+    @Override
     public void ended(int replica) {
         occupancy.ended(replica);
     }

@@ -33,6 +33,7 @@ public final class ServingMetrics {
     private final Timer ttft;
     private final Timer itl;
     private final Timer e2e;
+    private final Timer queue;
     private final Counter promptTokens;
     private final Counter generationTokens;
 
@@ -49,6 +50,8 @@ public final class ServingMetrics {
                 + " token; tokens delivered together share the interval).", ITL_BUCKETS);
         this.e2e = histogram("catena.e2e.request.latency", "Time from the request's arrival to its last token.",
                 E2E_BUCKETS);
+        this.queue = histogram("catena.request.queue.time", "Time from the request's arrival until it was sent to"
+                + " a replica (waiting while none is ready); a stage's own admission wait shows in TTFT.", E2E_BUCKETS);
         this.promptTokens = Counter.builder("catena.prompt.tokens").description("Prompt tokens of finished requests.")
                 .register(registry);
         this.generationTokens = Counter.builder("catena.generation.tokens")
@@ -65,6 +68,11 @@ public final class ServingMetrics {
             slos[i] = Duration.ofNanos(Math.round(bucketsSeconds[i] * 1e9));
         }
         return Timer.builder(name).description(help).serviceLevelObjectives(slos).register(registry);
+    }
+
+    /** A request waited {@code nanos} for its first replica. */
+    public void queued(long nanos) {
+        queue.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     /** {@code sink}, measured; the request arrived now. */

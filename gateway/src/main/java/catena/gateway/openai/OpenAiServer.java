@@ -80,7 +80,15 @@ public final class OpenAiServer implements AutoCloseable {
         // Per connection, so a closed connection can cancel the whole (non-streamed) generations it waits for.
         var server = Http.get(system).newServerAt(host, port).withSettings(settings);
         if (access.tls() != null) {
-            server = server.enableHttps(ConnectionContext.httpsServer(PemSslContext.server(access.tls())));
+            javax.net.ssl.SSLContext tls = PemSslContext.server(access.tls());
+            boolean clientCerts = access.tls().clientCa() != null;
+            server = server.enableHttps(ConnectionContext.httpsServer(() -> {
+                javax.net.ssl.SSLEngine engine = tls.createSSLEngine();
+                engine.setUseClientMode(false);
+                // --tls-client-ca: a client without a certificate that CA signed fails its handshake
+                engine.setNeedClientAuth(clientCerts);
+                return engine;
+            }));
         }
         s.binding = server.connectionSource()
                 .to(Sink.foreach(c -> c.handleWith(s.connectionFlow(), s.materializer)))

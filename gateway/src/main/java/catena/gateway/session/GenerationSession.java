@@ -56,6 +56,9 @@ public final class GenerationSession {
         /** A sequence placed on {@code replica} ended there (finished, failed over or cancelled). */
         void ended(int replica);
 
+        /** The session waited {@code nanos} from its creation until its first placement. */
+        void queued(long nanos);
+
         /** The topology now. */
         Topology current();
 
@@ -105,6 +108,7 @@ public final class GenerationSession {
     private final Placement placement;
     private final int[] endIds;
     private final GenerationSink out;
+    private final long createdNanos = System.nanoTime();
     private final Duration failoverWait;
     private final Runnable onDone;
     private final StreamingDecoder decoder;
@@ -181,6 +185,9 @@ public final class GenerationSession {
             return false;
         }
         attempts++;
+        if (attempts == 1) {
+            placement.queued(System.nanoTime() - createdNanos);
+        }
         replica = r;
         sequenceId = placement.nextSequenceId();
         paused = false;

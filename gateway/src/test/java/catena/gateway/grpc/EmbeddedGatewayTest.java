@@ -454,6 +454,7 @@ class EmbeddedGatewayTest {
         assertThat(p.value("catena_prompt_tokens_total")).isEqualTo(3 + 2);
         assertThat(p.count("catena_time_to_first_token_seconds")).isEqualTo(2);
         assertThat(p.count("catena_e2e_request_latency_seconds")).isEqualTo(2);
+        assertThat(p.count("catena_request_queue_time_seconds")).isEqualTo(2);
         assertThat(p.count("catena_inter_token_latency_seconds")).isEqualTo(generated - 2);
         assertThat(p.value("catena_num_requests_running")).isZero();
         // the toy engine's rows: every prompt token and every generated token but each request's last

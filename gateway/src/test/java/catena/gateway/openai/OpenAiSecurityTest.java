@@ -122,4 +122,53 @@ class OpenAiSecurityTest {
                 URI.create("https://localhost:" + port + "/v1/models")).build(), HttpResponse.BodyHandlers.ofString()))
                 .isInstanceOf(SSLHandshakeException.class);
     }
+
+    @Test
+    void shouldRequireAClientCertificateWhenAClientCaIsGiven() throws Exception {
+        TestCertificates certs = TestCertificates.create(Files.createDirectories(dir.resolve("mtls")));
+        Path file = Fixtures.file("stories/stories260K-q8_0.gguf");
+        try (CatenaNode mtls = CatenaNode.embedded(PlanOwner.Settings.forModel(file, false, 1, 1, 0),
+                ServedModel.open(file), StageEngineFactory.MODEL,
+                InProcessServerBuilder.forName(InProcessServerBuilder.generateName()), 8)) {
+            int p = mtls.serveOpenAi("127.0.0.1", 0, new Access(null,
+                    new TlsFiles(certs.serverCert(), certs.serverKey(), certs.caCert())));
+            KeyStore ts = KeyStore.getInstance("PKCS12");
+            ts.load(null, null);
+            try (InputStream in = Files.newInputStream(certs.caCert())) {
+                ts.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(ts);
+            SSLContext anonymous = SSLContext.getInstance("TLS");
+            anonymous.init(null, tmf.getTrustManagers(), null);
+            SSLContext withCert = SSLContext.getInstance("TLS");
+            withCert.init(keyManagers(certs), tmf.getTrustManagers(), null);
+            URI models = URI.create("https://localhost:" + p + "/v1/models");
+            HttpResponse<String> ok = HttpClient.newBuilder().sslContext(withCert).build()
+                    .send(HttpRequest.newBuilder(models).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(ok.statusCode()).isEqualTo(200);
+            assertThatThrownBy(() -> HttpClient.newBuilder().sslContext(anonymous).build()
+                    .send(HttpRequest.newBuilder(models).build(), HttpResponse.BodyHandlers.ofString()))
+                    .isInstanceOf(java.io.IOException.class);
+        }
+    }
+
+    private static javax.net.ssl.KeyManager[] keyManagers(TestCertificates certs) throws Exception {
+        // the client's certificate and its PKCS#8 EC key, from the PEM files the test made
+        java.security.KeyStore ks = KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        java.security.cert.Certificate cert;
+        try (InputStream in = Files.newInputStream(certs.clientCert())) {
+            cert = CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+        String pem = Files.readString(certs.clientKey());
+        byte[] der = java.util.Base64.getMimeDecoder().decode(pem.replaceAll("-----[A-Z ]+-----", ""));
+        java.security.PrivateKey key = java.security.KeyFactory.getInstance("EC")
+                .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
+        ks.setKeyEntry("client", key, new char[0], new java.security.cert.Certificate[] {cert});
+        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(
+                javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ks, new char[0]);
+        return kmf.getKeyManagers();
+    }
 }
