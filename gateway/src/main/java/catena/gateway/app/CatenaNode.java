@@ -2,6 +2,7 @@ package catena.gateway.app;
 
 import catena.gateway.metrics.ServingMetrics;
 import catena.gateway.security.Access;
+import catena.gateway.security.ApiKeys;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -97,8 +98,13 @@ public final class CatenaNode implements AutoCloseable {
 
     /** Serves Prometheus {@code /metrics} on {@code port} (gateway roles; 0 = any free port); returns the port. */
     public synchronized int serveMetrics(int port) throws IOException {
+        return serveMetrics(port, null);
+    }
+
+    /** As {@link #serveMetrics(int)}; with {@code keys}, {@code /metrics} answers only a bearer key of them. */
+    public synchronized int serveMetrics(int port, ApiKeys keys) throws IOException {
         if (metrics == null) {
-            metrics = MetricsServer.start(port, registry, stageReports, view == null ? null : view::serving);
+            metrics = MetricsServer.start(port, registry, stageReports, view == null ? null : view::serving, keys);
         }
         return metrics.port();
     }

@@ -1,6 +1,7 @@
 package catena.gateway.app;
 
 import catena.gateway.metrics.StageMetrics;
+import catena.gateway.security.ApiKeys;
 import catena.worker.actor.StageActor;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -31,9 +32,12 @@ final class MetricsServer implements AutoCloseable {
     private final StageMetrics stages;
     private final Supplier<CompletionStage<List<StageActor.StageStats>>> reports;
     private final BooleanSupplier serving;
+    private final ApiKeys keys;
 
     private MetricsServer(HttpServer http, PrometheusMeterRegistry registry,
-                          Supplier<CompletionStage<List<StageActor.StageStats>>> reports, BooleanSupplier serving) {
+                          Supplier<CompletionStage<List<StageActor.StageStats>>> reports, BooleanSupplier serving,
+                          ApiKeys keys) {
+        this.keys = keys;
         this.http = http;
         this.registry = registry;
         this.stages = new StageMetrics(registry);
@@ -44,13 +48,15 @@ final class MetricsServer implements AutoCloseable {
     /**
      * Starts serving on {@code port} (0 = any free port). With {@code serving} (a gateway), also
      * {@code GET /ready}: 200 while a replica is ready, else 503 — the readiness probe a kubelet
-     * can use when gRPC runs over TLS (its gRPC probes speak plaintext only).
+     * can use when gRPC runs over TLS (its gRPC probes speak plaintext only). With {@code keys}
+     * (non-null), {@code /metrics} needs {@code Authorization: Bearer KEY} of them; {@code /ready}
+     * stays open for probes.
      */
     static MetricsServer start(int port, PrometheusMeterRegistry registry,
-                               Supplier<CompletionStage<List<StageActor.StageStats>>> reports, BooleanSupplier serving)
-            throws IOException {
+                               Supplier<CompletionStage<List<StageActor.StageStats>>> reports, BooleanSupplier serving,
+                               ApiKeys keys) throws IOException {
         HttpServer http = HttpServer.create(new InetSocketAddress(port), 16);
-        MetricsServer m = new MetricsServer(http, registry, reports, serving);
+        MetricsServer m = new MetricsServer(http, registry, reports, serving, keys);
         http.createContext("/metrics", m::handle);
         if (serving != null) {
             http.createContext("/ready", m::ready);
@@ -69,6 +75,20 @@ final class MetricsServer implements AutoCloseable {
     }
 
     private void handle(HttpExchange ex) throws IOException {
+        if (keys != null) {
+            String auth = ex.getRequestHeaders().getFirst("Authorization");
+            String key = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).strip() : null;
+            if (!keys.accepts(key)) {
+                byte[] bytes = "metrics need 'Authorization: Bearer <key>' with a key of --api-key-file\n"
+                        .getBytes(StandardCharsets.UTF_8);
+                ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+                ex.sendResponseHeaders(401, bytes.length);
+                try (OutputStream out = ex.getResponseBody()) {
+                    out.write(bytes);
+                }
+                return;
+            }
+        }
         try {
             stages.update(reports.get().toCompletableFuture().get(5, TimeUnit.SECONDS));
         } catch (Exception e) {

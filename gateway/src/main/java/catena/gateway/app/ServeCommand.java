@@ -112,6 +112,10 @@ final class ServeCommand implements Callable<Integer> {
             + " every stage of the cluster, a worker's its own stage and JVM; default: off)")
     Integer metricsPort;
 
+    @Option(names = "--metrics-require-key", description = "With --api-key-file, /metrics also needs"
+            + " 'Authorization: Bearer KEY' (default: open, on its own port for a private network; /ready stays open)")
+    boolean metricsRequireKey;
+
     @Option(names = "--tls-cert", paramLabel = "PEM", description = "Serve gRPC over TLS with this certificate chain"
             + " (with --tls-key)")
     Path tlsCert;
@@ -151,9 +155,12 @@ final class ServeCommand implements Callable<Integer> {
         if (failoverWaitMs < 0) {
             throw new IllegalArgumentException("--failover-wait=" + failoverWaitMs + ", expected >= 0 (milliseconds)");
         }
-        if (role == Role.worker && (tlsCert != null || tlsKey != null || apiKeyFile != null)) {
+        if (role == Role.worker && (tlsCert != null || tlsKey != null || (apiKeyFile != null && !metricsRequireKey))) {
             throw new IllegalArgumentException("--tls-cert, --tls-key and --api-key-file are for the gateway and embedded"
-                    + " roles (a worker serves no client)");
+                    + " roles (a worker serves no client; --api-key-file with --metrics-require-key guards its /metrics)");
+        }
+        if (metricsRequireKey && (apiKeyFile == null || metricsPort == null)) {
+            throw new IllegalArgumentException("--metrics-require-key needs --api-key-file and --metrics-port");
         }
         if (role != Role.embedded && seedNodes.isEmpty()) {
             throw new IllegalArgumentException("--role " + role + " needs --seed-nodes HOST:PORT[,...]");
@@ -169,7 +176,8 @@ final class ServeCommand implements Callable<Integer> {
                     + node.serveOpenAi("0.0.0.0", httpPort, access()) + "/v1 (model \"" + node.servedModelName() + "\")");
         }
         if (metricsPort != null) {
-            System.out.println("catena: Prometheus metrics on http://" + host + ":" + node.serveMetrics(metricsPort)
+            int bound = node.serveMetrics(metricsPort, metricsRequireKey ? metricsKeys() : null);
+            System.out.println("catena: Prometheus metrics on http://" + host + ":" + bound
                     + "/metrics");
         }
         node.awaitTermination();
@@ -269,6 +277,13 @@ final class ServeCommand implements Callable<Integer> {
             b.intercept(new ApiKeyInterceptor(a.keys()));
         }
         return b;
+    }
+
+    private ApiKeys metricsKeys() {
+        if (role == Role.worker) {
+            return apiKeyFile == null ? null : ApiKeys.load(apiKeyFile);
+        }
+        return access().keys();
     }
 
     /** The keys and TLS files of the options, read once for gRPC and HTTP. */

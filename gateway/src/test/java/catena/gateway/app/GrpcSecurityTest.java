@@ -173,6 +173,21 @@ class GrpcSecurityTest {
     }
 
     @Test
+    void shouldAskForAKeyOnMetricsWhenConfiguredAndLeaveReadyOpen() throws Exception {
+        int port = node.serveMetrics(0, ApiKeys.load(dir.resolve("keys")));
+        var http = java.net.http.HttpClient.newHttpClient();
+        java.net.URI metrics = java.net.URI.create("http://127.0.0.1:" + port + "/metrics");
+        assertThat(http.send(java.net.http.HttpRequest.newBuilder(metrics).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
+        var keyed = http.send(java.net.http.HttpRequest.newBuilder(metrics).header("Authorization", "Bearer " + KEY)
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(keyed.statusCode()).isEqualTo(200);
+        assertThat(keyed.body()).contains("catena_time_to_first_token_seconds");
+        assertThat(http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
+                + "/ready")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void shouldRequireAClientCertificateSignedByTheClientCa() throws Exception {
         HealthStatusManager health = new HealthStatusManager();
         Server server = Grpc.newServerBuilderForPort(0, GrpcTls.serverCredentials(new TlsFiles(certs.serverCert(),

@@ -174,6 +174,10 @@ class HelmChartTest {
                 : v.getSecret().getSecretName())).contains("tls=gw-tls", "api-keys=gw-keys", "cluster-tls=cluster-tls");
         assertThat(gateway.getVolumeMounts()).extracting(m -> m.getName() + ":" + m.getMountPath())
                 .contains("tls:/etc/catena/tls", "api-keys:/etc/catena/api-keys", "cluster-tls:/etc/catena/cluster-tls");
+        assertThat(gateway.getArgs()).doesNotContain("--metrics-require-key");
+        assertThat(container(one(CHART.render(Map.of("security.apiKeys.secretName", "gw-keys",
+                "security.apiKeys.protectMetrics", true)), Deployment.class).getSpec().getTemplate()).getArgs())
+                .contains("--metrics-require-key");
         // kubelet's gRPC probe cannot speak TLS: readiness asks the metrics port's /ready instead
         assertThat(gateway.getReadinessProbe().getGrpc()).isNull();
         assertThat(gateway.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/ready");
