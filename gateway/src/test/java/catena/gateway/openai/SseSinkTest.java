@@ -98,7 +98,9 @@ class SseSinkTest {
         }
         // Past the queue's own mark the stream holds a few events in its buffers; the queue never overflows.
         assertThat(sent).isBetween(SseSink.HIGH_WATER, SseSink.CAPACITY);
-        assertThat(readies).hasValue(0);
+        // (the stream may already have pulled an event into its own buffer and so resumed the
+        // session: readies is 0 or 1 here, never more)
+        assertThat(readies.get()).isBetween(0, 1);
         assertThat(take()).startsWith("data: {\"id\":\"cmpl-1\",\"object\":\"text_completion\"");
         int taken = 1;
         while (readies.get() == 0 && taken < sent) {
