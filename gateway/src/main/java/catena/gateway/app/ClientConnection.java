@@ -27,18 +27,8 @@ public final class ClientConnection {
 
     /** A JDK TLS context trusting {@code --tls-ca} (for HTTP clients). */
     javax.net.ssl.SSLContext sslContext() {
-        try (var in = Files.newInputStream(tlsCa)) {
-            java.security.KeyStore ts = java.security.KeyStore.getInstance("PKCS12");
-            ts.load(null, null);
-            int i = 0;
-            for (var c : java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                ts.setCertificateEntry("ca" + i++, c);
-            }
-            var tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(ts);
-            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
-            ctx.init(null, tmf.getTrustManagers(), null);
-            return ctx;
+        try {
+            return catena.gateway.security.PemSslContext.client(tlsCa);
         } catch (IOException | java.security.GeneralSecurityException e) {
             throw new IllegalArgumentException("--tls-ca=" + tlsCa + ": " + e.getMessage(), e);
         }

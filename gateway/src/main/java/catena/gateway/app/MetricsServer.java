@@ -75,19 +75,11 @@ final class MetricsServer implements AutoCloseable {
     }
 
     private void handle(HttpExchange ex) throws IOException {
-        if (keys != null) {
-            String auth = ex.getRequestHeaders().getFirst("Authorization");
-            String key = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).strip() : null;
-            if (!keys.accepts(key)) {
-                byte[] bytes = "metrics need 'Authorization: Bearer <key>' with a key of --api-key-file\n"
-                        .getBytes(StandardCharsets.UTF_8);
-                ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
-                ex.sendResponseHeaders(401, bytes.length);
-                try (OutputStream out = ex.getResponseBody()) {
-                    out.write(bytes);
-                }
-                return;
-            }
+        if (keys != null && !keys.accepts(ApiKeys.bearer(ex.getRequestHeaders().getFirst("Authorization")))) {
+            ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+            send(ex, 401, "text/plain; charset=utf-8",
+                    "metrics need 'Authorization: Bearer <key>' with a key of --api-key-file\n");
+            return;
         }
         try {
             stages.update(reports.get().toCompletableFuture().get(5, TimeUnit.SECONDS));
@@ -99,19 +91,18 @@ final class MetricsServer implements AutoCloseable {
         String contentType = accept != null && accept.contains("application/openmetrics-text")
                 ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
                 : "text/plain; version=0.0.4; charset=utf-8";
-        byte[] bytes = registry.scrape(contentType).getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", contentType);
-        ex.sendResponseHeaders(200, bytes.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(bytes);
-        }
+        send(ex, 200, contentType, registry.scrape(contentType));
     }
 
     private void ready(HttpExchange ex) throws IOException {
         boolean up = serving.getAsBoolean();
-        byte[] bytes = (up ? "SERVING\n" : "NOT_SERVING\n").getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-        ex.sendResponseHeaders(up ? 200 : 503, bytes.length);
+        send(ex, up ? 200 : 503, "text/plain; charset=utf-8", up ? "SERVING\n" : "NOT_SERVING\n");
+    }
+
+    private static void send(HttpExchange ex, int status, String contentType, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", contentType);
+        ex.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = ex.getResponseBody()) {
             out.write(bytes);
         }

@@ -15,7 +15,6 @@ import io.grpc.health.v1.HealthGrpc;
  */
 public final class ApiKeyInterceptor implements ServerInterceptor {
     static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-    private static final String BEARER = "Bearer ";
 
     private final ApiKeys keys;
 
@@ -33,9 +32,9 @@ public final class ApiKeyInterceptor implements ServerInterceptor {
         String problem;
         if (value == null) {
             problem = "no API key: send the metadata 'authorization: Bearer <key>'";
-        } else if (!value.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+        } else if (ApiKeys.bearer(value) == null) {
             problem = "metadata 'authorization' must be 'Bearer <key>'";
-        } else if (!keys.accepts(value.substring(BEARER.length()).strip())) {
+        } else if (!keys.accepts(ApiKeys.bearer(value))) {
             problem = "the API key in 'authorization' is not one of the server's keys";
         } else {
             return next.startCall(call, headers);

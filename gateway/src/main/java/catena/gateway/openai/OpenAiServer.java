@@ -146,8 +146,7 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private static String bearer(HttpRequest request) {
-        return request.getHeader("Authorization").map(h -> h.value())
-                .filter(v -> v.regionMatches(true, 0, "Bearer ", 0, 7)).map(v -> v.substring(7).strip()).orElse(null);
+        return ApiKeys.bearer(request.getHeader("Authorization").map(h -> h.value()).orElse(null));
     }
 
     private ObjectNode modelJson(ObjectNode m) {

@@ -62,6 +62,17 @@ public final class ApiKeys {
         return digests.contains(digest(key));
     }
 
+    /**
+     * The key of an {@code Authorization} header (or gRPC metadata) value {@code Bearer KEY}
+     * (scheme case-insensitive); null when the value is absent or has another scheme.
+     */
+    public static String bearer(String authorization) {
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return null;
+        }
+        return authorization.substring(7).strip();
+    }
+
     /** How many keys are in force. */
     public int size() {
         refreshIfDue();

@@ -41,26 +41,36 @@ public final class PemSslContext {
             ks.setKeyEntry("server", key, none, chain.toArray(Certificate[]::new));
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(ks, none);
-            TrustManagerFactory tmf = null;
-            if (tls.clientCa() != null) {
-                KeyStore ts = KeyStore.getInstance("PKCS12");
-                ts.load(null, null);
-                try (InputStream in = Files.newInputStream(tls.clientCa())) {
-                    int i = 0;
-                    for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                        ts.setCertificateEntry("ca" + i++, c);
-                    }
-                }
-                tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-                tmf.init(ts);
-            }
             SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(kmf.getKeyManagers(), tmf == null ? null : tmf.getTrustManagers(), null);
+            ctx.init(kmf.getKeyManagers(), tls.clientCa() == null ? null : trust(tls.clientCa()).getTrustManagers(),
+                    null);
             return ctx;
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalArgumentException("--tls-cert=" + tls.certChain() + ", --tls-key=" + tls.privateKey()
                     + ": cannot make a TLS context (" + e.getMessage() + ")", e);
         }
+    }
+
+    /** A client context that trusts the certificates of the PEM file {@code caPem} (and no others). */
+    public static SSLContext client(java.nio.file.Path caPem) throws IOException, GeneralSecurityException {
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, trust(caPem).getTrustManagers(), null);
+        return ctx;
+    }
+
+    /** Trust managers for the certificates of the PEM file {@code caPem}. */
+    public static TrustManagerFactory trust(java.nio.file.Path caPem) throws IOException, GeneralSecurityException {
+        KeyStore ts = KeyStore.getInstance("PKCS12");
+        ts.load(null, null);
+        try (InputStream in = Files.newInputStream(caPem)) {
+            int i = 0;
+            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                ts.setCertificateEntry("ca" + i++, c);
+            }
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ts);
+        return tmf;
     }
 
     private static PrivateKey privateKey(TlsFiles tls) throws IOException, GeneralSecurityException {

@@ -10,6 +10,7 @@ import catena.gateway.cluster.PlanOwner;
 import catena.gateway.model.ServedModel;
 import catena.gateway.security.Access;
 import catena.gateway.security.ApiKeys;
+import catena.gateway.security.PemSslContext;
 import catena.gateway.security.TestCertificates;
 import catena.gateway.security.TlsFiles;
 import catena.worker.engine.StageEngineFactory;
@@ -62,16 +63,9 @@ class OpenAiSecurityTest {
         port = node.serveOpenAi("127.0.0.1", 0, new Access(ApiKeys.load(keys),
                 new TlsFiles(certs.serverCert(), certs.serverKey(), null)));
         await().atMost(Duration.ofSeconds(60)).until(() -> node.topology().serving());
-        KeyStore ts = KeyStore.getInstance("PKCS12");
-        ts.load(null, null);
-        try (InputStream in = Files.newInputStream(certs.caCert())) {
-            ts.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(ts);
+        TrustManagerFactory tmf = PemSslContext.trust(certs.caCert());
         trust = (X509TrustManager) tmf.getTrustManagers()[0];
-        clientTls = SSLContext.getInstance("TLS");
-        clientTls.init(null, tmf.getTrustManagers(), null);
+        clientTls = PemSslContext.client(certs.caCert());
     }
 
     @AfterAll
@@ -132,17 +126,9 @@ class OpenAiSecurityTest {
                 InProcessServerBuilder.forName(InProcessServerBuilder.generateName()), 8)) {
             int p = mtls.serveOpenAi("127.0.0.1", 0, new Access(null,
                     new TlsFiles(certs.serverCert(), certs.serverKey(), certs.caCert())));
-            KeyStore ts = KeyStore.getInstance("PKCS12");
-            ts.load(null, null);
-            try (InputStream in = Files.newInputStream(certs.caCert())) {
-                ts.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
-            }
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(ts);
-            SSLContext anonymous = SSLContext.getInstance("TLS");
-            anonymous.init(null, tmf.getTrustManagers(), null);
+            SSLContext anonymous = PemSslContext.client(certs.caCert());
             SSLContext withCert = SSLContext.getInstance("TLS");
-            withCert.init(keyManagers(certs), tmf.getTrustManagers(), null);
+            withCert.init(keyManagers(certs), PemSslContext.trust(certs.caCert()).getTrustManagers(), null);
             URI models = URI.create("https://localhost:" + p + "/v1/models");
             HttpResponse<String> ok = HttpClient.newBuilder().sslContext(withCert).build()
                     .send(HttpRequest.newBuilder(models).build(), HttpResponse.BodyHandlers.ofString());
