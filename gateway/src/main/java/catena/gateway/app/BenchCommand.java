@@ -4,6 +4,6 @@ import picocli.CommandLine.Command;
 
 /** {@code catena bench ...}: benchmarks of a running server. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks of a running server.",
-        subcommands = {BenchServeCommand.class})
+        subcommands = {BenchServeCommand.class, BenchStallCommand.class})
 final class BenchCommand {
 }

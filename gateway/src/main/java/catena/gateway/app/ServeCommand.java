@@ -59,6 +59,11 @@ final class ServeCommand implements Callable<Integer> {
             + " longer prompts are prefilled in chunks (default: ${DEFAULT-VALUE})")
     int maxBatchTokens = 256;
 
+    @Option(names = "--prefill-ratio", description = "While sequences decode, prompt rows a pass takes per decoding"
+            + " row (at least one KV block), so a long prompt slows each decoding stream's tokens to at most about"
+            + " 1 + this times; 0 = only --max-batch-tokens limits them (default: ${DEFAULT-VALUE})")
+    double prefillRatio = 2;
+
     @Option(names = "--warmup", paramLabel = "ROUNDS", description = "Warm-up rounds (prefill, decode, batched decode)"
             + " a stage runs after loading, before it serves, so the first requests find compiled kernels;"
             + " 0 = none (default: ${DEFAULT-VALUE})")
@@ -248,7 +253,7 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private StageSettings stageSettings() {
-        return new StageSettings(Sizes.parse("--kv-memory", kvMemory), kvBlock, maxBatchTokens, kvBlock, 256,
+        return new StageSettings(Sizes.parse("--kv-memory", kvMemory), kvBlock, maxBatchTokens, prefillRatio, kvBlock, 256,
                 Sizes.parse("--memory", memory), warmup);
     }
 

@@ -10,14 +10,17 @@ import java.util.concurrent.ExecutorService;
  * a worker advertises to the plan owner (its weights and KV must fit; {@link #AUTO} = what the
  * machine or container has available at start).
  */
-public record StageSettings(long kvMemoryBytes, int kvBlockTokens, int maxBatchTokens, int reserveTokens,
-                            int maxWaiting, long memoryBytes, int warmupRounds) {
+public record StageSettings(long kvMemoryBytes, int kvBlockTokens, int maxBatchTokens, double prefillRatio,
+                            int reserveTokens, int maxWaiting, long memoryBytes, int warmupRounds) {
     /** Let the node measure it. */
     public static final long AUTO = -1;
 
-    /** Defaults: KV budget auto, blocks of 16, 256 tokens a pass, 16 positions reserve, 256 waiting, 2 warm-up rounds. */
+    /**
+     * Defaults: KV budget auto, blocks of 16, 256 tokens a pass, 2 prompt rows per decoding row, 16
+     * positions reserve, 256 waiting, 2 warm-up rounds.
+     */
     public static StageSettings defaults() {
-        return new StageSettings(AUTO, 16, 256, 16, 256, AUTO, 2);
+        return new StageSettings(AUTO, 16, 256, 2, 16, 256, AUTO, 2);
     }
 
     public StageSettings {
@@ -27,6 +30,9 @@ public record StageSettings(long kvMemoryBytes, int kvBlockTokens, int maxBatchT
         if (warmupRounds < 0) {
             throw new IllegalArgumentException("--warmup=" + warmupRounds + ", expected >= 0 (0 = no warm-up)");
         }
+        if (!(prefillRatio >= 0)) {
+            throw new IllegalArgumentException("--prefill-ratio=" + prefillRatio + ", expected >= 0 (0 = no limit)");
+        }
         if (kvBlockTokens < 1 || maxBatchTokens < 1 || reserveTokens < 0 || maxWaiting < 0) {
             throw new IllegalArgumentException("--kv-block=" + kvBlockTokens + ", --max-batch-tokens=" + maxBatchTokens
                     + ": expected >= 1");
@@ -35,8 +41,8 @@ public record StageSettings(long kvMemoryBytes, int kvBlockTokens, int maxBatchT
 
     /** The same settings with {@code rounds} warm-up rounds. */
     public StageSettings withWarmupRounds(int rounds) {
-        return new StageSettings(kvMemoryBytes, kvBlockTokens, maxBatchTokens, reserveTokens, maxWaiting, memoryBytes,
-                rounds);
+        return new StageSettings(kvMemoryBytes, kvBlockTokens, maxBatchTokens, prefillRatio, reserveTokens, maxWaiting,
+                memoryBytes, rounds);
     }
 
     /** Memory the worker offers to the plan owner. */
@@ -58,7 +64,7 @@ public record StageSettings(long kvMemoryBytes, int kvBlockTokens, int maxBatchT
     }
 
     StageActor.Settings toActorSettings(long advertised, ExecutorService compute) {
-        return new StageActor.Settings(kvBudget(kvMemoryBytes), kvBlockTokens, maxBatchTokens, reserveTokens,
+        return new StageActor.Settings(kvBudget(kvMemoryBytes), kvBlockTokens, maxBatchTokens, prefillRatio, reserveTokens,
                 maxWaiting, advertised, Runtime.getRuntime().availableProcessors(), warmupRounds, compute);
     }
 }

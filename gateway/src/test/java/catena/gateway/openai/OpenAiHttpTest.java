@@ -367,7 +367,7 @@ class OpenAiHttpTest {
     void shouldAnswerWithTheFailuresStatusWhenTheStagesRejectTheSequenceBeforeAnyOutput() throws Exception {
         // KV memory for 2 blocks of 16 positions: a 40-token prompt plus the reserve can never fit.
         start(1, ToyEngine.factory(LAYERS, VOCAB, CONTEXT, 0), 4, new StageSettings(2 * 16 * LAYERS * 2
-                * ToyEngine.DIM * Float.BYTES, 16, 256, 16, 256, StageSettings.AUTO, 0));
+                * ToyEngine.DIM * Float.BYTES, 16, 256, 2, 16, 256, StageSettings.AUTO, 0));
         await().atMost(Duration.ofSeconds(10)).until(() -> node.topology().serving());
         String prompt = Arrays.toString(new int[40]).replace(" ", "");
         for (String stream : List.of("false", "true")) {

@@ -63,8 +63,9 @@ public final class StageActor {
      * What a stage is given at start: its KV memory budget and scheduler settings, the memory and
      * cores it advertises to the plan owner, and the executor its forward passes run on.
      */
-    public record Settings(long kvMemoryBytes, int kvBlockTokens, int maxBatchTokens, int reserveTokens,
-                           int maxWaiting, long memoryBytes, int cores, int warmupRounds, ExecutorService compute) {
+    public record Settings(long kvMemoryBytes, int kvBlockTokens, int maxBatchTokens, double prefillRatio,
+                           int reserveTokens, int maxWaiting, long memoryBytes, int cores, int warmupRounds,
+                           ExecutorService compute) {
     }
 
     /** Messages a stage understands. */
@@ -394,7 +395,7 @@ public final class StageActor {
         table = new SequenceTable<>(new BlockBudget(engine, settings.kvMemoryBytes(), settings.kvBlockTokens(), perToken));
         int maxRows = Math.max(1, MAX_BATCH_BYTES / (engine.dim() * Float.BYTES));
         scheduler = new StageScheduler<>(table, new StageScheduler.Settings(settings.maxBatchTokens(), maxRows,
-                settings.reserveTokens(), settings.maxWaiting()));
+                settings.reserveTokens(), settings.maxWaiting(), settings.prefillRatio()));
         batches = 0;
         rowsTotal = 0;
         multiSequenceBatches = 0;

@@ -8,7 +8,10 @@ import java.util.List;
 /**
  * Decides what a stage's next forward pass runs. Stage 0: every decoding sequence's one row, plus
  * prompt rows up to a token budget (chunked prefill, so a long prompt never stalls the streams
- * already decoding), oldest sequences first; later stages: the rows that arrived. Before rows run,
+ * already decoding), oldest sequences first; later stages: the rows that arrived. While sequences
+ * decode, a pass takes at most {@code prefillRatio} prompt rows per decoding row (at least a block):
+ * a pass costs about a fixed weight read plus a per-row compute on a CPU, so a decoding stream's
+ * token then takes at most about {@code 1 + prefillRatio} times as long as without the prompt. Before rows run,
  * their KV blocks are reserved; when blocks run out, the youngest admitted sequence is preempted
  * (its blocks freed; the caller tells its owner, who re-submits it with the tokens so far). New
  * sequences wait until their prompt plus a reserve fits beside what admitted sequences still need.
@@ -19,15 +22,30 @@ public final class StageScheduler<T> {
      * {@code maxBatchTokens}: rows a stage-0 pass takes at most, decoding rows included (prompt rows
      * get at least one block's worth); {@code maxRows}: rows any pass may hold (the activation message
      * size); {@code reserveTokens}: positions beyond its prompt a new sequence must find room for;
-     * {@code maxWaiting}: sequences that may wait for admission.
+     * {@code maxWaiting}: sequences that may wait for admission; {@code prefillRatio}: prompt rows a
+     * pass takes per decoding row while sequences decode (0 = only {@code maxBatchTokens} limits them).
      */
-    public record Settings(int maxBatchTokens, int maxRows, int reserveTokens, int maxWaiting) {
+    public record Settings(int maxBatchTokens, int maxRows, int reserveTokens, int maxWaiting, double prefillRatio) {
         public Settings {
-            if (maxBatchTokens < 1 || maxRows < 1 || reserveTokens < 0 || maxWaiting < 0) {
+            if (maxBatchTokens < 1 || maxRows < 1 || reserveTokens < 0 || maxWaiting < 0 || !(prefillRatio >= 0)) {
                 throw new IllegalArgumentException("scheduler settings: maxBatchTokens=" + maxBatchTokens + ", maxRows="
-                        + maxRows + ", reserveTokens=" + reserveTokens + ", maxWaiting=" + maxWaiting
-                        + ", expected >= 1, >= 1, >= 0, >= 0");
+                        + maxRows + ", reserveTokens=" + reserveTokens + ", maxWaiting=" + maxWaiting + ", prefillRatio="
+                        + prefillRatio + ", expected >= 1, >= 1, >= 0, >= 0, >= 0");
             }
+        }
+
+        /** Without the per-decoding-row limit on prompt rows. */
+        public Settings(int maxBatchTokens, int maxRows, int reserveTokens, int maxWaiting) {
+            this(maxBatchTokens, maxRows, reserveTokens, maxWaiting, 0);
+        }
+
+        /** Prompt rows a stage-0 pass may take beside {@code decoding} decoding rows. */
+        int prefillBudget(int decoding, int blockTokens) {
+            int budget = maxBatchTokens - decoding;
+            if (decoding > 0 && prefillRatio > 0) {
+                budget = (int) Math.min(budget, Math.floor(prefillRatio * decoding));
+            }
+            return Math.max(blockTokens, budget);
         }
     }
 
@@ -110,7 +128,7 @@ public final class StageScheduler<T> {
             return new Pass<>(List.of(), new int[0], 0, List.of());
         }
         ready.sort(Comparator.comparingLong(s -> s.order));
-        int prefillLeft = Math.max(table.kv().blockTokens(), settings.maxBatchTokens() - decoding);
+        int prefillLeft = settings.prefillBudget(decoding, table.kv().blockTokens());
         List<Entry<T>> entries = new ArrayList<>();
         List<StageSequence<T>> preempted = new ArrayList<>();
         int rows = 0;

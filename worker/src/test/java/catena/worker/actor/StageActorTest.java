@@ -33,7 +33,7 @@ class StageActorTest {
     private static final long EPOCH = 3;
 
     private static StageActor.Settings settings(long kvBytes) {
-        return new StageActor.Settings(kvBytes, 4, 64, 0, 64, 1L << 30, 1, 0,
+        return new StageActor.Settings(kvBytes, 4, 64, 0, 0, 64, 1L << 30, 1, 0,
                 java.util.concurrent.Executors.newSingleThreadExecutor());
     }
 
@@ -183,7 +183,7 @@ class StageActorTest {
             }
         };
         ActorRef<StageActor.Command> stage = KIT.spawn(StageActor.create(counting,
-                new StageActor.Settings(1L << 30, 4, 64, 0, 64, 1L << 30, 1, 2,
+                new StageActor.Settings(1L << 30, 4, 64, 0, 0, 64, 1L << 30, 1, 2,
                         java.util.concurrent.Executors.newSingleThreadExecutor())));
         assign(List.of(stage), EPOCH);
         // Assigned came back: the warm-up passes ran before it (2 rounds: prefill, decode, 2 batched).

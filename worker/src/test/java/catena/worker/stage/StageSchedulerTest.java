@@ -59,6 +59,44 @@ class StageSchedulerTest {
     }
 
     @Test
+    void shouldTakeAtMostRatioPromptRowsPerDecodingRowWhileSequencesDecode() {
+        SequenceTable<String> t = table(1000);
+        // Blocks of 4 positions; 2 prompt rows per decoding row; 256 rows a pass otherwise.
+        var s = new StageScheduler<>(t, new StageScheduler.Settings(256, 1000, 0, 20, 2));
+        for (int id = 1; id <= 6; id++) {
+            s.offer(id, "d" + id, prompt(3));
+        }
+        compute(s.nextFirstPass());
+        for (int id = 1; id <= 6; id++) {
+            t.get(id).addPending(new int[] {5}, 0, 1);
+        }
+        s.offer(7, "long", prompt(100));
+        StageScheduler.Pass<String> pass = s.nextFirstPass();
+        // Six decoding rows, then 2 x 6 = 12 prompt rows.
+        assertThat(pass.entries()).hasSize(7);
+        assertThat(pass.entries().getLast().rows()).isEqualTo(12);
+        assertThat(pass.rows()).isEqualTo(18);
+        compute(pass);
+        // With nobody decoding the prompt takes the whole budget.
+        for (int id = 1; id <= 6; id++) {
+            t.free(id);
+        }
+        assertThat(s.nextFirstPass().entries().getFirst().rows()).isEqualTo(88);
+    }
+
+    @Test
+    void shouldGiveThePromptAtLeastOneBlockBesideFewDecodingRows() {
+        StageScheduler.Settings settings = new StageScheduler.Settings(256, 1000, 0, 20, 2);
+        assertThat(settings.prefillBudget(1, 16)).isEqualTo(16);
+        assertThat(settings.prefillBudget(8, 16)).isEqualTo(16);
+        assertThat(settings.prefillBudget(20, 16)).isEqualTo(40);
+        assertThat(settings.prefillBudget(0, 16)).isEqualTo(256);
+        // The token budget still caps it; ratio 0 leaves only the token budget.
+        assertThat(settings.prefillBudget(120, 16)).isEqualTo(136);
+        assertThat(new StageScheduler.Settings(256, 1000, 0, 20, 0).prefillBudget(8, 16)).isEqualTo(248);
+    }
+
+    @Test
     void shouldRefuseAPromptThatCanNeverFitAndQueueBeyondTheWaitingLimit() {
         SequenceTable<String> t = table(4);
         var s = new StageScheduler<>(t, new StageScheduler.Settings(64, 1000, 4, 1));
