@@ -36,6 +36,10 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--layers", defaultValue = "0", description = "keep only the first N layers (0 = all)")
     int layers;
 
+    @Option(names = "--context", defaultValue = "0", description = "context length written to the file (0 = the"
+            + " preset's; the shapes stay the preset's)")
+    int context;
+
     static final class PresetNames implements Iterable<String> {
         @Override
         public java.util.Iterator<String> iterator() {
@@ -57,6 +61,12 @@ final class SynthCommand implements Callable<Integer> {
         };
         if (layers < 0) {
             throw new BadInputException("--layers must not be negative");
+        }
+        if (context < 0) {
+            throw new BadInputException("--context=" + context + ", expected > 0 (or 0 for the preset's)");
+        }
+        if (context > 0) {
+            m = m.withContext(context);
         }
         try (ProgressBar pb = new ProgressBarBuilder().setTaskName("synth " + preset).setStyle(ProgressBarStyle.ASCII)
                 .setUnit(" MB", 1 << 20).setInitialMax(-1).continuousUpdate().build()) {

@@ -8,6 +8,11 @@ public record Gemma3Preset(String name, int layerCount, int dim, int heads, int 
                            int vocab, int context, int window, float ropeScaling) implements SynthModel {
 
     @Override
+    public Gemma3Preset withContext(int context) {
+        return new Gemma3Preset(name, layerCount, dim, heads, kvHeads, headDim, ffn, vocab, context, window, ropeScaling);
+    }
+
+    @Override
     public String arch() {
         return "gemma3";
     }

@@ -24,6 +24,13 @@ public record Gemma4Preset(String name, int layerCount, int dim, int heads, int 
     private static final float STD = 0.02f;
 
     @Override
+    public Gemma4Preset withContext(int context) {
+        return new Gemma4Preset(name, layerCount, dim, heads, kvHeadsLocal, kvHeadsGlobal, headDimLocal, headDimGlobal,
+                ffn, sharedFfn, globalEvery, window, pleDim, sharedKv, kEqV, experts, expertsUsed, expertFfn, vocab,
+                context);
+    }
+
+    @Override
     public String arch() {
         return "gemma4";
     }

@@ -18,6 +18,9 @@ public interface SynthModel {
     /** Layers of the full model. */
     int layerCount();
 
+    /** The same shapes with another context length (a long-prompt test need not prefill 32K tokens). */
+    SynthModel withContext(int context);
+
     /** Adds metadata and tensors for the first {@code layers} layers to {@code w}. */
     void describe(GgufWriter w, GgmlType type, int layers, RandomTensors random);
 }

@@ -46,6 +46,21 @@ class SynthTest {
         assertFiniteAndSpreadLogits(f, "hello there");
     }
 
+    @Test
+    void shouldWriteTheGivenContextLengthAndKeepTheShapesWhenWithContext() throws Exception {
+        Path f = tmp.resolve("demo-ctx.gguf");
+        Path g = tmp.resolve("demo.gguf");
+        SynthModel preset = Presets.get("demo-tiny");
+        Synth.write(preset.withContext(96), GgmlType.Q8_0, f, 7, 0);
+        Synth.write(preset, GgmlType.Q8_0, g, 7, 0);
+        try (GgufFile a = GgufFile.open(f); GgufFile b = GgufFile.open(g)) {
+            String key = a.metadata().getString("general.architecture") + ".context_length";
+            assertThat(a.metadata().getLong(key)).isEqualTo(96);
+            assertThat(b.metadata().getLong(key)).isNotEqualTo(96);
+            assertThat(a.tensor("blk.0.attn_q.weight").shape()).containsExactly(b.tensor("blk.0.attn_q.weight").shape());
+        }
+    }
+
     /** The published shapes run too: two layers of gemma3-1b, its full 262144-token vocabulary. */
     @Test
     void gemma3OneBWithTwoLayersRunsToFiniteLogits() throws Exception {
