@@ -64,6 +64,10 @@ final class ServeCommand implements Callable<Integer> {
             + " 1 + this times; 0 = only --max-batch-tokens limits them (default: ${DEFAULT-VALUE})")
     double prefillRatio = 2;
 
+    @Option(names = "--max-waiting", description = "Sequences a stage keeps waiting for KV memory; more get"
+            + " RESOURCE_EXHAUSTED with a retry hint (default: ${DEFAULT-VALUE})")
+    int maxWaiting = 256;
+
     @Option(names = "--warmup", paramLabel = "ROUNDS", description = "Warm-up rounds (prefill, decode, batched decode)"
             + " a stage runs after loading, before it serves, so the first requests find compiled kernels;"
             + " 0 = none (default: ${DEFAULT-VALUE})")
@@ -253,7 +257,7 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private StageSettings stageSettings() {
-        return new StageSettings(Sizes.parse("--kv-memory", kvMemory), kvBlock, maxBatchTokens, prefillRatio, kvBlock, 256,
+        return new StageSettings(Sizes.parse("--kv-memory", kvMemory), kvBlock, maxBatchTokens, prefillRatio, kvBlock, maxWaiting,
                 Sizes.parse("--memory", memory), warmup);
     }
 

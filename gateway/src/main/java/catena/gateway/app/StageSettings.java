@@ -33,7 +33,10 @@ public record StageSettings(long kvMemoryBytes, int kvBlockTokens, int maxBatchT
         if (!(prefillRatio >= 0)) {
             throw new IllegalArgumentException("--prefill-ratio=" + prefillRatio + ", expected >= 0 (0 = no limit)");
         }
-        if (kvBlockTokens < 1 || maxBatchTokens < 1 || reserveTokens < 0 || maxWaiting < 0) {
+        if (maxWaiting < 0) {
+            throw new IllegalArgumentException("--max-waiting=" + maxWaiting + ", expected >= 0");
+        }
+        if (kvBlockTokens < 1 || maxBatchTokens < 1 || reserveTokens < 0) {
             throw new IllegalArgumentException("--kv-block=" + kvBlockTokens + ", --max-batch-tokens=" + maxBatchTokens
                     + ": expected >= 1");
         }

@@ -26,14 +26,25 @@ final class NodeProcess implements AutoCloseable {
 
     /** Starts {@code catena.gateway.app.Main serve ARGS} in a new JVM. */
     static NodeProcess serve(String name, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>();
+        // Small heaps: up to four of these JVMs share the machine with the test JVM.
+        return serveIn(name, List.of(), List.of("-Xmx256m", "-XX:+UseSerialGC"), args);
+    }
+
+    /**
+     * Starts {@code catena.gateway.app.Main serve ARGS} in a new JVM with {@code jvmOptions} (heap,
+     * GC, ...) after the build's flags, its command line prefixed by {@code wrapper} (for example a
+     * shell that first enters a memory cgroup, then execs the rest).
+     */
+    static NodeProcess serveIn(String name, List<String> wrapper, List<String> jvmOptions, String... args)
+            throws IOException {
+        List<String> cmd = new ArrayList<>(wrapper);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         String flags = System.getProperty("catena.jvm.flags",
                 "--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED"
                         + " --sun-misc-unsafe-memory-access=allow");
         cmd.addAll(Arrays.asList(flags.trim().split("\\s+")));
-        // Small heaps: up to four of these JVMs share the machine with the test JVM.
-        cmd.addAll(List.of("-Xmx256m", "-XX:+UseSerialGC", "-Dlogback.configurationFile=logback.xml"));
+        cmd.addAll(jvmOptions);
+        cmd.add("-Dlogback.configurationFile=logback.xml");
         cmd.add("-cp");
         String cp = System.getProperty("surefire.test.class.path");
         cmd.add(cp != null ? cp : System.getProperty("java.class.path"));
