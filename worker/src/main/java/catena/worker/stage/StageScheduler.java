@@ -108,6 +108,9 @@ public final class StageScheduler<T> {
         }
         StageSequence<T> s = table.add(id, start);
         s.addPending(prompt, 0, prompt.length);
+        // Admitted at once when it fits, so that a burst only waits (and counts against the queue
+        // bound) for the memory it cannot have yet, not for the next pass to be planned.
+        admitWaiting();
         return Admission.QUEUED;
     }
 

@@ -101,8 +101,24 @@ class StageSchedulerTest {
         SequenceTable<String> t = table(4);
         var s = new StageScheduler<>(t, new StageScheduler.Settings(64, 1000, 4, 1));
         assertThat(s.offer(1, "a", prompt(13))).isEqualTo(StageScheduler.Admission.TOO_LARGE);
+        // b takes all 4 blocks at once; c waits for them; d finds the one waiting place taken.
         assertThat(s.offer(2, "b", prompt(12))).isEqualTo(StageScheduler.Admission.QUEUED);
-        assertThat(s.offer(3, "c", prompt(4))).isEqualTo(StageScheduler.Admission.QUEUE_FULL);
+        assertThat(s.offer(3, "c", prompt(4))).isEqualTo(StageScheduler.Admission.QUEUED);
+        assertThat(s.offer(4, "d", prompt(4))).isEqualTo(StageScheduler.Admission.QUEUE_FULL);
+    }
+
+    @Test
+    void shouldCountOnlySequencesWithoutRoomAgainstTheQueueBoundWhenABurstArrives() {
+        // 12 blocks of 4: three 12-token prompts (+4 reserve = 4 blocks each) fit at once.
+        SequenceTable<String> t = table(12);
+        var s = new StageScheduler<>(t, new StageScheduler.Settings(64, 1000, 4, 1));
+        for (int id = 1; id <= 3; id++) {
+            assertThat(s.offer(id, "s" + id, prompt(12))).isEqualTo(StageScheduler.Admission.QUEUED);
+        }
+        assertThat(t.waiting()).isZero();
+        assertThat(s.offer(4, "s4", prompt(12))).isEqualTo(StageScheduler.Admission.QUEUED);
+        assertThat(t.waiting()).isEqualTo(1);
+        assertThat(s.offer(5, "s5", prompt(12))).isEqualTo(StageScheduler.Admission.QUEUE_FULL);
     }
 
     @Test
