@@ -237,6 +237,7 @@ public final class GenerationSession {
         return switch (e) {
             case SequenceEvent.TokenSampled t -> onToken(t);
             case SequenceEvent.SequenceInterrupted i -> failover(i.reason());
+            case SequenceEvent.SequenceProgress p -> onProgress(p);
             case SequenceEvent.SequenceRejected r -> {
                 release();
                 yield fail(GenerationFailure.Kind.RESOURCE_EXHAUSTED, r.reason()
@@ -247,6 +248,19 @@ public final class GenerationSession {
                 yield fail(GenerationFailure.Kind.INTERNAL, f.reason());
             }
         };
+    }
+
+    /**
+     * Stage 0 is on the prompt: waiting for KV memory is no loss (a lost stage shows in the
+     * topology), and a prefilled chunk is progress, so the token timeout restarts from it.
+     */
+    private Behavior<Command> onProgress(SequenceEvent.SequenceProgress p) {
+        if (p.waiting()) {
+            timers.cancel(TokenTimeout.INSTANCE);
+        } else if (!paused) {
+            timers.startSingleTimer(TokenTimeout.INSTANCE, TOKEN_TIMEOUT);
+        }
+        return Behaviors.same();
     }
 
     private Behavior<Command> onToken(SequenceEvent.TokenSampled t) {

@@ -45,6 +45,13 @@ public sealed interface SequenceEvent extends ClusterMessage {
         }
     }
 
+    /**
+     * Stage 0: the sequence's prompt is on its way though no token has come yet: it waits for KV
+     * memory ({@code waiting}), or a chunk of it was prefilled ({@code positions} computed so far).
+     */
+    record SequenceProgress(long sequenceId, int positions, boolean waiting) implements SequenceEvent {
+    }
+
     /** A stage failed computing the sequence (a broken invariant or engine error); not retried. */
     record SequenceFailed(long sequenceId, String reason) implements SequenceEvent {
     }

@@ -4,6 +4,7 @@ import catena.shard.sample.SamplingParams;
 import catena.worker.actor.SequenceEvent.EndReason;
 import catena.worker.actor.SequenceEvent.SequenceFailed;
 import catena.worker.actor.SequenceEvent.SequenceInterrupted;
+import catena.worker.actor.SequenceEvent.SequenceProgress;
 import catena.worker.actor.SequenceEvent.SequenceRejected;
 import catena.worker.actor.SequenceEvent.TokenSampled;
 import catena.worker.engine.BlockBudget;
@@ -493,6 +494,9 @@ public final class StageActor {
                     s.initHistory(m.prompt(), m.maxTokens());
                 }
                 watch(m.sink(), m.sequenceId());
+                if (!s.admitted()) {
+                    m.sink().tell(new SequenceProgress(m.sequenceId(), 0, true));
+                }
                 requestPass();
             }
             case TOO_LARGE -> {
@@ -559,6 +563,10 @@ public final class StageActor {
         StageSequence<Start> s = table.free(id);
         if (s != null) {
             unwatch(s.start.sink(), id);
+            if (table.waiting() > 0) {
+                // Its blocks may be what a waiting sequence needs; nothing else may ask for a pass.
+                requestPass();
+            }
         }
     }
 
@@ -568,6 +576,9 @@ public final class StageActor {
             ctx.getLog().info("stage: the owner of {} sequence(s) is gone ({}); freeing them", ids.size(), sink.path());
             for (long id : ids) {
                 table.free(id);
+            }
+            if (table.waiting() > 0) {
+                requestPass();
             }
         }
     }
@@ -758,6 +769,15 @@ public final class StageActor {
             return;
         }
         count(job);
+        if (job.embed) {
+            // Prompt chunks that end without a token: their sessions must not take the wait for a loss.
+            for (int i = 0; i < job.size; i++) {
+                StageSequence<Start> s = job.seqs[i];
+                if (!job.sample[i] && table.get(s.id) == s) {
+                    s.start.sink().tell(new SequenceProgress(s.id, s.cache().length(), false));
+                }
+            }
+        }
         if (engine.hasHead()) {
             List<Fed> fed = new ArrayList<>(job.size);
             for (int i = 0; i < job.size; i++) {

@@ -55,6 +55,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
     private static final String FAILED = "failed";
     private static final String INTERRUPTED = "interrupted";
     private static final String REJECTED = "rejected";
+    private static final String PROGRESS = "progress";
     private static final String TOPOLOGY = "topology";
 
     private final ExtendedActorSystem system;
@@ -90,6 +91,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
             case SequenceEvent.SequenceFailed m -> FAILED;
             case SequenceEvent.SequenceInterrupted m -> INTERRUPTED;
             case SequenceEvent.SequenceRejected m -> REJECTED;
+            case SequenceEvent.SequenceProgress m -> PROGRESS;
             case catena.worker.plan.Topology m -> TOPOLOGY;
             default -> throw new IllegalArgumentException("no cluster serialization for " + o.getClass().getName());
         };
@@ -143,6 +145,9 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                     .setSequenceId(m.sequenceId()).setReason(m.reason()).build().toByteArray();
             case SequenceEvent.SequenceRejected m -> catena.cluster.v1.SequenceRejected.newBuilder()
                     .setSequenceId(m.sequenceId()).setReason(m.reason()).setRetryable(m.retryable()).build()
+                    .toByteArray();
+            case SequenceEvent.SequenceProgress m -> catena.cluster.v1.SequenceProgress.newBuilder()
+                    .setSequenceId(m.sequenceId()).setPositions(m.positions()).setWaiting(m.waiting()).build()
                     .toByteArray();
             case catena.worker.plan.Topology m -> topology(m).toByteArray();
             default -> throw new IllegalArgumentException("no cluster serialization for " + o.getClass().getName());
@@ -252,6 +257,10 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                 case REJECTED -> {
                     var p = catena.cluster.v1.SequenceRejected.parseFrom(bytes);
                     yield new SequenceEvent.SequenceRejected(p.getSequenceId(), p.getReason(), p.getRetryable());
+                }
+                case PROGRESS -> {
+                    var p = catena.cluster.v1.SequenceProgress.parseFrom(bytes);
+                    yield new SequenceEvent.SequenceProgress(p.getSequenceId(), p.getPositions(), p.getWaiting());
                 }
                 case TOPOLOGY -> topology(catena.cluster.v1.TopologyMessage.parseFrom(bytes));
                 default -> throw new NotSerializableException("unknown cluster message manifest: " + manifest);

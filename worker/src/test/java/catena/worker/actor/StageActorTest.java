@@ -362,6 +362,43 @@ class StageActorTest {
     }
 
     @Test
+    void shouldTellTheSinkOfEachPrefilledChunkBeforeTheFirstToken() {
+        // 64 rows a pass: a 150-token prompt runs in chunks of 64, 64 and 22 (the last one samples).
+        var refs = ring(1, ToyEngine.factory(LAYERS, VOCAB, 4096, 0));
+        TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+        int[] prompt = java.util.stream.IntStream.range(0, 150).map(i -> i % 90 + 1).toArray();
+        long id = nextSequenceId++;
+        refs.get(0).tell(start(id, prompt, 2, sink));
+        assertThat(sink.expectMessageClass(SequenceEvent.SequenceProgress.class))
+                .isEqualTo(new SequenceEvent.SequenceProgress(id, 64, false));
+        assertThat(sink.expectMessageClass(SequenceEvent.SequenceProgress.class))
+                .isEqualTo(new SequenceEvent.SequenceProgress(id, 128, false));
+        assertThat(sink.expectMessageClass(TokenSampled.class).token()).isEqualTo(expected(prompt, 2)[0]);
+        assertThat(sink.expectMessageClass(TokenSampled.class).token()).isEqualTo(expected(prompt, 2)[1]);
+        sink.expectNoMessage(Duration.ofMillis(50));
+    }
+
+    @Test
+    void shouldTellTheSinkThatItsSequenceWaitsForKvMemory() {
+        // 8 blocks of 4 tokens: a 28-token prompt takes 7, a 12-token one (3 blocks) must wait.
+        long perToken = 4L * 2 * ToyEngine.DIM * Float.BYTES;
+        var refs = ring(1, ToyEngine.factory(LAYERS, VOCAB, 4096, 0), perToken * 4 * 8);
+        TestProbe<SequenceEvent> first = KIT.createTestProbe();
+        TestProbe<SequenceEvent> second = KIT.createTestProbe();
+        int[] big = java.util.stream.IntStream.rangeClosed(1, 28).toArray();
+        long firstId = nextSequenceId++;
+        refs.get(0).tell(start(firstId, big, 1, first));
+        long id = nextSequenceId++;
+        refs.get(0).tell(start(id, new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, 1, second));
+        assertThat(second.expectMessageClass(SequenceEvent.SequenceProgress.class))
+                .isEqualTo(new SequenceEvent.SequenceProgress(id, 0, true));
+        // Once the first ends and its owner frees it, the second runs.
+        first.expectMessageClass(TokenSampled.class);
+        refs.get(0).tell(new StageActor.Free(firstId));
+        assertThat(second.expectMessageClass(TokenSampled.class).sequenceId()).isEqualTo(id);
+    }
+
+    @Test
     void shouldRejectAPromptThatNeverFitsTheKvMemory() {
         long perToken = 4L * 2 * ToyEngine.DIM * Float.BYTES;
         var refs = ring(1, ToyEngine.factory(LAYERS, VOCAB, 4096, 0), perToken * 4 * 2);

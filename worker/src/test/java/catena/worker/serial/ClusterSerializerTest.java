@@ -81,6 +81,8 @@ class ClusterSerializerTest {
                         3_456_000L),
                 new SequenceEvent.SequenceInterrupted(5, "preempted"),
                 new SequenceEvent.SequenceRejected(5, "queue full", true),
+                new SequenceEvent.SequenceProgress(5, 48, false),
+                new SequenceEvent.SequenceProgress(6, 0, true),
                 new catena.worker.plan.Topology(1700000000000L, 4, List.of(new catena.worker.plan.Topology.Replica(1, 9, true,
                         List.of(new catena.worker.plan.Topology.Stage(0, 0, 2, next.getRef())))), 1, "short"),
                 new SequenceEvent.TokenSampled(5, 77, 3, SequenceEvent.EndReason.LENGTH),
