@@ -46,8 +46,9 @@ public sealed interface SequenceEvent extends ClusterMessage {
     }
 
     /**
-     * Stage 0: the sequence's prompt is on its way though no token has come yet: it waits for KV
-     * memory ({@code waiting}), or a chunk of it was prefilled ({@code positions} computed so far).
+     * Stage 0: the sequence's prompt is on its way though no token has come yet: it was queued
+     * ({@code waiting}: for KV memory, or behind older prompts), or a chunk of it was prefilled
+     * ({@code positions} computed so far).
      */
     record SequenceProgress(long sequenceId, int positions, boolean waiting) implements SequenceEvent {
     }

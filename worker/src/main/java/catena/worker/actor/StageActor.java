@@ -494,9 +494,8 @@ public final class StageActor {
                     s.initHistory(m.prompt(), m.maxTokens());
                 }
                 watch(m.sink(), m.sequenceId());
-                if (!s.admitted()) {
-                    m.sink().tell(new SequenceProgress(m.sequenceId(), 0, true));
-                }
+                // Queued: it waits for KV memory or for the prompts ahead of it (oldest first).
+                m.sink().tell(new SequenceProgress(m.sequenceId(), 0, true));
                 requestPass();
             }
             case TOO_LARGE -> {
