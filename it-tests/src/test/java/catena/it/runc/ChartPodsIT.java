@@ -205,6 +205,23 @@ class ChartPodsIT {
 
     @Test
     @Order(2)
+    void shouldRunAsTheChartsUserWithTheRootAndTheModelReadOnly() throws Exception {
+        List<RuncPod> pods = new ArrayList<>(workers);
+        pods.add(gateway);
+        String model = "/models/" + ChartPodsIT.model.getFileName();
+        for (RuncPod pod : pods) {
+            assertThat(pod.initUids()).as("uids of %s's java", pod.name()).matches("10001\\s+10001\\s+10001\\s+10001");
+            assertThat(pod.shell("test -r " + model).exit()).as("%s reads the model", pod.name()).isZero();
+            assertThat(pod.shell(": >> " + model).exit()).as("%s appends to the model", pod.name()).isNotZero();
+            assertThat(pod.shell(": > /app/probe").exit()).as("%s writes the root filesystem", pod.name()).isNotZero();
+            assertThat(pod.shell(": > /tmp/probe").exit()).as("%s writes /tmp (emptyDir)", pod.name()).isZero();
+        }
+        System.out.printf("E2E SECURITY %d pods: java runs as uid 10001; model and root filesystem read-only, /tmp"
+                + " writable%n", pods.size());
+    }
+
+    @Test
+    @Order(3)
     void shouldStreamACompletionToAClientOutsideTheContainers() throws Exception {
         int[] prompt = Fixtures.ints(Fixtures.reference(MODEL, "once").get("prompt"));
         int maxTokens = 48;
@@ -228,7 +245,7 @@ class ChartPodsIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void shouldCompleteEveryStreamWhenAWorkerContainerIsKilled() throws Exception {
         int[] prompt = Fixtures.ints(Fixtures.reference(MODEL, "once").get("prompt"));
         int n = 8;

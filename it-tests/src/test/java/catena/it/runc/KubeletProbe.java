@@ -28,16 +28,15 @@ import java.util.concurrent.TimeUnit;
  * container starts, then every {@code periodSeconds}, each bounded by {@code timeoutSeconds};
  * the state turns true after {@code successThreshold} successes in a row and false after
  * {@code failureThreshold} failures in a row (it starts false, as readiness does). gRPC probes
- * call grpc.health.v1.Health/Check with the probe's service and succeed only on SERVING.
+ * call grpc.health.v1.Health/Check with the probe's service and succeed only on SERVING
+ * ({@link ProbeState} keeps the verdict).
  */
 final class KubeletProbe {
     private final String what;
     private final Probe probe;
     private final RuncPod pod;
     private final List<Result> results = new ArrayList<>();
-    private boolean state;
-    private int successes;
-    private int failures;
+    private final ProbeState state;
 
     /** One check's outcome; {@code stateAfter} is the probe's state once this check is counted. */
     record Result(long nanos, boolean ok, String detail, boolean stateAfter) {
@@ -47,6 +46,7 @@ final class KubeletProbe {
         this.what = what;
         this.probe = probe;
         this.pod = pod;
+        this.state = new ProbeState(orDefault(probe.getSuccessThreshold(), 1), orDefault(probe.getFailureThreshold(), 3));
     }
 
     /** Schedules the checks on {@code timer} from now (the container's start). */
@@ -67,18 +67,7 @@ final class KubeletProbe {
             detail = e.getClass().getSimpleName() + ": " + e.getMessage();
         }
         synchronized (this) {
-            if (ok) {
-                failures = 0;
-                if (++successes >= orDefault(probe.getSuccessThreshold(), 1)) {
-                    state = true;
-                }
-            } else {
-                successes = 0;
-                if (++failures >= orDefault(probe.getFailureThreshold(), 3)) {
-                    state = false;
-                }
-            }
-            results.add(new Result(now, ok, detail, state));
+            results.add(new Result(now, ok, detail, state.record(ok)));
         }
     }
 
@@ -141,7 +130,7 @@ final class KubeletProbe {
     }
 
     synchronized boolean state() {
-        return state;
+        return state.state();
     }
 
     synchronized List<Result> results() {

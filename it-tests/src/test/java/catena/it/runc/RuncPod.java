@@ -248,6 +248,18 @@ final class RuncPod {
         }
     }
 
+    /** The container's init process as this machine sees it: the "Uid:" line of its /proc status (real, effective, ...). */
+    String initUids() throws IOException {
+        long pid = JSON.readTree(Host.run("runc", "state", id)).get("pid").asLong();
+        return Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")).stream()
+                .filter(l -> l.startsWith("Uid:")).findFirst().orElseThrow().substring(4).trim();
+    }
+
+    /** {@code sh -c script} inside the running container (runc exec); its exit code and output. */
+    Host.Result shell(String script) {
+        return Host.attempt("runc", "exec", id, "/bin/sh", "-c", script);
+    }
+
     /** Kills and deletes the container (its bundle stays for inspection). */
     void delete() {
         Host.attempt("runc", "delete", "--force", id);
