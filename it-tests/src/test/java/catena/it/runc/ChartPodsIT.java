@@ -273,8 +273,12 @@ class ChartPodsIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> !"running".equals(victim.status()));
         KubeletProbe victimReady = readiness.get(victim);
         await().atMost(Duration.ofSeconds(60)).until(() -> !victimReady.state());
+        for (RuncPod survivor : List.of(gateway, workers.get(1 - workers.indexOf(victim)))) {
+            assertThat(liveness.get(survivor).results()).as("liveness checks of %s (a failure run would restart it)",
+                    survivor.name()).isNotEmpty().allMatch(KubeletProbe.Result::ok);
+        }
         System.out.printf("E2E FAILOVER runc kill %s KILL (replica 1): %d/%d streams complete with the undisturbed"
-                        + " tokens; longest pause after the kill %.2f s; its readiness probe turned false%n",
+                        + " tokens; longest pause after the kill %.2f s; its readiness probe turned false; the others' liveness never failed%n",
                 victim.name(), n, n, slowest / 1e9);
     }
 
