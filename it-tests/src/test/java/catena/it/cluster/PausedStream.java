@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * stops reading until {@link #resume()}, the way a slow or paused client does. Records every
  * token with its arrival time, and how the stream ended.
  */
-final class PausedStream implements ClientResponseObserver<GenerateRequest, GenerateResponse> {
+public final class PausedStream implements ClientResponseObserver<GenerateRequest, GenerateResponse> {
     private final int first;
     private final List<Integer> tokens = new ArrayList<>();
     private final List<Long> arrivals = new ArrayList<>();
@@ -31,7 +31,7 @@ final class PausedStream implements ClientResponseObserver<GenerateRequest, Gene
         this.first = first;
     }
 
-    static PausedStream start(InferenceGrpc.InferenceStub stub, GenerateRequest request, int first) {
+    public static PausedStream start(InferenceGrpc.InferenceStub stub, GenerateRequest request, int first) {
         PausedStream s = new PausedStream(first);
         stub.generate(request, s);
         return s;
@@ -59,7 +59,7 @@ final class PausedStream implements ClientResponseObserver<GenerateRequest, Gene
     }
 
     /** Reads everything from now on. */
-    synchronized void resume() {
+    public synchronized void resume() {
         resumed = true;
         if (paused) {
             paused = false;
@@ -77,12 +77,12 @@ final class PausedStream implements ClientResponseObserver<GenerateRequest, Gene
         done.complete(Status.OK);
     }
 
-    CompletableFuture<Status> done() {
+    public CompletableFuture<Status> done() {
         return done;
     }
 
     /** Responses received so far; fails at once if the stream already ended with an error. */
-    long received() {
+    public long received() {
         if (done.isDone() && !done.join().isOk()) {
             throw new AssertionError("the stream ended early: " + done.join());
         }
@@ -90,7 +90,7 @@ final class PausedStream implements ClientResponseObserver<GenerateRequest, Gene
     }
 
     /** Tokens received, without a final end-of-generation token. */
-    synchronized int[] tokens() {
+    public synchronized int[] tokens() {
         int n = eos ? tokens.size() - 1 : tokens.size();
         return tokens.subList(0, n).stream().mapToInt(Integer::intValue).toArray();
     }
@@ -99,7 +99,7 @@ final class PausedStream implements ClientResponseObserver<GenerateRequest, Gene
      * The longest wait between consecutive tokens from {@code nanos} on (counting from {@code nanos}
      * itself to the first token after it): for a stream that failed over, the pause it saw.
      */
-    synchronized long longestGapAfter(long nanos) {
+    public synchronized long longestGapAfter(long nanos) {
         long previous = nanos;
         long longest = 0;
         for (long t : arrivals) {

@@ -18,18 +18,18 @@ import java.util.Iterator;
 import java.util.List;
 
 /** Requests, stream collection and the one-JVM reference for the cluster tests. */
-final class Streams {
+public final class Streams {
     private Streams() {
     }
 
-    static GenerateRequest greedy(int[] prompt, int maxTokens) {
+    public static GenerateRequest greedy(int[] prompt, int maxTokens) {
         TokenPrompt.Builder p = TokenPrompt.newBuilder();
         Arrays.stream(prompt).forEach(p::addIds);
         return GenerateRequest.newBuilder().setTokens(p).setMaxTokens(maxTokens).setTemperature(0).build();
     }
 
     /** Tokens of a finished stream, without a final end-of-generation token (as Generator reports them). */
-    static int[] tokens(Iterator<GenerateResponse> it) {
+    public static int[] tokens(Iterator<GenerateResponse> it) {
         List<Integer> tokens = new ArrayList<>();
         GenerateResponse last = null;
         while (it.hasNext()) {
@@ -43,7 +43,7 @@ final class Streams {
     }
 
     /** Greedy tokens of the whole model in this JVM ({@link Generator}, the reference loop). */
-    static int[] reference(Path model, int[] prompt, int maxTokens) throws IOException {
+    public static int[] reference(Path model, int[] prompt, int maxTokens) throws IOException {
         Tokenizer tokenizer;
         try (GgufFile f = GgufFile.open(model)) {
             tokenizer = Tokenizer.fromGguf(f.metadata());

@@ -15,9 +15,9 @@ import java.util.regex.Pattern;
  * Renders the chart in {@code helm/} with the Helm embedded in helm-java and parses the output
  * into typed fabric8 objects, so tests assert on what Kubernetes would receive.
  */
-final class ChartRenderer {
-    static final String RELEASE = "demo";
-    static final String NAMESPACE = "infer";
+public final class ChartRenderer {
+    public static final String RELEASE = "demo";
+    public static final String NAMESPACE = "infer";
     /** Native gRPC probes need 1.27+ (Chart.yaml kubeVersion); Helm's offline default is 1.20. */
     static final String KUBE_VERSION = "v1.32.0";
 
@@ -31,7 +31,7 @@ final class ChartRenderer {
     }
 
     /** The chart at {@code <repository>/helm}; the tests run with {@code it-tests} as working directory. */
-    static ChartRenderer forRepository() {
+    public static ChartRenderer forRepository() {
         Path chart = Path.of(System.getProperty("user.dir")).toAbsolutePath().resolveSibling("helm");
         if (!Files.isRegularFile(chart.resolve("Chart.yaml"))) {
             throw new IllegalStateException("Helm chart not found: expected " + chart.resolve("Chart.yaml"));
@@ -44,7 +44,7 @@ final class ChartRenderer {
     }
 
     /** {@code helm template demo helm/ -n infer --set k=v ...}; the raw multi-document YAML. */
-    String template(Map<String, Object> sets) {
+    public String template(Map<String, Object> sets) {
         TemplateCommand command = helm().template().withName(RELEASE).withNamespace(NAMESPACE)
                 .withKubeVersion(KUBE_VERSION);
         sets.forEach(command::set);
@@ -52,7 +52,7 @@ final class ChartRenderer {
     }
 
     /** Rendered objects, each parsed into its fabric8 class (Deployment, StatefulSet, ...). */
-    List<HasMetadata> render(Map<String, Object> sets) {
+    public List<HasMetadata> render(Map<String, Object> sets) {
         return parse(template(sets));
     }
 
