@@ -75,7 +75,7 @@ app.kubernetes.io/component: worker
 
 {{/* Worker pods in the StatefulSet: one per stage of every replica. */}}
 {{- define "catena.worker.count" -}}
-{{- mul (int .Values.pipeline.stages) (int .Values.pipeline.replicas) }}
+{{- add (mul (int .Values.pipeline.stages) (int .Values.pipeline.replicas)) (int (.Values.pipeline.spares | default 0)) }}
 {{- end }}
 
 {{/* DNS name of worker pod <ordinal> (the name it advertises to Pekko as canonical hostname). */}}
@@ -181,5 +181,57 @@ app.kubernetes.io/component: worker
       mountPath: {{ include "catena.model.dir" . }}
     - name: tmp
       mountPath: /tmp
+{{- end }}
+{{- end }}
+
+{{/* Arguments every node of the cluster gets from the security values (cluster TLS). */}}
+{{- define "catena.clusterTlsArgs" -}}
+{{- if .Values.security.clusterTls.secretName }}
+- --cluster-tls
+- /etc/catena/cluster-tls
+{{- end }}
+{{- end }}
+
+{{/* Mounts of the security Secrets; pass (list . "gateway") or (list . "worker"). */}}
+{{- define "catena.securityMounts" -}}
+{{- $ := index . 0 }}{{- $role := index . 1 }}
+{{- if $.Values.security.clusterTls.secretName }}
+- name: cluster-tls
+  mountPath: /etc/catena/cluster-tls
+  readOnly: true
+{{- end }}
+{{- if eq $role "gateway" }}
+{{- if $.Values.security.tls.secretName }}
+- name: tls
+  mountPath: /etc/catena/tls
+  readOnly: true
+{{- end }}
+{{- if $.Values.security.apiKeys.secretName }}
+- name: api-keys
+  mountPath: /etc/catena/api-keys
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Volumes of the security Secrets; pass (list . "gateway") or (list . "worker"). */}}
+{{- define "catena.securityVolumes" -}}
+{{- $ := index . 0 }}{{- $role := index . 1 }}
+{{- if $.Values.security.clusterTls.secretName }}
+- name: cluster-tls
+  secret:
+    secretName: {{ $.Values.security.clusterTls.secretName }}
+{{- end }}
+{{- if eq $role "gateway" }}
+{{- if $.Values.security.tls.secretName }}
+- name: tls
+  secret:
+    secretName: {{ $.Values.security.tls.secretName }}
+{{- end }}
+{{- if $.Values.security.apiKeys.secretName }}
+- name: api-keys
+  secret:
+    secretName: {{ $.Values.security.apiKeys.secretName }}
+{{- end }}
 {{- end }}
 {{- end }}

@@ -74,8 +74,13 @@ public final class Fixtures {
     }
 
     public static List<RefCase> refCases() {
+        return refCases("refs/index.json");
+    }
+
+    /** The cases of another reference set (refs/index-q4.json, refs/index-kv.json). */
+    public static List<RefCase> refCases(String index) {
         List<RefCase> out = new ArrayList<>();
-        for (JsonNode c : json("refs/index.json")) {
+        for (JsonNode c : json(index)) {
             out.add(new RefCase(c.get("model").asText(), c.get("weights").asText(), c.get("kv_cache").asText(),
                     c.get("prompt_name").asText(), ints(c.get("prompt")), ints(c.get("generated")),
                     c.get("logits").asText(), c.get("logits_shape").get(0).asInt(),

@@ -1,98 +1,235 @@
 package catena.gateway.app;
 
+import catena.gateway.metrics.ServingMetrics;
+import catena.gateway.security.Access;
+import catena.gateway.security.ApiKeys;
+import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+
 import catena.gateway.bridge.ActorGenerationClient;
 import catena.gateway.bridge.GenerationClient;
-import catena.gateway.cluster.PipelineCoordinator;
-import catena.gateway.cluster.PipelineState;
+import catena.gateway.cluster.PlanOwner;
+import catena.gateway.cluster.TopologySubscriber;
+import catena.gateway.cluster.TopologyView;
 import catena.gateway.model.ServedModel;
+import catena.gateway.openai.OpenAiServer;
 import catena.worker.actor.StageActor;
 import catena.worker.config.NodeConfig;
 import catena.worker.engine.StageEngineFactory;
 import io.grpc.ServerBuilder;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
+import org.apache.pekko.cluster.typed.SingletonActor;
 
 /**
  * A running Catena node: an actor system plus, for the gateway roles, the gRPC server.
- * Embedded = gateway and N stages in one JVM; gateway = coordinator + gRPC in a cluster;
- * worker = one stage in a cluster, loading whatever layers the coordinator assigns.
+ * Embedded = gateway, plan owner and replicas × stages in one JVM; gateway = a member of the
+ * cluster that serves gRPC, reads the topology and may host the plan owner (a Cluster Singleton
+ * on the gateway role); worker = one stage, assigned by the plan owner, drained on shutdown.
  */
 public final class CatenaNode implements AutoCloseable {
     private final ActorSystem<Void> system;
     private final GatewayServer server;
-    private final PipelineState state;
+    private final TopologyView view;
     private final GenerationClient client;
+    private final ServedModel model;
+    private final List<ExecutorService> executors;
+    private final PrometheusMeterRegistry registry;
+    private final Supplier<CompletionStage<List<StageActor.StageStats>>> stageReports;
     private MetricsServer metrics;
+    private OpenAiServer openAi;
 
-    private CatenaNode(ActorSystem<Void> system, GatewayServer server, PipelineState state, GenerationClient client) {
+    private CatenaNode(ActorSystem<Void> system, GatewayServer server, TopologyView view, GenerationClient client,
+                       ServedModel model, List<ExecutorService> executors, PrometheusMeterRegistry registry,
+                       Supplier<CompletionStage<List<StageActor.StageStats>>> stageReports) {
         this.system = system;
+        this.model = model;
         this.server = server;
-        this.state = state;
+        this.view = view;
         this.client = client;
+        this.executors = executors;
+        this.registry = registry;
+        this.stageReports = stageReports;
+    }
+
+    /** A registry with the JVM's and the process's own meters. */
+    private static PrometheusMeterRegistry newRegistry() {
+        PrometheusMeterRegistry r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(r);
+        new JvmGcMetrics().bindTo(r);
+        new JvmThreadMetrics().bindTo(r);
+        new ProcessorMetrics().bindTo(r);
+        return r;
+    }
+
+    /** How a gateway behaves: its admission bound and how long sessions wait for a replica. */
+    public record GatewaySettings(int maxSessions, Duration failoverWait) {
+        public GatewaySettings {
+            if (maxSessions < 1) {
+                throw new IllegalArgumentException("maxSessions=" + maxSessions + ", expected >= 1");
+            }
+        }
     }
 
     /** Serves Prometheus {@code /metrics} on {@code port} (gateway roles; 0 = any free port); returns the port. */
     public synchronized int serveMetrics(int port) throws IOException {
-        if (client == null) {
-            throw new IllegalStateException("metrics are served by the gateway roles");
-        }
+        return serveMetrics(port, null);
+    }
+
+    /** As {@link #serveMetrics(int)}; with {@code keys}, {@code /metrics} answers only a bearer key of them. */
+    public synchronized int serveMetrics(int port, ApiKeys keys) throws IOException {
         if (metrics == null) {
-            metrics = MetricsServer.start(port, client);
+            metrics = MetricsServer.start(port, registry, stageReports, view == null ? null : view::serving, keys);
         }
         return metrics.port();
     }
 
-    /** Gateway + {@code settings.stageCount()} stages in this JVM, serving gRPC from {@code grpc}. */
-    public static CatenaNode embedded(PipelineCoordinator.Settings settings, ServedModel model, StageEngineFactory engines,
-                                      ServerBuilder<?> grpc, int maxSessions) throws IOException {
-        PipelineState state = new PipelineState();
+    /** This node's meters (what {@code /metrics} shows, apart from the stages' reports). */
+    public PrometheusMeterRegistry meters() {
+        return registry;
+    }
+
+    /**
+     * Serves the OpenAI-compatible HTTP API on {@code host:port} (gateway roles; 0 = any free port)
+     * through the same generation client as gRPC; returns the port.
+     */
+    public synchronized int serveOpenAi(String host, int port, Access access) {
+        if (client == null) {
+            throw new IllegalStateException("the HTTP API is served by the gateway roles");
+        }
+        if (openAi == null) {
+            openAi = OpenAiServer.start(system, host, port, model, client, access);
+        }
+        return openAi.port();
+    }
+
+    /**
+     * Gateway, plan owner and {@code replicas × plan.stages()} stages in this JVM, serving gRPC from
+     * {@code grpc}; each stage runs its passes on its own compute thread.
+     */
+    public static CatenaNode embedded(PlanOwner.Settings plan, int replicas, ServedModel model,
+                                      StageEngineFactory engines, StageSettings stage, ServerBuilder<?> grpc,
+                                      GatewaySettings gateway) throws IOException {
+        TopologyView view = new TopologyView();
+        List<ExecutorService> executors = new ArrayList<>();
+        int stages = plan.stages() * replicas;
+        for (int i = 0; i < stages; i++) {
+            executors.add(computeExecutor("catena-stage-" + i));
+        }
         ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
-            for (int i = 0; i < settings.stageCount(); i++) {
-                ActorRef<StageActor.Command> stage = ctx.spawn(StageActor.create(engines), "stage-" + i);
-                ctx.getSystem().receptionist().tell(Receptionist.register(StageActor.SERVICE_KEY, stage));
+            for (int i = 0; i < stages; i++) {
+                ActorRef<StageActor.Command> s = ctx.spawn(StageActor.create(engines,
+                        stage.toActorSettings(Long.MAX_VALUE / 4, executors.get(i))), "stage-" + i);
+                ctx.getSystem().receptionist().tell(Receptionist.register(StageActor.SERVICE_KEY, s));
             }
-            ctx.spawn(PipelineCoordinator.create(settings, state), "coordinator");
+            ctx.spawn(PlanOwner.create(plan), "plan-owner");
+            ctx.spawn(TopologySubscriber.create(view), "topology");
             return Behaviors.empty();
         }), NodeConfig.SYSTEM_NAME, NodeConfig.embedded());
-        return withServer(system, state, model, grpc, maxSessions);
+        return withServer(system, view, model, grpc, gateway, new java.util.Random().nextLong(), executors);
     }
 
-    /** The gateway of a cluster: waits for workers, plans the stages, serves gRPC. */
-    public static CatenaNode gateway(PipelineCoordinator.Settings settings, ServedModel model, ServerBuilder<?> grpc,
-                                     int maxSessions, String host, int pekkoPort, List<String> seeds)
-            throws IOException {
-        PipelineState state = new PipelineState();
+    /** {@link #embedded(PlanOwner.Settings, int, ServedModel, StageEngineFactory, StageSettings, ServerBuilder,
+     * GatewaySettings)} with {@code plan.replicas()} replicas, default stage settings and a 10 s failover wait. */
+    public static CatenaNode embedded(PlanOwner.Settings plan, ServedModel model, StageEngineFactory engines,
+                                      ServerBuilder<?> grpc, int maxSessions) throws IOException {
+        return embedded(plan, Math.max(1, plan.replicas()), model, engines, StageSettings.defaults(), grpc,
+                new GatewaySettings(maxSessions, Duration.ofSeconds(10)));
+    }
+
+    /** A gateway of a cluster: hosts the plan owner singleton when it is the oldest gateway, serves gRPC. */
+    public static CatenaNode gateway(PlanOwner.Settings plan, ServedModel model, ServerBuilder<?> grpc,
+                                     GatewaySettings gateway, String host, int pekkoPort, List<String> seeds,
+                                     NodeConfig.Timings timings, Path clusterTls) throws IOException {
+        TopologyView view = new TopologyView();
         ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
-            ctx.spawn(PipelineCoordinator.create(settings, state), "coordinator");
+            ClusterSingleton.get(ctx.getSystem()).init(SingletonActor.of(PlanOwner.create(plan), "plan-owner")
+                    .withSettings(ClusterSingletonSettings.create(ctx.getSystem()).withRole("gateway")));
+            ctx.spawn(TopologySubscriber.create(view), "topology");
             return Behaviors.empty();
-        }), NodeConfig.SYSTEM_NAME, NodeConfig.cluster("gateway", host, pekkoPort, seeds));
-        return withServer(system, state, model, grpc, maxSessions);
+        }), NodeConfig.SYSTEM_NAME, remoting(NodeConfig.cluster("gateway", host, pekkoPort, seeds, timings), clusterTls));
+        long uid = Cluster.get(system).selfMember().uniqueAddress().longUid();
+        return withServer(system, view, model, grpc, gateway, uid, List.of());
     }
 
-    /** A worker of a cluster: one unloaded stage registered with the Receptionist. */
-    public static CatenaNode worker(StageEngineFactory engines, String host, int pekkoPort, List<String> seeds) {
+    /**
+     * A worker of a cluster: one stage registered with the Receptionist. On shutdown (SIGTERM) it
+     * drains before leaving the cluster: the plan owner plans without it, its sequences move.
+     */
+    public static CatenaNode worker(StageEngineFactory engines, StageSettings stage, String host, int pekkoPort,
+                                    List<String> seeds, NodeConfig.Timings timings, Path clusterTls) {
+        ExecutorService compute = computeExecutor("catena-stage");
+        var stageRef = new CompletableFuture<ActorRef<StageActor.Command>>();
         Behavior<Void> root = Behaviors.setup(ctx -> {
-            ActorRef<StageActor.Command> stage = ctx.spawn(StageActor.create(engines), "stage");
-            ctx.getSystem().receptionist().tell(Receptionist.register(StageActor.SERVICE_KEY, stage));
+            ActorRef<StageActor.Command> s = ctx.spawn(StageActor.create(engines,
+                    stage.toActorSettings(stage.advertisedMemory(), compute)), "stage");
+            ctx.getSystem().receptionist().tell(Receptionist.register(StageActor.SERVICE_KEY, s));
+            stageRef.complete(s);
             return Behaviors.empty();
         });
         ActorSystem<Void> system = ActorSystem.create(root, NodeConfig.SYSTEM_NAME,
-                NodeConfig.cluster("worker", host, pekkoPort, seeds));
-        return new CatenaNode(system, null, null, null);
+                remoting(NodeConfig.cluster("worker", host, pekkoPort, seeds, timings), clusterTls));
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "catena-drain",
+                () -> stageRef.thenCompose(s -> AskPattern.<StageActor.Command, Done>ask(s, StageActor.Drain::new,
+                        Duration.ofSeconds(30), system.scheduler())).exceptionally(e -> Done.getInstance()));
+        Supplier<CompletionStage<List<StageActor.StageStats>>> own = () -> stageRef.thenCompose(s ->
+                AskPattern.<StageActor.Command, StageActor.StageStats>ask(s, StageActor.GetStats::new,
+                        Duration.ofSeconds(5), system.scheduler())).thenApply(List::of);
+        return new CatenaNode(system, null, null, null, null, List.of(compute), newRegistry(), own);
     }
 
-    private static CatenaNode withServer(ActorSystem<Void> system, PipelineState state, ServedModel model,
-                                         ServerBuilder<?> grpc, int maxSessions) throws IOException {
+    /** Cluster remoting as configured, over TLS when {@code clusterTls} (a directory of PEM files) is given. */
+    private static com.typesafe.config.Config remoting(com.typesafe.config.Config cluster, Path clusterTls) {
+        return clusterTls == null ? cluster : NodeConfig.withTls(cluster, clusterTls);
+    }
+
+    private static ExecutorService computeExecutor(String name) {
+        return Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    private static CatenaNode withServer(ActorSystem<Void> system, TopologyView view, ServedModel model,
+                                         ServerBuilder<?> grpc, GatewaySettings gateway, long uid,
+                                         List<ExecutorService> executors) throws IOException {
         try {
-            ActorGenerationClient client = new ActorGenerationClient(system, state, model, maxSessions);
-            GatewayServer server = new GatewayServer(grpc, model, client, state).start();
-            return new CatenaNode(system, server, state, client);
+            PrometheusMeterRegistry registry = newRegistry();
+            var running = new java.util.concurrent.atomic.AtomicReference<ActorGenerationClient>();
+            ServingMetrics serving = new ServingMetrics(registry, () -> running.get().runningSessions(),
+                    () -> running.get().waitingSessions(), System::nanoTime);
+            ActorGenerationClient client = new ActorGenerationClient(system, view, model, gateway.maxSessions(),
+                    gateway.failoverWait(), uid, serving);
+            running.set(client);
+            grpc.intercept(new MetricCollectingServerInterceptor(registry));
+            GatewayServer server = new GatewayServer(grpc, model, client, view).start();
+            return new CatenaNode(system, server, view, client, model, executors, registry, client::stats);
         } catch (IOException | RuntimeException e) {
             system.terminate();
             throw e;
@@ -104,9 +241,19 @@ public final class CatenaNode implements AutoCloseable {
         return server.port();
     }
 
-    /** The pipeline state (gateway roles). */
-    public PipelineState pipelineState() {
-        return state;
+    /** The topology as this gateway sees it (gateway roles). */
+    public TopologyView topology() {
+        return view;
+    }
+
+    /** The generation client (gateway roles). */
+    public GenerationClient client() {
+        return client;
+    }
+
+    /** The served model's id, as the HTTP API names it (gateway roles). */
+    public String servedModelName() {
+        return model.name();
     }
 
     public ActorSystem<Void> system() {
@@ -128,16 +275,22 @@ public final class CatenaNode implements AutoCloseable {
             if (metrics != null) {
                 metrics.close();
             }
+            if (openAi != null) {
+                openAi.close();
+            }
         }
         if (server != null) {
             server.close();
         }
-        system.terminate();
+        // Runs the drain of a worker (CoordinatedShutdown), then leaves the cluster.
+        CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.unknownReason());
         try {
-            system.getWhenTerminated().toCompletableFuture().get(Duration.ofSeconds(30).toSeconds(),
-                    java.util.concurrent.TimeUnit.SECONDS);
+            system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
             System.err.println("catena: actor system did not stop cleanly: " + e);
+        }
+        for (ExecutorService e : executors) {
+            e.shutdownNow();
         }
     }
 }

@@ -1,8 +1,9 @@
 package catena.gateway.app;
 
 import catena.gateway.bridge.GenerationClient;
-import catena.gateway.cluster.PipelineState;
+import catena.gateway.cluster.TopologyView;
 import catena.gateway.grpc.InferenceService;
+import catena.gateway.grpc.Utf8Guard;
 import catena.gateway.model.ServedModel;
 import catena.v1.InferenceGrpc;
 import io.grpc.Server;
@@ -14,23 +15,23 @@ import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The gRPC server: {@code catena.v1.Inference}, {@code grpc.health.v1.Health} (SERVING only while
- * every stage of the pipeline is loaded, for "" and for the Inference service) and server
+ * The gRPC server: {@code catena.v1.Inference}, {@code grpc.health.v1.Health} (SERVING while at
+ * least one pipeline replica has all its stages, for "" and for the Inference service) and server
  * reflection. Takes a ServerBuilder so tests can use in-process servers.
  */
 public final class GatewayServer implements AutoCloseable {
     private final Server server;
     private final HealthStatusManager health = new HealthStatusManager();
 
-    public GatewayServer(ServerBuilder<?> builder, ServedModel model, GenerationClient client, PipelineState state) {
+    public GatewayServer(ServerBuilder<?> builder, ServedModel model, GenerationClient client, TopologyView view) {
         // HealthStatusManager starts "" at SERVING: not until the pipeline is loaded.
         setHealth(ServingStatus.NOT_SERVING);
         this.server = builder
-                .addService(new InferenceService(model, client))
+                .addService(Utf8Guard.guard(new InferenceService(model, client).bindService()))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build();
-        state.listen(p -> setHealth(p != null ? ServingStatus.SERVING : ServingStatus.NOT_SERVING));
+        view.listen(t -> setHealth(t.ready().isEmpty() ? ServingStatus.NOT_SERVING : ServingStatus.SERVING));
     }
 
     private void setHealth(ServingStatus status) {

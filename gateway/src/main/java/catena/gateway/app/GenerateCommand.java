@@ -6,8 +6,6 @@ import catena.v1.InferenceGrpc;
 import catena.v1.TokenPrompt;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintStream;
@@ -21,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -28,6 +27,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Stream a completion from a Catena server (catena.v1.Inference/Generate).")
 final class GenerateCommand implements Callable<Integer> {
+    @Mixin
+    ClientConnection connection = new ClientConnection();
+
     @Option(names = "--target", description = "Server host:port (default: ${DEFAULT-VALUE})")
     String target = "127.0.0.1:50051";
 
@@ -78,7 +80,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (concurrency != null && concurrency < 1) {
             throw new IllegalArgumentException("--concurrency=" + concurrency + ", expected >= 1");
         }
-        ManagedChannel channel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+        ManagedChannel channel = connection.open(target);
         try {
             var stub = InferenceGrpc.newBlockingStub(channel);
             if (concurrency == null) {
@@ -113,16 +115,22 @@ final class GenerateCommand implements Callable<Integer> {
         return b.build();
     }
 
-    private record Result(List<Integer> tokens, String text, String finishReason) {
+    /** {@code ttftNanos}: from sending the request to the first response that carries tokens. */
+    private record Result(List<Integer> tokens, String text, String finishReason, long ttftNanos) {
     }
 
     private Result stream(InferenceGrpc.InferenceBlockingStub stub, GenerateRequest request, PrintStream echo) {
         List<Integer> tokens = new ArrayList<>();
         StringBuilder text = new StringBuilder();
         String finish = "";
+        long t0 = System.nanoTime();
+        long ttft = -1;
         Iterator<GenerateResponse> it = stub.withDeadlineAfter(timeoutSeconds, TimeUnit.SECONDS).generate(request);
         while (it.hasNext()) {
             GenerateResponse r = it.next();
+            if (ttft < 0 && r.getTokenIdsCount() > 0) {
+                ttft = System.nanoTime() - t0;
+            }
             tokens.addAll(r.getTokenIdsList());
             text.append(r.getText());
             if (echo != null) {
@@ -133,7 +141,7 @@ final class GenerateCommand implements Callable<Integer> {
                 finish = r.getFinishReason().name().replace("FINISH_REASON_", "").toLowerCase(java.util.Locale.ROOT);
             }
         }
-        return new Result(tokens, text.toString(), finish);
+        return new Result(tokens, text.toString(), finish, ttft);
     }
 
     private static String toJson(Result r) {
@@ -142,6 +150,7 @@ final class GenerateCommand implements Callable<Integer> {
         r.tokens().forEach(o.putArray("tokens")::add);
         o.put("text", r.text());
         o.put("finish_reason", r.finishReason());
+        o.put("ttft_ms", r.ttftNanos() < 0 ? -1 : r.ttftNanos() / 1e6);
         return o.toString();
     }
 
@@ -155,6 +164,7 @@ final class GenerateCommand implements Callable<Integer> {
                 runs.add(pool.submit(() -> stream(stub, request, null)));
             }
             long total = 0;
+            long ttftMax = 0;
             Result first = null;
             for (Future<Result> f : runs) {
                 Result r;
@@ -165,10 +175,11 @@ final class GenerateCommand implements Callable<Integer> {
                 }
                 first = first == null ? r : first;
                 total += r.tokens().size();
+                ttftMax = Math.max(ttftMax, r.ttftNanos());
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            System.err.printf(java.util.Locale.ROOT, "catena: %d streams, %d tokens in %.2f s: %.1f tokens/s%n",
-                    concurrency, total, seconds, total / seconds);
+            System.err.printf(java.util.Locale.ROOT, "catena: %d streams, %d tokens in %.2f s: %.1f tokens/s"
+                    + " (slowest first token %.0f ms)%n", concurrency, total, seconds, total / seconds, ttftMax / 1e6);
             System.out.println(json ? toJson(first) : first.text());
             return 0;
         } finally {

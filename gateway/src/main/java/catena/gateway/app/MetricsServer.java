@@ -1,37 +1,66 @@
 package catena.gateway.app;
 
-import catena.gateway.bridge.GenerationClient;
+import catena.gateway.metrics.StageMetrics;
+import catena.gateway.security.ApiKeys;
 import catena.worker.actor.StageActor;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.ToLongFunction;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * {@code GET /metrics} in the Prometheus text format: per stage the sequences and KV-cache bytes
- * held, batches, rows, batches with more than one sequence and the largest batch; the gateway's
- * running generations. Served by the JDK's HTTP server on its own single thread.
+ * {@code GET /metrics}: the node's Micrometer registry in the Prometheus text format, the stages'
+ * meters refreshed from their reports at each scrape (the gateway's covers every stage of the
+ * cluster; a worker's, its own stage). The scrape endpoint of an internal port, on its own thread.
  */
 final class MetricsServer implements AutoCloseable {
-    private final HttpServer http;
-    private final GenerationClient client;
+    private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
 
-    private MetricsServer(HttpServer http, GenerationClient client) {
+    private final HttpServer http;
+    private final PrometheusMeterRegistry registry;
+    private final StageMetrics stages;
+    private final Supplier<CompletionStage<List<StageActor.StageStats>>> reports;
+    private final BooleanSupplier serving;
+    private final ApiKeys keys;
+
+    private MetricsServer(HttpServer http, PrometheusMeterRegistry registry,
+                          Supplier<CompletionStage<List<StageActor.StageStats>>> reports, BooleanSupplier serving,
+                          ApiKeys keys) {
+        this.keys = keys;
         this.http = http;
-        this.client = client;
+        this.registry = registry;
+        this.stages = new StageMetrics(registry);
+        this.reports = reports;
+        this.serving = serving;
     }
 
-    /** Starts serving on {@code port} (0 = any free port). */
-    static MetricsServer start(int port, GenerationClient client) throws IOException {
+    /**
+     * Starts serving on {@code port} (0 = any free port). With {@code serving} (a gateway), also
+     * {@code GET /ready}: 200 while a replica is ready, else 503 — the readiness probe a kubelet
+     * can use when gRPC runs over TLS (its gRPC probes speak plaintext only). With {@code keys}
+     * (non-null), {@code /metrics} needs {@code Authorization: Bearer KEY} of them; {@code /ready}
+     * stays open for probes.
+     */
+    static MetricsServer start(int port, PrometheusMeterRegistry registry,
+                               Supplier<CompletionStage<List<StageActor.StageStats>>> reports, BooleanSupplier serving,
+                               ApiKeys keys) throws IOException {
         HttpServer http = HttpServer.create(new InetSocketAddress(port), 16);
-        MetricsServer m = new MetricsServer(http, client);
+        MetricsServer m = new MetricsServer(http, registry, reports, serving, keys);
         http.createContext("/metrics", m::handle);
+        if (serving != null) {
+            http.createContext("/ready", m::ready);
+        }
         http.setExecutor(Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "catena-metrics");
             t.setDaemon(true);
@@ -46,50 +75,36 @@ final class MetricsServer implements AutoCloseable {
     }
 
     private void handle(HttpExchange ex) throws IOException {
-        String body;
-        int code = 200;
-        try {
-            body = render(client.activeSessions(), client.pipeline() == null ? List.of()
-                    : client.stats().toCompletableFuture().get(5, TimeUnit.SECONDS));
-        } catch (Exception e) {
-            code = 503;
-            body = "# stage statistics unavailable: " + e + "\n" + render(client.activeSessions(), List.of());
+        if (keys != null && !keys.accepts(ApiKeys.bearer(ex.getRequestHeaders().getFirst("Authorization")))) {
+            ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+            send(ex, 401, "text/plain; charset=utf-8",
+                    "metrics need 'Authorization: Bearer <key>' with a key of --api-key-file\n");
+            return;
         }
+        try {
+            stages.update(reports.get().toCompletableFuture().get(5, TimeUnit.SECONDS));
+        } catch (Exception e) {
+            // the other meters are still worth a scrape; the stages' keep their last values
+            LOG.warn("stage reports unavailable for /metrics: {}", e.toString());
+        }
+        String accept = ex.getRequestHeaders().getFirst("Accept");
+        String contentType = accept != null && accept.contains("application/openmetrics-text")
+                ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+                : "text/plain; version=0.0.4; charset=utf-8";
+        send(ex, 200, contentType, registry.scrape(contentType));
+    }
+
+    private void ready(HttpExchange ex) throws IOException {
+        boolean up = serving.getAsBoolean();
+        send(ex, up ? 200 : 503, "text/plain; charset=utf-8", up ? "SERVING\n" : "NOT_SERVING\n");
+    }
+
+    private static void send(HttpExchange ex, int status, String contentType, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-        ex.sendResponseHeaders(code, bytes.length);
+        ex.getResponseHeaders().set("Content-Type", contentType);
+        ex.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = ex.getResponseBody()) {
             out.write(bytes);
-        }
-    }
-
-    static String render(int activeSessions, List<StageActor.StageStats> stages) {
-        StringBuilder b = new StringBuilder();
-        b.append("# HELP catena_gateway_active_sessions Generations running now.\n")
-                .append("# TYPE catena_gateway_active_sessions gauge\n")
-                .append("catena_gateway_active_sessions ").append(activeSessions).append('\n');
-        metric(b, stages, "catena_stage_sequences", "gauge", "Sequences whose KV cache the stage holds.",
-                StageActor.StageStats::sequences);
-        metric(b, stages, "catena_stage_kv_cache_bytes", "gauge", "Bytes of KV cache the stage holds.",
-                StageActor.StageStats::cacheBytes);
-        metric(b, stages, "catena_stage_batches_total", "counter", "Forward passes run.",
-                StageActor.StageStats::batches);
-        metric(b, stages, "catena_stage_rows_total", "counter", "Rows (tokens) processed.",
-                StageActor.StageStats::rows);
-        metric(b, stages, "catena_stage_multi_sequence_batches_total", "counter",
-                "Forward passes over more than one sequence.", StageActor.StageStats::multiSequenceBatches);
-        metric(b, stages, "catena_stage_max_batch_sequences", "gauge", "Most sequences in one forward pass.",
-                StageActor.StageStats::maxBatchSequences);
-        return b.toString();
-    }
-
-    private static void metric(StringBuilder b, List<StageActor.StageStats> stages, String name, String type,
-                               String help, ToLongFunction<StageActor.StageStats> value) {
-        b.append("# HELP ").append(name).append(' ').append(help).append('\n')
-                .append("# TYPE ").append(name).append(' ').append(type).append('\n');
-        for (StageActor.StageStats s : stages) {
-            b.append(name).append("{stage=\"").append(s.stageIndex()).append("\",layers=\"").append(s.fromLayer())
-                    .append('-').append(s.toLayerExclusive()).append("\"} ").append(value.applyAsLong(s)).append('\n');
         }
     }
 

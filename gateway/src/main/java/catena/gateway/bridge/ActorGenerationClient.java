@@ -1,18 +1,25 @@
 package catena.gateway.bridge;
 
-import catena.gateway.cluster.Pipeline;
-import catena.gateway.cluster.PipelineState;
+import catena.gateway.cluster.TopologyView;
+import catena.gateway.metrics.ServingMetrics;
 import catena.gateway.model.ServedModel;
+import catena.gateway.route.ReplicaLoad;
+import catena.gateway.route.ReplicaOccupancy;
+import catena.gateway.route.Router;
+import catena.gateway.route.SequenceIds;
 import catena.gateway.session.GenerationHandle;
 import catena.gateway.session.GenerationRequest;
 import catena.gateway.session.GenerationSession;
 import catena.gateway.session.GenerationSink;
 import catena.worker.actor.StageActor;
+import catena.worker.plan.Topology;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -21,50 +28,81 @@ import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /**
- * Runs each generation as a {@link GenerationSession} actor. Admission is bounded: at most
- * {@code maxSessions} sequences run at once (their KV caches must fit the stages); more get
- * RESOURCE_EXHAUSTED.
+ * Runs each generation as a {@link GenerationSession} actor placed by the {@link Router} on the
+ * ready replica with the most room (loads polled from each replica's stage 0, plus what this
+ * gateway sent since). Tells every running session when the topology changes, so sessions on a
+ * replica that lost a stage fail over at once. At most {@code maxSessions} generations run in
+ * this gateway; KV memory is admitted by the stages themselves.
  */
-public final class ActorGenerationClient implements GenerationClient {
+public final class ActorGenerationClient implements GenerationClient, GenerationSession.Placement {
     private static final Duration STATS_TIMEOUT = Duration.ofSeconds(5);
+    /** How often each ready replica's stage 0 is asked for its load. */
+    static final Duration LOAD_POLL = Duration.ofMillis(250);
+
     private final ActorSystem<?> system;
-    private final PipelineState state;
+    private final TopologyView view;
     private final ServedModel model;
     private final int maxSessions;
+    private final Duration failoverWait;
+    private final SequenceIds ids;
+    private final Router router = new Router(0);
     private final AtomicInteger active = new AtomicInteger();
-    private final AtomicLong ids = new AtomicLong();
+    private final AtomicLong sessionNames = new AtomicLong();
+    private final Map<Long, ActorRef<GenerationSession.Command>> sessions = new ConcurrentHashMap<>();
+    private final Map<Integer, StageActor.StageStats> reported = new ConcurrentHashMap<>();
+    private final ReplicaOccupancy occupancy = new ReplicaOccupancy();
+    private final ServingMetrics metrics;
 
-    public ActorGenerationClient(ActorSystem<?> system, PipelineState state, ServedModel model, int maxSessions) {
+    public ActorGenerationClient(ActorSystem<?> system, TopologyView view, ServedModel model, int maxSessions,
+                                 Duration failoverWait, long incarnationUid, ServingMetrics metrics) {
+        this.metrics = metrics;
         this.system = system;
-        this.state = state;
+        this.view = view;
         this.model = model;
         this.maxSessions = maxSessions;
+        this.failoverWait = failoverWait;
+        this.ids = new SequenceIds(incarnationUid);
+        view.listen(t -> {
+            for (ActorRef<GenerationSession.Command> s : sessions.values()) {
+                s.tell(new GenerationSession.TopologyChanged(t));
+            }
+        });
+        system.scheduler().scheduleWithFixedDelay(LOAD_POLL, LOAD_POLL, this::pollLoads, system.executionContext());
     }
 
     @Override
-    public Pipeline pipeline() {
-        return state.current();
+    public Topology topology() {
+        return view.current();
     }
 
     @Override
     public GenerationHandle generate(GenerationRequest request, GenerationSink out) {
-        Pipeline pipeline = state.current();
-        if (pipeline == null) {
-            throw new ServiceUnavailableException("the pipeline is not loaded yet; retry later");
+        if (!view.serving()) {
+            throw new ServiceUnavailableException("no pipeline replica is ready; retry later ("
+                    + (view.current().shortfall().isEmpty() ? "stages loading" : view.current().shortfall()) + ")");
         }
         if (active.incrementAndGet() > maxSessions) {
             active.decrementAndGet();
             throw new OverloadedException("too many concurrent generations (limit " + maxSessions + "); retry later",
                     Duration.ofSeconds(1));
         }
-        long id = ids.incrementAndGet();
+        long name = sessionNames.incrementAndGet();
+        var done = new java.util.concurrent.atomic.AtomicBoolean();
         ActorRef<GenerationSession.Command> session;
         try {
-            session = system.systemActorOf(GenerationSession.create(id, request, pipeline, model.tokenizer(),
-                    model.endIds(), out, active::decrementAndGet), "session-" + id, Props.empty());
+            session = system.systemActorOf(GenerationSession.create(request, this, model.tokenizer(), model.endIds(),
+                    metrics.observe(out), failoverWait, () -> {
+                        done.set(true);
+                        sessions.remove(name);
+                        active.decrementAndGet();
+                    }), "session-" + name, Props.empty());
         } catch (RuntimeException e) {
             active.decrementAndGet();
             throw e;
+        }
+        sessions.put(name, session);
+        if (done.get()) {
+            sessions.remove(name);
         }
         return new GenerationHandle() {
             @Override
@@ -80,22 +118,86 @@ public final class ActorGenerationClient implements GenerationClient {
     }
 
     @Override
+    public synchronized Topology.Replica place(int promptTokens) {
+        List<Topology.Replica> ready = view.current().ready();
+        if (ready.isEmpty()) {
+            return null;
+        }
+        List<ReplicaLoad> loads = new ArrayList<>(ready.size());
+        for (Topology.Replica r : ready) {
+            StageActor.StageStats s = reported.get(r.index());
+            boolean fresh = s != null && s.epoch() == r.epoch();
+            loads.add(new ReplicaLoad(r.index(), r.epoch(), occupancy.own(r.index()), fresh ? occupancy.others(r.index()) : 0,
+                    fresh ? (long) (s.kvBlocksTotal() - s.kvBlocksUsed()) * s.kvBlockTokens() : Long.MAX_VALUE,
+                    fresh ? (long) s.kvBlocksTotal() * s.kvBlockTokens() : 0, 0));
+        }
+        Topology.Replica chosen = ready.get(router.choose(loads, promptTokens));
+        occupancy.started(chosen.index()); // within the lock, so a burst of sessions sees each other
+        return chosen;
+    }
+
+    @Override
+    public void queued(long nanos) {
+        metrics.queued(nanos);
+    }
+
+    @Override
+    public void ended(int replica) {
+        occupancy.ended(replica);
+    }
+
+    @Override
+    public Topology current() {
+        return view.current();
+    }
+
+    @Override
+    public long nextSequenceId() {
+        return ids.next();
+    }
+
+    private void pollLoads() {
+        for (Topology.Replica r : view.current().ready()) {
+            AskPattern.<StageActor.Command, StageActor.StageStats>ask(r.first(), StageActor.GetStats::new,
+                    STATS_TIMEOUT, system.scheduler()).whenComplete((s, failure) -> {
+                        if (s != null) {
+                            reported.put(r.index(), s);
+                            occupancy.reported(r.index(), s.sequences() + s.waiting());
+                        }
+                    });
+        }
+    }
+
+    @Override
     public CompletionStage<List<StageActor.StageStats>> stats() {
-        Pipeline pipeline = state.current();
-        if (pipeline == null) {
-            return CompletableFuture.failedFuture(new ServiceUnavailableException("the pipeline is not loaded yet"));
+        List<Topology.Replica> replicas = view.current().replicas();
+        if (replicas.isEmpty()) {
+            return CompletableFuture.failedFuture(new ServiceUnavailableException("no pipeline replica is planned yet"));
         }
         List<CompletableFuture<StageActor.StageStats>> asks = new ArrayList<>();
-        for (Pipeline.Stage s : pipeline.stages()) {
-            asks.add(AskPattern.<StageActor.Command, StageActor.StageStats>ask(s.ref(), StageActor.GetStats::new,
-                    STATS_TIMEOUT, system.scheduler()).toCompletableFuture());
+        for (Topology.Replica r : replicas) {
+            for (Topology.Stage s : r.stages()) {
+                // A stage that does not answer (lost, not yet planned out) is left out, not an error.
+                asks.add(AskPattern.<StageActor.Command, StageActor.StageStats>ask(s.ref(), StageActor.GetStats::new,
+                        STATS_TIMEOUT, system.scheduler()).toCompletableFuture().exceptionally(e -> null));
+            }
         }
         return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
-                .thenApply(v -> asks.stream().map(CompletableFuture::join).toList());
+                .thenApply(v -> asks.stream().map(CompletableFuture::join).filter(java.util.Objects::nonNull).toList());
     }
 
     @Override
     public int activeSessions() {
         return active.get();
+    }
+
+    /** Sessions of this gateway that run on a replica now. */
+    public int runningSessions() {
+        return occupancy.ownTotal();
+    }
+
+    /** Sessions of this gateway waiting for a replica (none ready, or placing after a failover). */
+    public int waitingSessions() {
+        return Math.max(0, active.get() - occupancy.ownTotal());
     }
 }

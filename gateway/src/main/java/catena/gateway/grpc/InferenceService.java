@@ -1,7 +1,6 @@
 package catena.gateway.grpc;
 
 import catena.gateway.bridge.GenerationClient;
-import catena.gateway.cluster.Pipeline;
 import catena.gateway.model.ServedModel;
 import catena.v1.GenerateRequest;
 import catena.v1.GenerateResponse;
@@ -10,6 +9,8 @@ import catena.v1.GetPipelineStatsRequest;
 import catena.v1.InferenceGrpc;
 import catena.v1.ModelInfo;
 import catena.v1.PipelineStats;
+import catena.v1.ReplicaInfo;
+import catena.worker.plan.Topology;
 import catena.v1.StageInfo;
 import catena.v1.StageStats;
 import catena.v1.TokenizeRequest;
@@ -91,13 +92,23 @@ public final class InferenceService extends InferenceGrpc.InferenceImplBase {
         ModelInfo.Builder b = ModelInfo.newBuilder().setName(model.name()).setArchitecture(f.architecture())
                 .setLayerCount(f.layerCount()).setVocabSize(f.vocabSize()).setContextLength(f.contextLength())
                 .setEmbeddingDim(f.dim());
-        Pipeline p = client.pipeline();
-        if (p != null) {
-            for (Pipeline.Stage s : p.stages()) {
-                b.addStages(StageInfo.newBuilder().setIndex(s.index()).setFromLayer(s.fromLayer())
-                        .setToLayerExclusive(s.toLayerExclusive()).setAddress(s.ref().path().address().toString()));
+        Topology t = client.topology();
+        boolean firstReady = true;
+        for (Topology.Replica r : t.replicas()) {
+            ReplicaInfo.Builder rb = ReplicaInfo.newBuilder().setIndex(r.index()).setEpoch(r.epoch()).setReady(r.ready());
+            for (Topology.Stage s : r.stages()) {
+                StageInfo info = StageInfo.newBuilder().setIndex(s.index()).setFromLayer(s.fromLayer())
+                        .setToLayerExclusive(s.toLayerExclusive()).setAddress(s.ref().path().address().toString())
+                        .build();
+                rb.addStages(info);
+                if (r.ready() && firstReady) {
+                    b.addStages(info);
+                }
             }
+            firstReady &= !r.ready();
+            b.addReplicas(rb);
         }
+        b.setSpares(t.spares()).setShortfall(t.shortfall());
         responses.onNext(b.build());
         responses.onCompleted();
     }
@@ -114,7 +125,10 @@ public final class InferenceService extends InferenceGrpc.InferenceImplBase {
             for (StageActor.StageStats s : stats) {
                 b.addStages(StageStats.newBuilder().setIndex(s.stageIndex()).setSequences(s.sequences())
                         .setCacheBytes(s.cacheBytes()).setBatches(s.batches()).setRows(s.rows())
-                        .setMultiSequenceBatches(s.multiSequenceBatches()).setMaxBatchSequences(s.maxBatchSequences()));
+                        .setMultiSequenceBatches(s.multiSequenceBatches()).setMaxBatchSequences(s.maxBatchSequences())
+                        .setReplica(s.replica()).setEpoch(s.epoch()).setWaiting(s.waiting())
+                        .setKvBlocksUsed(s.kvBlocksUsed()).setKvBlocksTotal(s.kvBlocksTotal())
+                        .setPreemptions(s.preemptions()).setStaleDropped(s.staleDropped()).setRejected(s.rejected()));
             }
             responses.onNext(b.build());
             responses.onCompleted();

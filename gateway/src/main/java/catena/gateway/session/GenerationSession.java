@@ -1,132 +1,268 @@
 package catena.gateway.session;
 
-import catena.gateway.cluster.Pipeline;
-import catena.shard.tokenizer.StreamingDecoder;
-import catena.shard.tokenizer.Tokenizer;
 import catena.gateway.session.GenerationOutput.FinishReason;
 import catena.gateway.session.GenerationOutput.Usage;
+import catena.shard.tokenizer.StreamingDecoder;
+import catena.shard.tokenizer.Tokenizer;
 import catena.worker.actor.SequenceEvent;
 import catena.worker.actor.StageActor;
+import catena.worker.plan.Topology;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * One Generate call: starts the sequence on stage 0, turns the tokens the last stage sends into
- * text (incremental detokenizing, stop strings), and streams them to its {@link GenerationSink} with flow control. While
- * the client does not read, responses wait in a small queue; when it holds {@link #PAUSE_AT}
- * the session tells the last stage to hold the ring for this sequence (a slow client slows only
- * itself), and releases it when the queue has drained. Ending for any reason (end token, length,
- * stop string, cancellation, deadline, failure) frees the KV cache on every stage.
+ * One generation. It places the sequence on a ready replica, turns the tokens its last stage
+ * sends into text (incremental detokenizing, stop strings) and streams them to its
+ * {@link GenerationSink} with flow control. States: {@link #placing() placing} (no replica yet:
+ * waits a bounded time for one), {@link #running() running} on one replica under one epoch, and
+ * stopped.
+ *
+ * <p>Failover is replay: when its replica loses a stage (the published topology no longer has it
+ * ready under the same epoch), or a stage interrupts the sequence (preempted for KV memory,
+ * re-planned, draining), the session frees the attempt on every stage and submits a new attempt,
+ * under a new sequence id, with the prompt plus every token delivered so far, continuing at the
+ * next step with the same seed. Sampling is keyed by (seed, step) and logits do not depend on
+ * batching, so the client receives exactly the tokens an undisturbed run gives; the
+ * {@link ReplayLog} drops any token of a step already delivered.
+ *
+ * <p>A slow client: responses wait in a small queue; at {@link #PAUSE_AT} the last stage holds the
+ * ring for this sequence, and releases it when the queue has drained.
  */
 public final class GenerationSession {
     /** Queued responses at which the ring is paused for this sequence. */
     public static final int PAUSE_AT = 8;
     /** Queued responses at which a paused ring resumes. */
     static final int RESUME_AT = 2;
-    /** How long the session waits for the next token (while not paused) before giving up. */
-    static final Duration TOKEN_TIMEOUT = Duration.ofSeconds(120);
+    /** Last line of defence: an attempt with no token for this long (while not paused) is re-placed. */
+    static final Duration TOKEN_TIMEOUT = Duration.ofSeconds(60);
+    /** Attempts after which a sequence that keeps being interrupted fails. */
+    static final int MAX_ATTEMPTS = 64;
+
+    /** Where sessions place sequences; implemented by the bridge. Thread-safe. */
+    public interface Placement {
+        /**
+         * A ready replica for a prompt of {@code promptTokens}, counted as running one more
+         * sequence of this gateway from now on; null when none is ready.
+         */
+        Topology.Replica place(int promptTokens);
+
+        /** A sequence placed on {@code replica} ended there (finished, failed over or cancelled). */
+        void ended(int replica);
+
+        /** The session waited {@code nanos} from its creation until its first placement. */
+        void queued(long nanos);
+
+        /** The topology now. */
+        Topology current();
+
+        /** A new cluster-unique sequence id. */
+        long nextSequenceId();
+    }
 
     /** Messages a session handles. */
     public sealed interface Command {
     }
 
-    /** The client can take more responses (from gRPC's onReady handler). */
+    /** The client can take more responses. */
     public enum StreamReady implements Command {
         INSTANCE
     }
 
-    /** The client cancelled or the deadline expired (from gRPC's onCancel handler). */
+    /** The client cancelled, went away or its deadline expired. */
     public enum Cancel implements Command {
         INSTANCE
     }
 
+    /** The plan owner published a new topology. */
+    public record TopologyChanged(Topology topology) implements Command {
+    }
+
     private record StageEvent(SequenceEvent event) implements Command {
+    }
+
+    private enum PlacementTimeout implements Command {
+        INSTANCE
     }
 
     private enum TokenTimeout implements Command {
         INSTANCE
     }
 
-    /**
-     * A session for sequence {@code sequenceId}; {@code onDone} runs once when it ends (releases
-     * its admission slot).
-     */
-    public static Behavior<Command> create(long sequenceId, GenerationRequest request, Pipeline pipeline,
-                                           Tokenizer tokenizer, int[] endIds, GenerationSink out, Runnable onDone) {
-        return Behaviors.setup(ctx -> new GenerationSession(ctx, sequenceId, request, pipeline, tokenizer, endIds, out,
-                onDone).start());
+    /** {@code onDone} runs once when the session stops. */
+    public static Behavior<Command> create(GenerationRequest request, Placement placement, Tokenizer tokenizer,
+                                           int[] endIds, GenerationSink out, Duration failoverWait, Runnable onDone) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new GenerationSession(ctx, timers, request,
+                placement, tokenizer, endIds, out, failoverWait, onDone).placing()));
     }
 
     private final ActorContext<Command> ctx;
-    private final long sequenceId;
+    private final TimerScheduler<Command> timers;
     private final GenerationRequest request;
-    private final Pipeline pipeline;
+    private final Placement placement;
     private final int[] endIds;
     private final GenerationSink out;
+    private final long createdNanos = System.nanoTime();
+    private final Duration failoverWait;
     private final Runnable onDone;
     private final StreamingDecoder decoder;
     private final StopMatcher stops;
+    private final ReplayLog log;
+    private final ActorRef<SequenceEvent> sink;
     private final ArrayDeque<GenerationOutput> queue = new ArrayDeque<>();
-    private int completionTokens;
+    private Topology.Replica replica;
+    private long sequenceId;
+    private int attempts;
     private boolean finished;
     private boolean paused;
+    private String lastInterruption = "";
 
-    private GenerationSession(ActorContext<Command> ctx, long sequenceId, GenerationRequest request, Pipeline pipeline,
-                              Tokenizer tokenizer, int[] endIds, GenerationSink out, Runnable onDone) {
+    private GenerationSession(ActorContext<Command> ctx, TimerScheduler<Command> timers, GenerationRequest request,
+                              Placement placement, Tokenizer tokenizer, int[] endIds, GenerationSink out,
+                              Duration failoverWait, Runnable onDone) {
         this.ctx = ctx;
-        this.sequenceId = sequenceId;
+        this.timers = timers;
         this.request = request;
-        this.pipeline = pipeline;
+        this.placement = placement;
         this.endIds = endIds;
         this.out = out;
+        this.failoverWait = failoverWait;
         this.onDone = onDone;
         this.decoder = tokenizer.newDecoder(false);
         this.stops = new StopMatcher(request.stop());
+        this.log = new ReplayLog(request.prompt(), request.maxTokens());
+        this.sink = ctx.messageAdapter(SequenceEvent.class, StageEvent::new);
     }
 
-    private Behavior<Command> start() {
-        ActorRef<SequenceEvent> sink = ctx.messageAdapter(SequenceEvent.class, StageEvent::new);
-        pipeline.first().tell(new StageActor.Start(sequenceId, request.prompt(), request.sampling(),
-                request.maxTokens(), endIds, request.logprobs(), sink));
-        ctx.setReceiveTimeout(TOKEN_TIMEOUT, TokenTimeout.INSTANCE);
-        ctx.getLog().debug("session [{}] started: {}", sequenceId, request);
+    // ---------------------------------------------------------------- states
+
+    /** No replica yet: tries now, then on every topology change, until the failover wait runs out. */
+    private Behavior<Command> placing() {
+        if (tryPlace()) {
+            return running();
+        }
+        timers.startSingleTimer(PlacementTimeout.INSTANCE, failoverWait);
         return Behaviors.receive(Command.class)
-                .onMessage(Command.class, this::onCommand)
-                .onSignal(PostStop.class, s -> {
-                    onDone.run();
-                    return Behaviors.same();
-                })
+                .onMessage(TopologyChanged.class, m -> tryPlace() ? running() : Behaviors.same())
+                .onMessage(PlacementTimeout.class, m -> fail(GenerationFailure.Kind.UNAVAILABLE,
+                        "no pipeline replica can run the sequence (waited " + failoverWait.toMillis() + " ms): "
+                                + describe(placement.current())))
+                .onMessage(StreamReady.class, m -> drain())
+                .onMessage(Cancel.class, m -> cancel())
+                .onMessage(StageEvent.class, m -> Behaviors.same())
+                .onMessage(TokenTimeout.class, m -> Behaviors.same())
+                .onSignal(PostStop.class, s -> stopped())
                 .build();
     }
 
-    private Behavior<Command> onCommand(Command c) {
-        return switch (c) {
-            case StageEvent m -> onStageEvent(m.event());
-            case StreamReady m -> drain();
-            case Cancel m -> onCancel();
-            case TokenTimeout m -> fail(new GenerationFailure(GenerationFailure.Kind.UNAVAILABLE,
-                    "no token from the pipeline for " + TOKEN_TIMEOUT.toSeconds() + " s (session " + sequenceId + ")"));
-        };
+    /** On a replica: streams, and fails over when it breaks. */
+    private Behavior<Command> running() {
+        timers.cancel(PlacementTimeout.INSTANCE);
+        return Behaviors.receive(Command.class)
+                .onMessage(StageEvent.class, m -> onStageEvent(m.event()))
+                .onMessage(TopologyChanged.class, this::onTopologyChanged)
+                .onMessage(StreamReady.class, m -> drain())
+                .onMessage(Cancel.class, m -> cancel())
+                .onMessage(TokenTimeout.class, m -> failover("no token for " + TOKEN_TIMEOUT.toSeconds() + " s"))
+                .onMessage(PlacementTimeout.class, m -> Behaviors.same())
+                .onSignal(PostStop.class, s -> stopped())
+                .build();
+    }
+
+    private boolean tryPlace() {
+        if (attempts >= MAX_ATTEMPTS) {
+            replica = null;
+            return false;
+        }
+        Topology.Replica r = placement.place(log.resumePrompt().length);
+        if (r == null) {
+            return false;
+        }
+        attempts++;
+        if (attempts == 1) {
+            placement.queued(System.nanoTime() - createdNanos);
+        }
+        replica = r;
+        sequenceId = placement.nextSequenceId();
+        paused = false;
+        int[] prompt = log.resumePrompt();
+        r.first().tell(new StageActor.Start(sequenceId, r.epoch(), prompt, log.delivered(), request.sampling(),
+                log.remaining(), endIds, request.logprobs(), sink));
+        timers.startSingleTimer(TokenTimeout.INSTANCE, TOKEN_TIMEOUT);
+        ctx.getLog().debug("sequence [{}] on replica [{}] epoch [{}] from step {} (attempt {})", sequenceId, r.index(),
+                r.epoch(), log.delivered(), attempts);
+        return true;
+    }
+
+    private Behavior<Command> onTopologyChanged(TopologyChanged m) {
+        if (replica != null && m.topology().readyReplica(replica.index(), replica.epoch()) == null) {
+            return failover("replica " + replica.index() + " lost a stage");
+        }
+        return Behaviors.same();
+    }
+
+    /** Frees this attempt on every stage of its replica and places a new one. */
+    private Behavior<Command> failover(String why) {
+        ctx.getLog().info("sequence [{}] re-submitted after {} tokens: {}", sequenceId, log.delivered(), why);
+        lastInterruption = why;
+        release();
+        if (attempts >= MAX_ATTEMPTS) {
+            return fail(GenerationFailure.Kind.UNAVAILABLE, "the sequence was interrupted " + attempts
+                    + " times; last: " + why);
+        }
+        return placing();
+    }
+
+    private void release() {
+        if (replica != null) {
+            for (Topology.Stage s : replica.stages()) {
+                s.ref().tell(new StageActor.Free(sequenceId));
+            }
+            placement.ended(replica.index());
+            replica = null;
+        }
+        timers.cancel(TokenTimeout.INSTANCE);
     }
 
     private Behavior<Command> onStageEvent(SequenceEvent e) {
+        if (e.sequenceId() != sequenceId || finished) {
+            return Behaviors.same(); // an earlier attempt's late message
+        }
         return switch (e) {
             case SequenceEvent.TokenSampled t -> onToken(t);
-            case SequenceEvent.SequenceFailed f -> fail(new GenerationFailure(GenerationFailure.Kind.UNAVAILABLE,
-                    "the pipeline failed: " + f.reason()));
+            case SequenceEvent.SequenceInterrupted i -> failover(i.reason());
+            case SequenceEvent.SequenceRejected r -> {
+                release();
+                yield fail(GenerationFailure.Kind.RESOURCE_EXHAUSTED, r.reason()
+                        + (r.retryable() ? "; retry later" : ""));
+            }
+            case SequenceEvent.SequenceFailed f -> {
+                release();
+                yield fail(GenerationFailure.Kind.INTERNAL, f.reason());
+            }
         };
     }
 
     private Behavior<Command> onToken(SequenceEvent.TokenSampled t) {
-        if (finished) {
-            return Behaviors.same();
+        switch (log.accept(t.step(), t.token())) {
+            case DUPLICATE -> {
+                return Behaviors.same();
+            }
+            case GAP -> {
+                return failover("token of step " + t.step() + " arrived before step " + log.delivered());
+            }
+            case DELIVER -> {
+            }
         }
-        completionTokens++;
+        if (!paused) {
+            timers.startSingleTimer(TokenTimeout.INSTANCE, TOKEN_TIMEOUT);
+        }
         String text = stops.accept(decoder.accept(t.token()));
         FinishReason reason = null;
         if (stops.stopped()) {
@@ -137,15 +273,14 @@ public final class GenerationSession {
             reason = stops.stopped() ? FinishReason.STOP
                     : t.end() == SequenceEvent.EndReason.EOS ? FinishReason.EOS : FinishReason.LENGTH;
         }
-        java.util.List<TokenLogprob> logprobs = t.logprob() == null ? java.util.List.of()
-                : java.util.List.of(new TokenLogprob(t.token(), t.logprob().logprob(), t.logprob().topIds(),
+        List<TokenLogprob> logprobs = t.logprob() == null ? List.of()
+                : List.of(new TokenLogprob(t.token(), t.logprob().logprob(), t.logprob().topIds(),
                         t.logprob().topLogprobs()));
         Usage usage = null;
         if (reason != null) {
-            usage = new Usage(request.prompt().length, completionTokens);
+            usage = new Usage(request.prompt().length, log.delivered());
             finished = true;
-            pipeline.free(sequenceId);
-            ctx.cancelReceiveTimeout();
+            release();
         }
         queue.add(new GenerationOutput(text, new int[] {t.token()}, logprobs, reason, usage));
         return drain();
@@ -163,34 +298,59 @@ public final class GenerationSession {
             }
             return Behaviors.same();
         }
+        if (replica == null) {
+            return Behaviors.same();
+        }
         if (!paused && queue.size() >= PAUSE_AT) {
             paused = true;
-            ctx.cancelReceiveTimeout();
-            pipeline.last().tell(new StageActor.Throttle(sequenceId, true));
+            timers.cancel(TokenTimeout.INSTANCE);
+            replica.last().tell(new StageActor.Throttle(sequenceId, true));
         } else if (paused && queue.size() <= RESUME_AT) {
             paused = false;
-            ctx.setReceiveTimeout(TOKEN_TIMEOUT, TokenTimeout.INSTANCE);
-            pipeline.last().tell(new StageActor.Throttle(sequenceId, false));
+            timers.startSingleTimer(TokenTimeout.INSTANCE, TOKEN_TIMEOUT);
+            replica.last().tell(new StageActor.Throttle(sequenceId, false));
         }
         return Behaviors.same();
     }
 
-    private Behavior<Command> onCancel() {
-        ctx.getLog().debug("session [{}] cancelled by the client or its deadline", sequenceId);
-        if (!finished) {
-            finished = true;
-            pipeline.free(sequenceId);
-        }
+    private Behavior<Command> cancel() {
+        ctx.getLog().debug("sequence [{}] cancelled by the client or its deadline", sequenceId);
+        finished = true;
+        release();
         return Behaviors.stopped();
     }
 
-    private Behavior<Command> fail(GenerationFailure failure) {
-        ctx.getLog().warn("session [{}] failed: {}", sequenceId, failure.message());
-        if (!finished) {
-            finished = true;
-            pipeline.free(sequenceId);
-        }
-        out.onFailed(failure);
+    private Behavior<Command> fail(GenerationFailure.Kind kind, String message) {
+        ctx.getLog().warn("sequence [{}] failed: {}", sequenceId, message);
+        finished = true;
+        release();
+        out.onFailed(new GenerationFailure(kind, message));
         return Behaviors.stopped();
+    }
+
+    private Behavior<Command> stopped() {
+        release();
+        onDone.run();
+        return Behaviors.same();
+    }
+
+    private String describe(Topology t) {
+        StringBuilder b = new StringBuilder();
+        if (t.replicas().isEmpty()) {
+            b.append("no replica is planned");
+        }
+        for (Topology.Replica r : t.replicas()) {
+            if (!b.isEmpty()) {
+                b.append("; ");
+            }
+            b.append("replica ").append(r.index()).append(r.ready() ? " ready" : " not ready (stages loading or lost)");
+        }
+        if (!t.shortfall().isEmpty()) {
+            b.append("; ").append(t.shortfall());
+        }
+        if (!lastInterruption.isEmpty()) {
+            b.append("; last interruption: ").append(lastInterruption);
+        }
+        return b.toString();
     }
 }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import catena.gateway.app.CatenaNode;
-import catena.gateway.cluster.PipelineCoordinator;
+import catena.gateway.cluster.PlanOwner;
 import catena.gateway.model.ServedModel;
 import catena.shard.generate.Generator;
 import catena.shard.model.LoadOptions;
@@ -65,7 +65,7 @@ class ChatPromptPipelineTest {
         Path model = fixture("tiny/tiny-gemma3-q8_0.gguf");
         ServedModel served = ServedModel.open(model);
         String name = InProcessServerBuilder.generateName();
-        var settings = new PipelineCoordinator.Settings(model, false, 2, Model.layerBytes(model));
+        var settings = PlanOwner.Settings.of(model, false, 2, Model.layerBytes(model));
         int[] textIds = served.tokenizer().encode("hello world", true, false);
         int[] chatIds = served.tokenizer().encode(served.chatTemplate().render(
                 List.of(new catena.shard.tokenizer.ChatMessage("user", "hello")), true), true, true);
@@ -73,7 +73,7 @@ class ChatPromptPipelineTest {
         List<Integer> chatWant = engineTokens(model, false, chatIds, 12);
         try (CatenaNode node = CatenaNode.embedded(settings, served, StageEngineFactory.MODEL,
                 InProcessServerBuilder.forName(name), 8)) {
-            await().atMost(Duration.ofSeconds(30)).until(() -> node.pipelineState().current() != null);
+            await().atMost(Duration.ofSeconds(30)).until(() -> node.topology().serving());
             ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
             try {
                 var stub = InferenceGrpc.newBlockingStub(channel);
@@ -104,7 +104,7 @@ class ChatPromptPipelineTest {
     void shouldRefuseMoreStagesThanLayers() {
         Path model = fixture("tiny/tiny-llama-q8_0.gguf");
         org.assertj.core.api.Assertions.assertThatThrownBy(() ->
-                        new PipelineCoordinator.Settings(model, false, 99, Model.layerBytes(model)))
+                        PlanOwner.Settings.of(model, false, 99, Model.layerBytes(model)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("stages=99, expected 1..");
     }

@@ -6,7 +6,9 @@ import static org.awaitility.Awaitility.await;
 
 import catena.gateway.ToyTokenizer;
 import catena.gateway.app.CatenaNode;
-import catena.gateway.cluster.PipelineCoordinator;
+import catena.gateway.app.CatenaNode.GatewaySettings;
+import catena.gateway.app.StageSettings;
+import catena.gateway.cluster.PlanOwner;
 import catena.gateway.model.ServedModel;
 import catena.v1.FinishReason;
 import catena.v1.GenerateRequest;
@@ -55,6 +57,8 @@ class EmbeddedGatewayTest {
     private static final int LAYERS = 4;
     private static final int VOCAB = 97;
     private static final int CONTEXT = 512;
+    /** No warm-up: the toy engine checks that activations carry their tokens, which warm-up rows do not. */
+    private static final StageSettings TOY_STAGES = StageSettings.defaults().withWarmupRounds(0);
 
     private CatenaNode node;
     private ManagedChannel channel;
@@ -76,8 +80,9 @@ class EmbeddedGatewayTest {
                 CONTEXT), new ToyTokenizer(VOCAB), null);
         long[] layerBytes = new long[LAYERS];
         Arrays.fill(layerBytes, 100);
-        node = CatenaNode.embedded(new PipelineCoordinator.Settings(Path.of("toy.gguf"), false, stages, layerBytes),
-                model, engines, InProcessServerBuilder.forName(name), maxSessions);
+        node = CatenaNode.embedded(PlanOwner.Settings.of(Path.of("toy.gguf"), false, stages, layerBytes), 1,
+                model, engines, TOY_STAGES, InProcessServerBuilder.forName(name),
+                new GatewaySettings(maxSessions, Duration.ofSeconds(10)));
         channel = InProcessChannelBuilder.forName(name).build();
         return InferenceGrpc.newBlockingStub(channel);
     }
@@ -85,7 +90,7 @@ class EmbeddedGatewayTest {
     private InferenceGrpc.InferenceBlockingStub startLoaded(int stages, long delayMillis, int maxSessions)
             throws Exception {
         var stub = start(stages, ToyEngine.factory(LAYERS, VOCAB, CONTEXT, delayMillis), maxSessions);
-        await().atMost(Duration.ofSeconds(10)).until(() -> node.pipelineState().current() != null);
+        await().atMost(Duration.ofSeconds(10)).until(() -> node.topology().serving());
         return stub;
     }
 
@@ -433,20 +438,95 @@ class EmbeddedGatewayTest {
     }
 
     @Test
-    void shouldExposeStageCountersAsPrometheusMetrics() throws Exception {
+    void shouldExposeServingAndStageMetricsThatCountWhatWasSent() throws Exception {
         var stub = startLoaded(2, 0, 8);
-        collect(stub.generate(ids(6, 5, 40, 41)));
+        Result a = collect(stub.generate(ids(6, 5, 40, 41)));
+        Result b = collect(stub.generate(ids(4, 7, 8)));
         int port = node.serveMetrics(0);
         var http = java.net.http.HttpClient.newHttpClient();
         var response = http.send(java.net.http.HttpRequest.newBuilder(
                         java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(200);
-        assertThat(response.body())
-                .contains("# TYPE catena_stage_batches_total counter")
-                .contains("catena_gateway_active_sessions 0")
-                .contains("catena_stage_rows_total{stage=\"0\",layers=\"0-2\"} 8")
-                .contains("catena_stage_rows_total{stage=\"1\",layers=\"2-4\"} 8")
-                .contains("catena_stage_sequences{stage=\"1\",layers=\"2-4\"} 0");
+        var p = new catena.gateway.metrics.PrometheusText(response.body());
+        int generated = a.tokens().size() + b.tokens().size();
+        assertThat(p.value("catena_generation_tokens_total")).isEqualTo(generated);
+        assertThat(p.value("catena_prompt_tokens_total")).isEqualTo(3 + 2);
+        assertThat(p.count("catena_time_to_first_token_seconds")).isEqualTo(2);
+        assertThat(p.count("catena_e2e_request_latency_seconds")).isEqualTo(2);
+        assertThat(p.count("catena_request_queue_time_seconds")).isEqualTo(2);
+        assertThat(p.count("catena_inter_token_latency_seconds")).isEqualTo(generated - 2);
+        assertThat(p.value("catena_num_requests_running")).isZero();
+        // the toy engine's rows: every prompt token and every generated token but each request's last
+        assertThat(p.value("catena_stage_rows_total", "replica", "0", "stage", "0", "layers", "0-2"))
+                .isEqualTo(3 + 2 + generated - 2);
+        assertThat(p.value("catena_stage_rows_total", "replica", "0", "stage", "1", "layers", "2-4"))
+                .isEqualTo(3 + 2 + generated - 2);
+        assertThat(p.value("catena_stage_sequences", "replica", "0", "stage", "1")).isZero();
+        assertThat(p.value("catena_kv_cache_usage_perc", "replica", "0", "stage", "0")).isBetween(0.0, 1.0);
+        // ring hops: stage 1 receives the activations, stage 0 the sampled tokens; transit is measured
+        for (String stage : new String[] {"0", "1"}) {
+            assertThat(p.value("catena_stage_hops_total", "replica", "0", "stage", stage)).isPositive();
+            assertThat(p.value("catena_stage_hop_seconds_total", "replica", "0", "stage", stage)).isGreaterThanOrEqualTo(0);
+        }
+        // gRPC server metrics from Micrometer's interceptor
+        assertThat(p.families().keySet()).anyMatch(n -> n.startsWith("grpc_server"));
+        var ready = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
+                + "/ready")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(ready.statusCode()).isEqualTo(200);
+        assertThat(ready.body()).isEqualTo("SERVING\n");
+    }
+
+    @Test
+    void shouldSpreadConcurrentStreamsOverBothReplicasAndCompleteEachCorrectly() throws Exception {
+        String name = InProcessServerBuilder.generateName();
+        ServedModel model = ServedModel.of(Path.of("toy.gguf"), new ModelFacts("toy", LAYERS, ToyEngine.DIM, VOCAB,
+                CONTEXT), new ToyTokenizer(VOCAB), null);
+        long[] layerBytes = new long[LAYERS];
+        Arrays.fill(layerBytes, 100);
+        node = CatenaNode.embedded(PlanOwner.Settings.of(Path.of("toy.gguf"), false, 2, layerBytes).withReplicas(2), 2,
+                model, ToyEngine.factory(LAYERS, VOCAB, CONTEXT, 3), TOY_STAGES, InProcessServerBuilder.forName(name),
+                new GatewaySettings(64, Duration.ofSeconds(10)));
+        channel = InProcessChannelBuilder.forName(name).build();
+        await().atMost(Duration.ofSeconds(10)).until(() -> node.topology().current().ready().size() == 2);
+        var async = InferenceGrpc.newStub(channel);
+        int n = 16;
+        var done = new java.util.concurrent.CountDownLatch(n);
+        List<List<Integer>> got = new ArrayList<>();
+        List<int[]> prompts = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            List<Integer> tokens = java.util.Collections.synchronizedList(new ArrayList<>());
+            got.add(tokens);
+            int[] prompt = {i + 2, 3 * i + 5, 7};
+            prompts.add(prompt);
+            async.generate(ids(24, prompt), new StreamObserver<>() {
+                @Override
+                public void onNext(GenerateResponse r) {
+                    tokens.addAll(r.getTokenIdsList());
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    done.countDown();
+                }
+
+                @Override
+                public void onCompleted() {
+                    done.countDown();
+                }
+            });
+        }
+        assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
+        for (int i = 0; i < n; i++) {
+            assertThat(got.get(i)).isEqualTo(expected(prompts.get(i), 24));
+        }
+        var stats = InferenceGrpc.newBlockingStub(channel).getPipelineStats(
+                catena.v1.GetPipelineStatsRequest.getDefaultInstance()).getStagesList();
+        assertThat(stats).hasSize(4);
+        for (int r = 0; r < 2; r++) {
+            int replica = r;
+            assertThat(stats.stream().filter(s -> s.getReplica() == replica && s.getIndex() == 0).findFirst()
+                    .orElseThrow().getRows()).as("rows run by replica %d", replica).isPositive();
+        }
     }
 }

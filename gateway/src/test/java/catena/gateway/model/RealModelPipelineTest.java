@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import catena.gateway.Fixtures;
 import catena.gateway.app.CatenaNode;
-import catena.gateway.cluster.PipelineCoordinator;
+import catena.gateway.cluster.PlanOwner;
 import catena.shard.generate.Generator;
 import catena.shard.model.LoadOptions;
+import catena.shard.model.KvCache;
+import catena.shard.model.Batch;
 import catena.shard.model.Model;
 import catena.shard.sample.SamplingParams;
 import catena.v1.FinishReason;
@@ -56,11 +58,11 @@ class RealModelPipelineTest {
     }
 
     private InferenceGrpc.InferenceBlockingStub serve(Path model, int stages) throws Exception {
-        node = CatenaNode.embedded(PipelineCoordinator.Settings.forModel(model, false, stages), ServedModel.open(model),
+        node = CatenaNode.embedded(PlanOwner.Settings.forModel(model, false, stages, 1, 0), ServedModel.open(model),
                 StageEngineFactory.MODEL, Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()), 32);
         channel = Grpc.newChannelBuilderForAddress("127.0.0.1", node.port(), InsecureChannelCredentials.create())
                 .build();
-        await().atMost(Duration.ofSeconds(30)).until(() -> node.pipelineState().current() != null);
+        await().atMost(Duration.ofSeconds(30)).until(() -> node.topology().serving());
         return InferenceGrpc.newBlockingStub(channel);
     }
 
@@ -89,6 +91,73 @@ class RealModelPipelineTest {
         ServedModel served = ServedModel.open(model);
         try (Model m = Model.load(model, LoadOptions.defaults())) {
             return new Generator(m, served.tokenizer()).generate(prompt, SamplingParams.GREEDY, maxTokens, null);
+        }
+    }
+
+    /**
+     * gRPC logprobs of greedy tokens against the engine's own logits at those positions
+     * (teacher-forced through the prompt and the generated tokens), log-softmaxed here in double.
+     */
+    @Test
+    void shouldReportLogprobsThatAreTheLogSoftmaxOfTheEnginesLogits() throws Exception {
+        Path file = Fixtures.file("stories/stories260K-q8_0.gguf");
+        int[] prompt = {1, 403, 407, 261, 378};
+        int top = 3;
+        var stub = serve(file, 2);
+        List<catena.v1.TokenLogprobs> got = new ArrayList<>();
+        List<Integer> ids = new ArrayList<>();
+        stub.generate(greedy(prompt, 12).toBuilder().setLogprobs(top).build()).forEachRemaining(r -> {
+            got.addAll(r.getLogprobsList());
+            ids.addAll(r.getTokenIdsList());
+        });
+        assertThat(got).hasSize(ids.size()).hasSize(12);
+        try (Model m = Model.load(file, LoadOptions.defaults())) {
+            int vocab = m.config().vocabSize();
+            int dim = m.config().dim();
+            KvCache cache = m.newCache();
+            float[] logits = new float[vocab];
+            int[] seq = new int[prompt.length + ids.size()];
+            System.arraycopy(prompt, 0, seq, 0, prompt.length);
+            for (int i = 0; i < ids.size(); i++) {
+                seq[prompt.length + i] = ids.get(i);
+            }
+            float[] x = new float[prompt.length * dim];
+            m.embed(seq, 0, prompt.length, x);
+            m.forward(new Batch().add(cache, seq, 0, prompt.length), x);
+            for (int step = 0; step < ids.size(); step++) {
+                if (step > 0) {
+                    m.embed(seq, prompt.length + step - 1, 1, x);
+                    m.forward(new Batch().add(cache, seq, prompt.length + step - 1, 1), x);
+                    m.logits(x, 0, logits);
+                } else {
+                    m.logits(x, prompt.length - 1, logits);
+                }
+                double max = Double.NEGATIVE_INFINITY;
+                for (float l : logits) {
+                    max = Math.max(max, l);
+                }
+                double sum = 0;
+                for (float l : logits) {
+                    sum += Math.exp(l - max);
+                }
+                double logZ = max + Math.log(sum);
+                catena.v1.TokenLogprobs lp = got.get(step);
+                assertThat(lp.getToken().getId()).isEqualTo(ids.get(step));
+                assertThat((double) lp.getToken().getLogprob()).as("step %d", step)
+                        .isCloseTo(logits[ids.get(step)] - logZ, org.assertj.core.data.Offset.offset(1e-4));
+                Integer[] order = new Integer[vocab];
+                for (int v = 0; v < vocab; v++) {
+                    order[v] = v;
+                }
+                final float[] l = logits.clone();
+                Arrays.sort(order, (a, b) -> Float.compare(l[b], l[a]));
+                assertThat(lp.getTopList()).hasSize(top);
+                for (int k = 0; k < top; k++) {
+                    assertThat(lp.getTop(k).getId()).as("step %d, alternative %d", step, k).isEqualTo(order[k]);
+                    assertThat((double) lp.getTop(k).getLogprob())
+                            .isCloseTo(l[order[k]] - logZ, org.assertj.core.data.Offset.offset(1e-4));
+                }
+            }
         }
     }
 
@@ -146,5 +215,40 @@ class RealModelPipelineTest {
         assertThat(tokenized).containsExactly(prompt);
         assertThat(byText.tokens()).containsExactly(byIds.tokens());
         assertThat(byText.text()).isEqualTo(byIds.text()).isNotBlank();
+    }
+
+    @ParameterizedTest(name = "seeded sampling through {0} stage(s) x {1} replica(s)")
+    @CsvSource({"1, 1", "2, 2"})
+    void shouldSampleTheSameTokensAsTheEngineLoopForTheSameSeed(int stages, int replicas) throws Exception {
+        // One meaning of (seed, step) everywhere: catena-shard generate and the server agree.
+        String model = "stories/stories260K-q8_0.gguf";
+        Path file = Fixtures.file(model);
+        int[] prompt = Fixtures.ints(Fixtures.reference(model, "once").get("prompt"));
+        SamplingParams params = new SamplingParams(0.8f, 0, 0.9f, 0f, 1f, 64, 7L);
+        ServedModel served = ServedModel.open(file);
+        int[] want;
+        try (Model m = Model.load(file, LoadOptions.defaults())) {
+            want = new Generator(m, served.tokenizer()).generate(prompt, params, 40, null).tokens();
+        }
+        node = CatenaNode.embedded(PlanOwner.Settings.forModel(file, false, stages, replicas, 0), served,
+                StageEngineFactory.MODEL, Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()), 32);
+        channel = Grpc.newChannelBuilderForAddress("127.0.0.1", node.port(), InsecureChannelCredentials.create())
+                .build();
+        await().atMost(Duration.ofSeconds(30)).until(() -> node.topology().current().ready().size() == replicas);
+        var stub = InferenceGrpc.newBlockingStub(channel);
+        TokenPrompt.Builder p = TokenPrompt.newBuilder();
+        Arrays.stream(prompt).forEach(p::addIds);
+        for (int i = 0; i < replicas * 2; i++) {
+            Streamed got = collect(stub.generate(GenerateRequest.newBuilder().setTokens(p).setMaxTokens(40)
+                    .setTemperature(0.8f).setTopP(0.9f).setSeed(7).build()));
+            int[] tokens = got.last().getFinishReason() == FinishReason.FINISH_REASON_EOS
+                    ? Arrays.copyOf(got.tokens(), got.tokens().length - 1) : got.tokens();
+            assertThat(tokens).containsExactly(want);
+        }
+        var info = stub.getModelInfo(catena.v1.GetModelInfoRequest.getDefaultInstance());
+        assertThat(info.getReplicasList()).hasSize(replicas).allSatisfy(r -> {
+            assertThat(r.getReady()).isTrue();
+            assertThat(r.getStagesList()).hasSize(stages);
+        });
     }
 }

@@ -54,6 +54,40 @@ final class NodeProcess implements AutoCloseable {
         }
     }
 
+    /** Kills the process with SIGKILL (as {@code kill -9}) and waits for it to be gone. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** Sends SIGTERM (as Kubernetes does before a pod is removed) without waiting. */
+    void terminate() {
+        process.destroy();
+    }
+
+    /** Waits up to {@code atMost} for the process to exit; whether it did. */
+    boolean awaitExit(java.time.Duration atMost) throws InterruptedException {
+        return process.waitFor(atMost.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The OS process id. */
+    long pid() {
+        return process.pid();
+    }
+
+    /** A free TCP port on loopback within [from, to) (gateways take low ports: see Cluster). */
+    static int freePortIn(int from, int to) throws IOException {
+        java.util.Random rnd = new java.util.Random();
+        for (int i = 0; i < 200; i++) {
+            int port = from + rnd.nextInt(to - from);
+            try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+                return port;
+            } catch (IOException busy) {
+                // try another
+            }
+        }
+        throw new IOException("no free port in [" + from + ", " + to + ")");
+    }
+
     boolean isAlive() {
         return process.isAlive();
     }

@@ -114,6 +114,37 @@ class TwoStageClusterIT {
         assertThat(st.getStages(0).getMultiSequenceBatches()).isGreaterThan(multiBefore);
     }
 
+    /** Each worker's own /metrics parses as Prometheus text and counts what the gateway's stats say. */
+    @Test
+    void shouldServeEachWorkersOwnMetrics() throws Exception {
+        Streams.tokens(cluster.stub().generate(Streams.greedy(new int[] {1, 403, 407}, 8)));
+        PipelineStats st = stats();
+        var http = java.net.http.HttpClient.newHttpClient();
+        long rows = 0;
+        for (int w = 0; w < 2; w++) {
+            String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                    + cluster.workerMetricsPort(w) + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            var walker = new org.hawkular.agent.prometheus.walkers.CollectorPrometheusMetricsWalker();
+            new org.hawkular.agent.prometheus.text.TextPrometheusMetricsProcessor(new java.io.ByteArrayInputStream(
+                    body.getBytes(java.nio.charset.StandardCharsets.UTF_8)), walker).walk();
+            var families = new java.util.HashMap<String, org.hawkular.agent.prometheus.types.MetricFamily>();
+            walker.getAllMetricFamilies().forEach(f -> families.put(f.getName(), f));
+            assertThat(families).containsKeys("catena_stage_rows_total", "catena_stage_busy_seconds_total",
+                    "catena_kv_cache_usage_perc", "jvm_memory_used_bytes");
+            var rowsMetric = (org.hawkular.agent.prometheus.types.Counter) families.get("catena_stage_rows_total")
+                    .getMetrics().getFirst();
+            int stage = Integer.parseInt(rowsMetric.getLabels().get("stage"));
+            assertThat(rowsMetric.getValue()).as("worker %d = stage %d", w, stage)
+                    .isEqualTo((double) st.getStages(stage).getRows());
+            rows += (long) rowsMetric.getValue();
+            var busy = (org.hawkular.agent.prometheus.types.Counter) families.get("catena_stage_busy_seconds_total")
+                    .getMetrics().getFirst();
+            assertThat(busy.getValue()).isPositive();
+        }
+        assertThat(rows).isEqualTo(st.getStages(0).getRows() + st.getStages(1).getRows());
+    }
+
     @Test
     void shouldRejectBadRequestsWithInvalidArgument() {
         var stub = cluster.stub();

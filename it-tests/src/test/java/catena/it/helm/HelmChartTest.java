@@ -82,6 +82,12 @@ class HelmChartTest {
         assertThat(workers.getSpec().getServiceName()).isEqualTo(HEADLESS);
         assertThat(one(CHART.render(Map.of("pipeline.stages", 4, "pipeline.replicas", 3)), StatefulSet.class)
                 .getSpec().getReplicas()).isEqualTo(12);
+        // Hot spares come on top of stages x replicas, and the gateway plans that many replicas.
+        List<HasMetadata> spared = CHART.render(Map.of("pipeline.stages", 2, "pipeline.replicas", 2,
+                "pipeline.spares", 1));
+        assertThat(one(spared, StatefulSet.class).getSpec().getReplicas()).isEqualTo(5);
+        assertThat(container(one(spared, Deployment.class).getSpec().getTemplate()).getArgs())
+                .containsSequence("--stages", "2").containsSequence("--replicas", "2");
     }
 
     @Test
@@ -120,9 +126,11 @@ class HelmChartTest {
 
     @Test
     void gatewayReadinessIsTheGrpcHealthServiceOnTheServedPort() {
-        List<HasMetadata> objects = CHART.render(Map.of("gateway.port", 6000, "gateway.metrics.port", 9191));
+        List<HasMetadata> objects = CHART.render(Map.of("gateway.port", 6000, "gateway.metrics.port", 9191,
+                "gateway.http.port", 8181));
         Container gateway = container(one(objects, Deployment.class).getSpec().getTemplate());
         assertThat(gateway.getArgs()).containsSequence("--port", "6000").containsSequence("--metrics-port", "9191")
+                .containsSequence("--http-port", "8181")
                 .containsSequence("--role", "gateway").containsSequence("--stages", "2");
         assertThat(gateway.getReadinessProbe().getGrpc().getPort()).isEqualTo(6000);
         assertThat(gateway.getReadinessProbe().getGrpc().getService()).isEmpty();
@@ -137,16 +145,84 @@ class HelmChartTest {
         Service service = service(objects, GATEWAY);
         assertThat(service.getSpec().getType()).isEqualTo("ClusterIP");
         assertThat(service.getSpec().getPorts()).extracting(p -> p.getName() + ":" + p.getPort() + "->"
-                + p.getTargetPort().getStrVal()).containsExactly("grpc:6000->grpc", "metrics:9191->metrics");
+                + p.getTargetPort().getStrVal()).containsExactly("grpc:6000->grpc", "http:8181->http", "metrics:9191->metrics");
         assertThat(gateway.getPorts()).extracting(p -> p.getName() + ":" + p.getContainerPort())
-                .contains("grpc:6000", "metrics:9191");
+                .contains("grpc:6000", "http:8181", "metrics:9191");
         assertThat(one(objects, Deployment.class).getSpec().getTemplate().getMetadata().getAnnotations())
                 .containsEntry("prometheus.io/port", "9191").containsEntry("prometheus.io/path", "/metrics");
 
         Container worker = container(one(objects, StatefulSet.class).getSpec().getTemplate());
         assertThat(worker.getReadinessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("pekko");
         assertThat(worker.getLivenessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("pekko");
-        assertThat(worker.getPorts()).extracting(p -> p.getName() + ":" + p.getContainerPort()).containsExactly("pekko:2552");
+        assertThat(worker.getPorts()).extracting(p -> p.getName() + ":" + p.getContainerPort())
+                .containsExactly("pekko:2552", "metrics:9090");
+    }
+
+    @Test
+    void securitySecretsAreMountedAndTheirPathsPassed() {
+        List<HasMetadata> objects = CHART.render(Map.of("security.tls.secretName", "gw-tls",
+                "security.tls.requireClientCert", true, "security.apiKeys.secretName", "gw-keys",
+                "security.clusterTls.secretName", "cluster-tls"));
+        PodTemplateSpec gatewayPod = one(objects, Deployment.class).getSpec().getTemplate();
+        Container gateway = container(gatewayPod);
+        assertThat(gateway.getArgs()).containsSequence("--tls-cert", "/etc/catena/tls/tls.crt")
+                .containsSequence("--tls-key", "/etc/catena/tls/tls.key")
+                .containsSequence("--tls-client-ca", "/etc/catena/tls/ca.crt")
+                .containsSequence("--api-key-file", "/etc/catena/api-keys/keys")
+                .containsSequence("--cluster-tls", "/etc/catena/cluster-tls");
+        assertThat(gatewayPod.getSpec().getVolumes()).extracting(v -> v.getName() + "=" + (v.getSecret() == null ? ""
+                : v.getSecret().getSecretName())).contains("tls=gw-tls", "api-keys=gw-keys", "cluster-tls=cluster-tls");
+        assertThat(gateway.getVolumeMounts()).extracting(m -> m.getName() + ":" + m.getMountPath())
+                .contains("tls:/etc/catena/tls", "api-keys:/etc/catena/api-keys", "cluster-tls:/etc/catena/cluster-tls");
+        assertThat(gateway.getArgs()).doesNotContain("--metrics-require-key");
+        assertThat(container(one(CHART.render(Map.of("security.apiKeys.secretName", "gw-keys",
+                "security.apiKeys.protectMetrics", true)), Deployment.class).getSpec().getTemplate()).getArgs())
+                .contains("--metrics-require-key");
+        // kubelet's gRPC probe cannot speak TLS: readiness asks the metrics port's /ready instead
+        assertThat(gateway.getReadinessProbe().getGrpc()).isNull();
+        assertThat(gateway.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/ready");
+
+        PodTemplateSpec workerPod = one(objects, StatefulSet.class).getSpec().getTemplate();
+        Container worker = container(workerPod);
+        assertThat(worker.getArgs()).containsSequence("--cluster-tls", "/etc/catena/cluster-tls")
+                .doesNotContain("--api-key-file", "--tls-cert");
+        assertThat(workerPod.getSpec().getVolumes()).extracting(v -> v.getName()).contains("cluster-tls")
+                .doesNotContain("tls", "api-keys");
+
+        // without security values nothing of it is rendered
+        Container plain = container(one(CHART.render(Map.of()), Deployment.class).getSpec().getTemplate());
+        assertThat(plain.getArgs()).doesNotContain("--tls-cert", "--api-key-file", "--cluster-tls");
+        assertThat(plain.getReadinessProbe().getGrpc()).isNotNull();
+    }
+
+    @Test
+    void tlsWithoutTheMetricsPortIsRefusedWithAReason() {
+        assertThatThrownBy(() -> CHART.render(Map.of("security.tls.secretName", "gw-tls",
+                "gateway.metrics.enabled", false))).hasMessageContaining("needs gateway.metrics.enabled");
+    }
+
+    @Test
+    void workersServeMetricsAndAServiceMonitorScrapesBoth() {
+        List<HasMetadata> objects = CHART.render(Map.of("serviceMonitor.enabled", true,
+                "serviceMonitor.labels.release", "prom"));
+        Container worker = container(one(objects, StatefulSet.class).getSpec().getTemplate());
+        assertThat(worker.getArgs()).containsSequence("--metrics-port", "9090");
+        assertThat(worker.getPorts()).extracting(p -> p.getName() + ":" + p.getContainerPort()).contains("metrics:9090");
+        assertThat(service(objects, HEADLESS).getSpec().getPorts()).extracting(p -> p.getName()).contains("metrics");
+        List<HasMetadata> monitors = objects.stream().filter(o -> o.getKind().equals("ServiceMonitor")).toList();
+        assertThat(monitors).extracting(o -> o.getMetadata().getName())
+                .containsExactlyInAnyOrder("demo-catena-gateway", "demo-catena-worker");
+        assertThat(monitors).allSatisfy(m -> assertThat(m.getMetadata().getLabels()).containsEntry("release", "prom"));
+        assertThat(CHART.render(Map.of())).noneMatch(o -> o.getKind().equals("ServiceMonitor"));
+    }
+
+    @Test
+    void httpApiOffPassesMinusOneAndExposesNoHttpPort() {
+        List<HasMetadata> objects = CHART.render(Map.of("gateway.http.enabled", false));
+        Container gateway = container(one(objects, Deployment.class).getSpec().getTemplate());
+        assertThat(gateway.getArgs()).containsSequence("--http-port", "-1");
+        assertThat(gateway.getPorts()).extracting(p -> p.getName()).doesNotContain("http");
+        assertThat(service(objects, GATEWAY).getSpec().getPorts()).extracting(p -> p.getName()).doesNotContain("http");
     }
 
     @Test

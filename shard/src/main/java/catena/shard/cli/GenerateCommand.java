@@ -47,13 +47,13 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--temperature", defaultValue = "0.8", description = "0 = greedy (default ${DEFAULT-VALUE})")
     float temperature;
 
-    @Option(names = "--top-k", defaultValue = "40", description = "0 = off (default ${DEFAULT-VALUE})")
+    @Option(names = "--top-k", defaultValue = "0", description = "0 = off, as in the API (default ${DEFAULT-VALUE})")
     int topK;
 
-    @Option(names = "--top-p", defaultValue = "0.95", description = "1 = off (default ${DEFAULT-VALUE})")
+    @Option(names = "--top-p", defaultValue = "1.0", description = "1 = off, as in the API (default ${DEFAULT-VALUE})")
     float topP;
 
-    @Option(names = "--min-p", defaultValue = "0.05", description = "0 = off (default ${DEFAULT-VALUE})")
+    @Option(names = "--min-p", defaultValue = "0", description = "0 = off, as in the API (default ${DEFAULT-VALUE})")
     float minP;
 
     @Option(names = "--repeat-penalty", defaultValue = "1.0", description = "1 = off (default ${DEFAULT-VALUE})")

@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
             GenerateCommand.class,
             SynthCommand.class,
             BenchCommand.class,
+            PerplexityCommand.class,
+            PruneCommand.class,
         })
 public final class Main {
     public static final int EXIT_BAD_INPUT = 2;

@@ -24,7 +24,7 @@ final class SynthCommand implements Callable<Integer> {
             completionCandidates = PresetNames.class)
     String preset;
 
-    @Option(names = "--type", defaultValue = "q8_0", description = "q8_0 or f32 (default ${DEFAULT-VALUE})")
+    @Option(names = "--type", defaultValue = "q8_0", description = "q8_0, q4_0 (every matrix, the embedding too) or f32 (default ${DEFAULT-VALUE})")
     String type;
 
     @Option(names = {"-o", "--out"}, required = true, description = "output GGUF file")
@@ -51,8 +51,9 @@ final class SynthCommand implements Callable<Integer> {
         }
         GgmlType t = switch (type.toLowerCase(Locale.ROOT)) {
             case "q8_0" -> GgmlType.Q8_0;
+            case "q4_0" -> GgmlType.Q4_0;
             case "f32" -> GgmlType.F32;
-            default -> throw new BadInputException("--type must be q8_0 or f32, not " + type);
+            default -> throw new BadInputException("--type must be q8_0, q4_0 or f32, not " + type);
         };
         if (layers < 0) {
             throw new BadInputException("--layers must not be negative");

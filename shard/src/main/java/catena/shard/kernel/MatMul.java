@@ -1,6 +1,7 @@
 package catena.shard.kernel;
 
 import catena.shard.tensor.Matrix;
+import catena.shard.tensor.Q4Matrix;
 import catena.shard.tensor.Q8Matrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -188,11 +189,11 @@ public final class MatMul {
             }
         }
 
-        /** x's groups of eight rows interleaved (one copy for every chunk and matrix), or null when no Q8_0 tile needs them. */
+        /** x's groups of eight rows interleaved (one copy for every chunk and matrix), or null when no Q8_0 or Q4_0 tile needs them. */
         private MemorySegment interleaved(float[] x, int xOff, int n) {
             boolean q8 = false;
             for (int m = 0; m < count; m++) {
-                q8 |= ws[m] instanceof Q8Matrix;
+                q8 |= ws[m] instanceof Q8Matrix || ws[m] instanceof Q4Matrix;
             }
             if (n < 8 || !q8) {
                 return null;

@@ -2,6 +2,7 @@ package catena.shard.kernel;
 
 import catena.shard.tensor.F32Matrix;
 import catena.shard.tensor.Matrix;
+import catena.shard.tensor.Q4Matrix;
 import catena.shard.tensor.Q8Matrix;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -31,6 +32,19 @@ public final class ScalarKernels {
                     for (int k = 0; k < Q8Matrix.BLOCK; k++) {
                         int c = b * Q8Matrix.BLOCK + k;
                         s += q.quant(i, c) * x[xOff + c];
+                    }
+                    sum += s * q.scale(i, b);
+                }
+                yield sum;
+            }
+            case Q4Matrix q -> {
+                // as the Q8_0 case: the weight (nibble - 8) * d against the f32 activation
+                float sum = 0f;
+                for (int b = 0; b < q.cols() / Q4Matrix.BLOCK; b++) {
+                    float s = 0f;
+                    for (int k = 0; k < Q4Matrix.BLOCK; k++) {
+                        int c = b * Q4Matrix.BLOCK + k;
+                        s += (q.quant(i, c) - 8) * x[xOff + c];
                     }
                     sum += s * q.scale(i, b);
                 }

@@ -2,6 +2,7 @@ package catena.shard.kernel;
 
 import catena.shard.tensor.F32Matrix;
 import catena.shard.tensor.Matrix;
+import catena.shard.tensor.Q4Matrix;
 import catena.shard.tensor.Q8Matrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -42,19 +43,19 @@ public final class VectorMatMul {
     /** Activation rows per register tile. */
     public static final int TILE_ACTS = 4;
 
-    private static final int BLOCK = Q8Matrix.BLOCK;
+    static final int BLOCK = Q8Matrix.BLOCK;
     /** log2 of BLOCK: column k's scale is block k >> BLOCK_SHIFT. */
-    private static final int BLOCK_SHIFT = Integer.numberOfTrailingZeros(BLOCK);
-    private static final int SCALE_BYTES = Q8Matrix.SCALE_BYTES;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final int BLOCK_SHIFT = Integer.numberOfTrailingZeros(BLOCK);
+    static final int SCALE_BYTES = Q8Matrix.SCALE_BYTES;
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     /** Float lanes L (4, 8 or 16; a Q8_0 block is 32/L vectors). */
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Bytes widened into one float vector: L lanes, or 8 when L = 4 (64 bits is the smallest shape). */
-    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
-    private static final int PARTS_PER_LOAD = B.length() / F.length();
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
+    static final int PARTS_PER_LOAD = B.length() / F.length();
     /** Per-thread room for 16 accumulators and their folded sums (see {@link #sum16}); allocated once per thread. */
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[32 * F.length()]);
+    static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[32 * F.length()]);
 
     private VectorMatMul() {
     }
@@ -68,7 +69,7 @@ public final class VectorMatMul {
      */
     public static void rows(Matrix w, float[] x, int xOff, float[] out, int outOff, int n, int from, int to) {
         MemorySegment x8 = null;
-        if (w instanceof Q8Matrix && n >= 8) {
+        if ((w instanceof Q8Matrix || w instanceof Q4Matrix) && n >= 8) {
             x8 = Arena.ofAuto().allocate(interleavedBytes(n, w.cols()), 64);
             interleave8(x, xOff, n, w.cols(), x8);
         }
@@ -78,11 +79,12 @@ public final class VectorMatMul {
     /**
      * As {@link #rows(Matrix, float[], int, float[], int, int, int, int)}, with the activation rows'
      * groups of eight already interleaved into {@code x8} by {@link #interleave8} (required for
-     * Q8_0 weights when n >= 8; one copy serves every chunk of a matmul).
+     * Q8_0 and Q4_0 weights when n >= 8; one copy serves every chunk of a matmul).
      */
     public static void rows(Matrix w, float[] x, int xOff, MemorySegment x8, float[] out, int outOff, int n, int from, int to) {
         switch (w) {
             case Q8Matrix q -> q8Rows(q, x, xOff, x8, out, outOff, n, from, to);
+            case Q4Matrix q -> Q4MatMul.rows(q, x, xOff, x8, out, outOff, n, from, to);
             case F32Matrix f -> f32Rows(f, x, xOff, out, outOff, n, from, to);
         }
     }
@@ -164,17 +166,17 @@ public final class VectorMatMul {
     // every mode. Folding k accumulators together (pair) costs a fraction of k separate reductions.
 
     /** Partners for one fold step s (lane i with lane i^s), for s = L/2, L/4, L/8, L/16. */
-    private static final VectorShuffle<Float> X1 = xor(F.length() / 2);
-    private static final VectorShuffle<Float> X2 = xor(F.length() / 4);
-    private static final VectorShuffle<Float> X3 = xor(F.length() / 8);
-    private static final VectorShuffle<Float> X4 = xor(F.length() / 16);
+    static final VectorShuffle<Float> X1 = xor(F.length() / 2);
+    static final VectorShuffle<Float> X2 = xor(F.length() / 4);
+    static final VectorShuffle<Float> X3 = xor(F.length() / 8);
+    static final VectorShuffle<Float> X4 = xor(F.length() / 16);
     /** Lanes with bit s set: where a fold step keeps the second operand's partial sums. */
-    private static final VectorMask<Float> M1 = bit(F.length() / 2);
-    private static final VectorMask<Float> M2 = bit(F.length() / 4);
-    private static final VectorMask<Float> M3 = bit(F.length() / 8);
-    private static final VectorMask<Float> M4 = bit(F.length() / 16);
+    static final VectorMask<Float> M1 = bit(F.length() / 2);
+    static final VectorMask<Float> M2 = bit(F.length() / 4);
+    static final VectorMask<Float> M3 = bit(F.length() / 8);
+    static final VectorMask<Float> M4 = bit(F.length() / 16);
     /** Whether the 16-accumulator fold applies (8 or 16 lanes); else lane sums go through scratch. */
-    private static final boolean FOLD = F.length() == 8 || F.length() == 16;
+    static final boolean FOLD = F.length() == 8 || F.length() == 16;
 
     private static VectorShuffle<Float> xor(int step) {
         return step >= 1 ? VectorShuffle.fromOp(F, i -> i ^ step) : null;
@@ -192,12 +194,12 @@ public final class VectorMatMul {
     }
 
     /** Lanes without bit s: a_i + a_(i^s); lanes with it: b_i + b_(i^s). */
-    private static FloatVector pair(FloatVector a, FloatVector b, VectorShuffle<Float> x, VectorMask<Float> m) {
+    static FloatVector pair(FloatVector a, FloatVector b, VectorShuffle<Float> x, VectorMask<Float> m) {
         return a.blend(b, m).add(b.blend(a, m).rearrange(x));
     }
 
     /** Every lane: v_i + v_(i^s). */
-    private static FloatVector self(FloatVector v, VectorShuffle<Float> x) {
+    static FloatVector self(FloatVector v, VectorShuffle<Float> x) {
         return v.add(v.rearrange(x));
     }
 
@@ -216,7 +218,7 @@ public final class VectorMatMul {
         return lanes;
     }
 
-    private static float laneOrderSum(FloatVector v, float[] tmp, int slot) {
+    static float laneOrderSum(FloatVector v, float[] tmp, int slot) {
         int at = slot * F.length();
         v.intoArray(tmp, at);
         float s = 0f;
@@ -233,7 +235,7 @@ public final class VectorMatMul {
      * partial tile can leave the unused slots as they are. Pair levels put accumulator j = j0 + 2*j1 + 4*j2 + 8*j3
      * in lane j0*L/2 + j1*L/4 + j2*L/8 (+ j3 with 16 lanes; with 8 lanes j3 picks one of two vectors).
      */
-    private static void sum16(float[] tmp, float[] out, int o, int stride, int actBits, int rowStride, int count) {
+    static void sum16(float[] tmp, float[] out, int o, int stride, int actBits, int rowStride, int count) {
         int l = F.length();
         int actMask = (1 << actBits) - 1;
         if (!FOLD) {
@@ -277,7 +279,7 @@ public final class VectorMatMul {
      * {@link #sum16}'s index arithmetic cost a quarter of the tile's time at 1152 columns (hot, one
      * core: 107 -> 139 GFLOP/s without it).
      */
-    private static void sum3x8(float[] tmp, float[] out, int o, int stride, int rowStride) {
+    static void sum3x8(float[] tmp, float[] out, int o, int stride, int rowStride) {
         int l = F.length();
         int at = 24 * l;
         for (int r = 0; r < 3; r++) {
@@ -325,7 +327,7 @@ public final class VectorMatMul {
                 : b.convertShape(VectorOperators.B2F, F, 1));
     }
 
-    private static float scale(MemorySegment sc, long at) {
+    static float scale(MemorySegment sc, long at) {
         return sc.get(Q8Matrix.SCALE, at);
     }
 

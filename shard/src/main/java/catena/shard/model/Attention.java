@@ -106,8 +106,6 @@ final class Attention implements ComputePool.ChunkTask {
         float scale = config.queryScale();
         float cap = config.attnSoftcap();
         KvCache c = batch.cache(seq[r]);
-        float[] keys = c.keys(layer);
-        float[] values = c.values(layer);
         int p = pos[r];
         int n = span(p);
         int start = p - n + 1;
@@ -124,9 +122,19 @@ final class Attention implements ComputePool.ChunkTask {
         }
         int qOff = r * ls.qDim() + h0 * hd;
         int kvOff = (h0 / group) * hd;
-        // scores position by position, all heads at once: sc[t*sub + h]
+        int kvDim = ls.kvDim();
+        // scores position by position, all heads at once: sc[t*sub + h]; the page is looked up
+        // once per page, then rows follow each other in it
+        float[] keys = null;
+        int k = 0;
         for (int t = 0; t < n; t++) {
-            int k = c.offset(layer, start + t) + kvOff;
+            int at = start + t;
+            if (keys == null || KvCache.pageStart(at)) {
+                keys = c.keyPage(layer, at);
+                k = c.pageOffset(layer, at) + kvOff;
+            } else {
+                k += kvDim;
+            }
             int h = 0;
             for (; h + 4 <= sub; h += 4) {
                 VectorOps.dot4(q, qOff + h * hd, hd, keys, k, hd, sc, t * sub + h);
@@ -159,11 +167,19 @@ final class Attention implements ComputePool.ChunkTask {
         }
         int outOff = r * ls.qDim() + h0 * hd;
         java.util.Arrays.fill(att, outOff, outOff + sub * hd, 0f);
+        float[] values = null;
+        int v = 0;
         for (int t = 0; t < n; t++) {
             for (int h = 0; h < sub; h++) {
                 w[h] = sc[t * sub + h] * w[sub + h];
             }
-            int v = c.offset(layer, start + t) + kvOff;
+            int at = start + t;
+            if (values == null || KvCache.pageStart(at)) {
+                values = c.valuePage(layer, at);
+                v = c.pageOffset(layer, at) + kvOff;
+            } else {
+                v += kvDim;
+            }
             int h = 0;
             for (; h + 4 <= sub; h += 4) {
                 VectorOps.axpyN(w, h, 4, values, v, att, outOff + h * hd, hd, hd);

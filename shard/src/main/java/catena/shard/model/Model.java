@@ -39,9 +39,12 @@ public final class Model implements AutoCloseable {
     /** Gemma 4 routed-expert buffers; null for dense models. */
     private final MoeFfn moe;
     private final Attention attention;
+    private final KvPages kvPages = new KvPages();
     private final GatedActivation glu;
     /** Per-step timing for {@code bench --profile}; null (off) unless set. */
     private StepProfile profile;
+    /** Calibration observer ({@link #tap}); null (off) unless set. */
+    private ActivationTap tap;
 
     private Model(GgufFile file, Arena arena, ModelConfig config, int from, int to, Matrix tokenEmbd,
                   float[] outputNorm, Matrix output, LayerWeights[] layers, float[] ropeFreqs, PerLayerInputs ple) {
@@ -116,9 +119,9 @@ public final class Model implements AutoCloseable {
         }
         requireStageBoundary(config, from);
         requireStageBoundary(config, to);
-        WeightMemory.requireAvailable(residentBytes(file, config, from, to),
+        WeightMemory.requireAvailable(residentBytes(file, config, from, to, options.widenQ4()),
                 "layers [" + from + ", " + to + ") of " + file.path().getFileName());
-        Weights w = new Weights(file, options.keepF32(), arena);
+        Weights w = new Weights(file, options.keepF32(), options.widenQ4(), arena);
         boolean head = to == config.layerCount();
         Matrix output = null;
         float[] outputNorm = null;
@@ -266,7 +269,12 @@ public final class Model implements AutoCloseable {
 
     /** A fresh KV cache for one sequence, covering this slice's layers. */
     public KvCache newCache() {
-        return new KvCache(config, from, to);
+        return new KvCache(config, from, to, kvPages);
+    }
+
+    /** Bytes of KV pages this slice keeps for reuse (given back by caches, not yet taken again). */
+    public long pooledKvBytes() {
+        return kvPages.pooledBytes();
     }
 
     /**
@@ -321,6 +329,7 @@ public final class Model implements AutoCloseable {
         }
         int rows = batch.rows();
         s.ensure(rows);
+        kvPages.settle(batch);
         for (int i = 0, r = 0; i < batch.size(); i++) {
             KvCache cache = batch.cache(i);
             cache.reserve(batch.count(i));
@@ -346,6 +355,9 @@ public final class Model implements AutoCloseable {
         LayerSpec ls = config.layer(l);
         boolean ownsKv = config.ownsKv(l);
         int dim = config.dim();
+        if (tap != null) {
+            tap.layerInput(l, x, rows, dim);
+        }
         rmsNorm(x, s.xb, rows, dim, w.attnNorm());
         mark(StepProfile.Phase.NORMS);
         project(w, rows, ownsKv);
@@ -360,6 +372,9 @@ public final class Model implements AutoCloseable {
         // a KV-shared layer reads its donor's cache (KvCache maps the layer), with its own window
         attention.run(l, ls, batch, rows, s.pos, s.seq, s.q, s.att);
         mark(StepProfile.Phase.ATTENTION);
+        if (tap != null) {
+            tap.attentionHeads(l, s.att, rows, ls.qDim());
+        }
         MatMul.matmul(w.attnOutput(), s.att, s.xb, rows);
         mark(StepProfile.Phase.ATTN_OUTPUT);
         if (w.postAttentionNorm() != null) {
@@ -369,10 +384,10 @@ public final class Model implements AutoCloseable {
         if (w.moe() == null) {
             rmsNorm(x, s.xb, rows, dim, w.ffnNorm());
             mark(StepProfile.Phase.NORMS);
-            ffn(w, ls, rows);
+            ffn(l, w, ls, rows);
         } else {
             mark(StepProfile.Phase.NORMS);
-            sharedAndRoutedFfn(w, ls, x, rows);
+            sharedAndRoutedFfn(l, w, ls, x, rows);
         }
         if (w.postFfwNorm() != null) {
             rmsNorm(s.xb, s.xb, rows, dim, w.postFfwNorm());
@@ -389,12 +404,20 @@ public final class Model implements AutoCloseable {
             }
             mark(StepProfile.Phase.NORMS);
         }
+        if (tap != null) {
+            tap.layerOutput(l, x, rows, dim);
+        }
     }
 
     private void mark(StepProfile.Phase p) {
         if (profile != null) {
             profile.mark(p);
         }
+    }
+
+    /** Sets (or with null removes) the observer of intermediate activations, for calibration. */
+    public synchronized void tap(ActivationTap t) {
+        this.tap = t;
     }
 
     /** Turns per-step timing on ({@code bench --profile}) or off (null). */
@@ -443,18 +466,21 @@ public final class Model implements AutoCloseable {
         int kvDim = ls.kvDim();
         for (int r = 0; r < rows; r++) {
             KvCache c = batch.cache(s.seq[r]);
-            int off = c.offset(l, s.pos[r]);
-            System.arraycopy(s.k, r * kvDim, c.keys(l), off, kvDim);
-            System.arraycopy(s.v, r * kvDim, c.values(l), off, kvDim);
+            int off = c.pageOffset(l, s.pos[r]);
+            System.arraycopy(s.k, r * kvDim, c.keyPage(l, s.pos[r]), off, kvDim);
+            System.arraycopy(s.v, r * kvDim, c.valuePage(l, s.pos[r]), off, kvDim);
         }
     }
 
     /** Dense GeGLU (or SwiGLU for llama) of {@code s.xb} into {@code s.xb}. */
-    private void ffn(LayerWeights w, LayerSpec ls, int rows) {
+    private void ffn(int l, LayerWeights w, LayerSpec ls, int rows) {
         MatMul.matmul2(w.ffnGate(), s.hb, w.ffnUp(), s.hb2, s.xb, rows);
         mark(StepProfile.Phase.FFN_GATE_UP);
         glu.apply(s.hb, s.hb2, rows * ls.ffnDim());
         mark(StepProfile.Phase.FFN_ACTIVATION);
+        if (tap != null && w.moe() == null) {
+            tap.ffnHidden(l, s.hb, rows, ls.ffnDim());
+        }
         MatMul.matmul(w.ffnDown(), s.hb, s.xb, rows);
         mark(StepProfile.Phase.FFN_DOWN);
     }
@@ -463,11 +489,11 @@ public final class Model implements AutoCloseable {
      * Gemma 4 MoE layer: {@code s.xb = norm₁(GeGLU(ffn_norm(x₁))) + norm₂(experts(pre_ffw_norm_2(x₁)))},
      * the router reading the residual {@code x₁} itself.
      */
-    private void sharedAndRoutedFfn(LayerWeights w, LayerSpec ls, float[] x, int rows) {
+    private void sharedAndRoutedFfn(int l, LayerWeights w, LayerSpec ls, float[] x, int rows) {
         MoeWeights m = w.moe();
         int dim = config.dim();
         rmsNorm(x, s.xb, rows, dim, w.ffnNorm());
-        ffn(w, ls, rows);
+        ffn(l, w, ls, rows);
         rmsNorm(s.xb, s.xb, rows, dim, m.postNorm1());
         rmsNorm(x, s.xb2, rows, dim, m.preNorm2());
         mark(StepProfile.Phase.NORMS);
@@ -542,24 +568,27 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Weight bytes of each layer as the engine holds them (Q8_0 unless kept F32): what stages are balanced by. */
+    /**
+     * Weight bytes of each layer as a serving stage holds them (Q8_0 unless kept F32; Q4_0 widened
+     * as {@link LoadOptions#SERVING_WIDENS_Q4} says): what stages are balanced and sized by.
+     */
     public static long[] layerBytes(Path path) throws IOException {
         try (GgufFile f = GgufFile.open(path)) {
-            return layerBytes(f, ModelConfig.from(f));
+            return layerBytes(f, ModelConfig.from(f), LoadOptions.SERVING_WIDENS_Q4);
         }
     }
 
-    private static long[] layerBytes(GgufFile f, ModelConfig c) {
+    private static long[] layerBytes(GgufFile f, ModelConfig c, boolean widenQ4) {
         long[] bytes = new long[c.layerCount()];
         for (TensorInfo t : f.tensors().values()) {
             String n = t.name();
             if (n.startsWith("blk.")) {
                 int l = Integer.parseInt(n.substring(4, n.indexOf('.', 4)));
                 if (l >= 0 && l < bytes.length) {
-                    bytes[l] += heldBytes(t);
+                    bytes[l] += heldBytes(t, widenQ4);
                 }
             } else if (n.equals("output.weight") || (n.equals("token_embd.weight") && !tiedHead(f))) {
-                bytes[bytes.length - 1] += heldBytes(t);
+                bytes[bytes.length - 1] += heldBytes(t, widenQ4);
             }
         }
         return bytes;
@@ -573,8 +602,8 @@ public final class Model implements AutoCloseable {
      * Bytes the slice [from, to) copies into memory at load (its layers, the head on the last
      * stage, the token embedding where the slice embeds), for the memory check: an estimate.
      */
-    private static long residentBytes(GgufFile f, ModelConfig c, int from, int to) {
-        long[] layers = layerBytes(f, c);
+    private static long residentBytes(GgufFile f, ModelConfig c, int from, int to, boolean widenQ4) {
+        long[] layers = layerBytes(f, c, widenQ4);
         long b = 0;
         for (int l = from; l < to; l++) {
             b += layers[l];
@@ -582,14 +611,18 @@ public final class Model implements AutoCloseable {
         boolean embedCounted = to == c.layerCount() && tiedHead(f);
         TensorInfo embd = f.tensors().get("token_embd.weight");
         if (embd != null && !embedCounted && (from == 0 || c.pleDim() > 0)) {
-            b += heldBytes(embd);
+            b += heldBytes(embd, widenQ4);
         }
         return b;
     }
 
-    private static long heldBytes(TensorInfo t) {
+    private static long heldBytes(TensorInfo t, boolean widenQ4) {
         // MoE routers are kept exact (MoeWeights): F32 unless the file already has them in Q8_0.
         boolean exact = t.name().endsWith("ffn_gate_inp.weight") && t.type() != GgmlType.Q8_0;
+        if (t.shape().length >= 2 && t.cols() % 32 == 0 && !exact && t.type() == GgmlType.Q4_0 && !widenQ4) {
+            // Q4Matrix: 16 bytes of nibbles and an f32 scale per block
+            return t.elementCount() / 32 * (16 + Q8Matrix.SCALE_BYTES);
+        }
         if (t.shape().length >= 2 && t.cols() % 32 == 0 && !exact) {
             // Q8Matrix: 32 int8 quants and an f32 scale per block
             return t.elementCount() / 32 * (32 + Q8Matrix.SCALE_BYTES);

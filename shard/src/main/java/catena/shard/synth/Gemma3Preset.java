@@ -17,7 +17,7 @@ public record Gemma3Preset(String name, int layerCount, int dim, int heads, int 
         String p = "gemma3.";
         w.putString("general.architecture", "gemma3");
         w.putString("general.name", name + " (random weights, catena-shard synth)");
-        w.putUint32("general.file_type", type == GgmlType.Q8_0 ? 7 : 0);
+        w.putUint32("general.file_type", type == GgmlType.Q8_0 ? 7 : type == GgmlType.Q4_0 ? 2 : 0);
         w.putUint32(p + "context_length", context);
         w.putUint32(p + "embedding_length", dim);
         w.putUint32(p + "block_count", layers);

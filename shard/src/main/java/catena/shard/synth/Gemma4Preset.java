@@ -47,7 +47,7 @@ public record Gemma4Preset(String name, int layerCount, int dim, int heads, int 
         String p = "gemma4.";
         w.putString("general.architecture", "gemma4");
         w.putString("general.name", name + " (random weights, catena-shard synth)");
-        w.putUint32("general.file_type", type == GgmlType.Q8_0 ? 7 : 0);
+        w.putUint32("general.file_type", type == GgmlType.Q8_0 ? 7 : type == GgmlType.Q4_0 ? 2 : 0);
         w.putUint32(p + "context_length", context);
         w.putUint32(p + "embedding_length", dim);
         w.putUint32(p + "block_count", layers);

@@ -6,8 +6,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Deterministic random tensor contents, generated straight into the stored format (Q8_0 blocks
- * or F32) and streamed in 1 MiB pieces: a 1 GB model is written in seconds. Each tensor draws
+ * Deterministic random tensor contents, generated straight into the stored format (Q8_0 or
+ * Q4_0 blocks, or F32) and streamed in 1 MiB pieces: a 1 GB model is written in seconds. Each tensor draws
  * from its own SplitMix64 stream keyed by (seed, tensor name), so contents do not depend on the
  * order or number of other tensors (a {@code --layers 4} file holds the same first layers).
  */
@@ -41,6 +41,22 @@ public final class RandomTensors {
                         }
                     }
                 }
+            } else if (type == GgmlType.Q4_0) {
+                // nibbles uniform in 0..15: weights (q - 8) * d within about ±range
+                short d = Float.floatToFloat16(range / 8f);
+                for (long b = 0; b < elements / 32; b++) {
+                    if (buf.remaining() < 18) {
+                        sink.put(buf.flip());
+                        buf.clear();
+                    }
+                    buf.putShort(d);
+                    for (int i = 0; i < 2; i++) {
+                        long r = rnd.next();
+                        for (int j = 0; j < 8; j++) {
+                            buf.put((byte) (r >>> (8 * j)));
+                        }
+                    }
+                }
             } else if (type == GgmlType.F32) {
                 for (long i = 0; i < elements; i++) {
                     if (buf.remaining() < 4) {
@@ -50,7 +66,7 @@ public final class RandomTensors {
                     buf.putFloat(((rnd.next() >>> 40) * 0x1.0p-24f * 2 - 1) * range);
                 }
             } else {
-                throw new IllegalArgumentException("synth writes q8_0 or f32, not " + type);
+                throw new IllegalArgumentException("synth writes q8_0, q4_0 or f32, not " + type);
             }
             sink.put(buf.flip());
         };

@@ -23,8 +23,8 @@ public final class Synth {
     /** As above; {@code total} (if not null) learns the data size before writing starts. */
     public static void write(SynthModel model, GgmlType type, Path out, long seed, int layers,
                              GgufWriter.Progress progress, java.util.function.LongConsumer total) throws IOException {
-        if (type != GgmlType.Q8_0 && type != GgmlType.F32) {
-            throw new IllegalArgumentException("synth writes q8_0 or f32, not " + type);
+        if (type != GgmlType.Q8_0 && type != GgmlType.Q4_0 && type != GgmlType.F32) {
+            throw new IllegalArgumentException("synth writes q8_0, q4_0 or f32, not " + type);
         }
         int n = layers <= 0 ? model.layerCount() : layers;
         if (n > model.layerCount()) {

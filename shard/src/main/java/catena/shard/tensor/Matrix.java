@@ -2,10 +2,11 @@ package catena.shard.tensor;
 
 /**
  * A weight matrix of {@code rows} rows of {@code cols} elements (GGUF shape {cols, rows}): row r is
- * output r of {@code y = W x}. Held off-heap, either int8 Q8_0 blocks (the working format) or F32
+ * output r of {@code y = W x}. Held off-heap: int8 Q8_0 blocks (the working format), 4-bit Q4_0 blocks (as
+ * Q4_0 files have them) or F32
  * (for exact comparisons and for matrices whose rows are not a multiple of 32).
  */
-public sealed interface Matrix permits Q8Matrix, F32Matrix {
+public sealed interface Matrix permits Q8Matrix, Q4Matrix, F32Matrix {
 
     int rows();
 

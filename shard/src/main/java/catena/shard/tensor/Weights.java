@@ -9,19 +9,28 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Turns GGUF tensors into the engine's working formats: Q8_0 tensors are repacked into
- * {@link Q8Matrix}'s layout in huge-page memory ({@link WeightMemory}); F32/F16/BF16/Q4_0 matrices
- * are quantized to Q8_0 at load ({@code keepF32} keeps them as
- * F32 instead, for exact comparisons); a matrix whose rows are not a multiple of 32 stays F32.
+ * {@link Q8Matrix}'s layout and Q4_0 tensors into {@link Q4Matrix}'s, in huge-page memory
+ * ({@link WeightMemory}), so a matrix holds the file's bytes (plus the f32 widening of its block
+ * scales); F32/F16/BF16 matrices are quantized to Q8_0 at load ({@code keepF32} keeps them, and
+ * Q4_0 ones, as F32 instead, for exact comparisons; {@code widenQ4} turns Q4_0 into Q8_0 as
+ * before, for A/B comparisons); a matrix whose rows are not a multiple of 32 stays F32.
  */
 public final class Weights {
     private final GgufFile file;
     private final boolean keepF32;
+    private final boolean widenQ4;
     private final Arena arena;
 
     /** {@code arena} owns the converted copies; it must outlive the returned matrices. */
     public Weights(GgufFile file, boolean keepF32, Arena arena) {
+        this(file, keepF32, false, arena);
+    }
+
+    /** As above; {@code widenQ4} re-quantizes Q4_0 matrices to Q8_0 instead of holding them as Q4_0. */
+    public Weights(GgufFile file, boolean keepF32, boolean widenQ4, Arena arena) {
         this.file = file;
         this.keepF32 = keepF32;
+        this.widenQ4 = widenQ4;
         this.arena = arena;
     }
 
@@ -62,6 +71,9 @@ public final class Weights {
         MemorySegment src = file.tensorData(t);
         if (t.type() == GgmlType.Q8_0) {
             return Q8Matrix.fromBlocks(src, rows, cols, arena);
+        }
+        if (t.type() == GgmlType.Q4_0 && !keepF32 && !widenQ4) {
+            return Q4Matrix.fromBlocks(src, rows, cols, arena);
         }
         if (t.type() == GgmlType.F32 && (keepF32 || cols % 32 != 0)) {
             return new F32Matrix(src, rows, cols);

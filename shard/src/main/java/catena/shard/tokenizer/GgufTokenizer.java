@@ -44,6 +44,11 @@ final class GgufTokenizer implements Tokenizer {
     }
 
     @Override
+    public boolean addsBos() {
+        return vocab.addBos;
+    }
+
+    @Override
     public int[] encode(String text, boolean addBos, boolean parseSpecial) {
         IntList out = new IntList();
         if (addBos && vocab.addBos) {

@@ -41,6 +41,15 @@ public interface Tokenizer {
         return newDecoder();
     }
 
+    /**
+     * Whether {@code encode(text, true, ..)} prepends BOS (the vocabulary's {@code add_bos_token}):
+     * llama.cpp's perplexity puts BOS at the start of every chunk exactly when this holds.
+     */
+    default boolean addsBos() {
+        int[] ids = encode("", true, false);
+        return ids.length > 0 && ids[0] == bos();
+    }
+
     int vocabSize();
 
     int bos();

@@ -60,7 +60,15 @@ class GgufCommandsTest {
         CliRun badType = CliRun.of("quantize", "--type", "q4_k", Fixtures.file("stories/stories260K-f32.gguf").toString(),
                 tmp.resolve("x.gguf").toString());
         assertThat(badType.code()).isEqualTo(2);
-        assertThat(badType.err()).contains("only q8_0");
+        assertThat(badType.err()).contains("--type q4_k: must be q8_0 or q4_0");
+        Path out4 = tmp.resolve("g3-q4.gguf");
+        CliRun q4 = CliRun.of("quantize", "--type", "q4_0", Fixtures.file("tiny/tiny-gemma3-f32.gguf").toString(), out4.toString());
+        assertThat(q4.code()).as(q4.err()).isZero();
+        assertThat(Files.mismatch(out4, Fixtures.file("tiny/tiny-gemma3-q4_0.gguf"))).isEqualTo(-1L);
+        CliRun badHead = CliRun.of("quantize", "--type", "q4_0", "--output-tensor-type", "q6_k",
+                Fixtures.file("tiny/tiny-gemma3-f32.gguf").toString(), tmp.resolve("y.gguf").toString());
+        assertThat(badHead.code()).isEqualTo(2);
+        assertThat(badHead.err()).contains("--output-tensor-type q6_k: must be q8_0 or q4_0, f16 or f32");
         CliRun missing = CliRun.of("quantize", tmp.resolve("nope.gguf").toString(), tmp.resolve("x.gguf").toString());
         assertThat(missing.code()).isEqualTo(2);
         assertThat(missing.err()).contains("nope.gguf");

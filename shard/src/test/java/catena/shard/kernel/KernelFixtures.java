@@ -1,6 +1,8 @@
 package catena.shard.kernel;
 
 import catena.shard.tensor.F32Matrix;
+import catena.shard.tensor.Q4Matrix;
+import catena.shard.tensor.Q4_0;
 import catena.shard.tensor.Q8Matrix;
 import catena.shard.tensor.Q8_0;
 import java.lang.foreign.Arena;
@@ -40,6 +42,21 @@ final class KernelFixtures {
             Q8_0.quantize(row, 0, cols, seg, r * rowBytes);
         }
         return Q8Matrix.fromBlocks(seg.asReadOnly(), rows, cols, arena);
+    }
+
+    /** A Q4_0 matrix quantized from Gaussian values as llama.cpp does, from unaligned read-only GGUF blocks. */
+    static Q4Matrix randomQ4(Arena arena, RandomGenerator rnd, int rows, int cols) {
+        long bytes = (long) rows * (cols / Q4_0.BLOCK) * Q4_0.BLOCK_BYTES;
+        MemorySegment seg = arena.allocate(bytes + 1, 64).asSlice(1, bytes);
+        float[] row = new float[cols];
+        long rowBytes = bytes / rows;
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                row[c] = (float) rnd.nextGaussian() * 0.05f;
+            }
+            Q4_0.quantize(row, 0, cols, seg, r * rowBytes);
+        }
+        return Q4Matrix.fromBlocks(seg.asReadOnly(), rows, cols, arena);
     }
 
     static F32Matrix randomF32(Arena arena, RandomGenerator rnd, int rows, int cols) {

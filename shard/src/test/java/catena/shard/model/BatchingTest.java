@@ -19,7 +19,7 @@ class BatchingTest {
     @ParameterizedTest
     @ValueSource(strings = {"tiny/tiny-gemma2-f32.gguf", "tiny/tiny-gemma3-f32.gguf", "tiny/tiny-llama-f32.gguf",
         "tiny/tiny-gemma4-f32.gguf", "tiny/tiny-gemma4-ple-f32.gguf", "tiny/tiny-gemma4-moe-f32.gguf",
-        "tiny/tiny-gemma3-q8_0.gguf"})
+        "tiny/tiny-gemma3-q8_0.gguf", "tiny/tiny-gemma3-q4_0.gguf"})
     void logitsDoNotDependOnBatching(String file) throws Exception {
         Path path = Fixtures.file(file);
         boolean f32 = file.contains("f32");

@@ -14,7 +14,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Every position's logits against llama.cpp's, with the fixtures' README rules: F32 weights within
  * 0.05 + 1e-3·|ref| per logit and the same argmax where the reference margin exceeds 0.1; Q8_0 weights
- * with a prompt-row RMS error at most 1.5× llama.cpp's own Q8_0-vs-F32 RMS difference. The prompt
+ * with a prompt-row RMS error at most 1.5× llama.cpp's own Q8_0-vs-F32 RMS difference; Q4_0 weights
+ * (held as Q4_0) by the rule of the fixtures' other reference sets: at most 1.5× llama.cpp's own
+ * Q4_0-vs-F32 RMS difference + 0.005. The prompt
  * runs as one batched pass and the generated tokens one at a time, as in real inference.
  */
 class ReferenceLogitsTest {
@@ -74,6 +76,28 @@ class ReferenceLogitsTest {
         double llamaErr = rms(ref, refF32, n);
         assertThat(ourErr).as("%s: RMS vs llama.cpp q8_0 = %.5f, llama.cpp q8_0 vs f32 = %.5f", c, ourErr, llamaErr)
                 .isLessThanOrEqualTo(1.5 * llamaErr);
+    }
+
+    static Stream<RefCase> q4Cases() {
+        return Fixtures.refCases("refs/index-q4.json").stream().filter(c -> c.kvCache().equals("f32"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("q4Cases")
+    void shouldStayWithinLlamaCppQuantizationErrorWhenQ4WeightsAreHeldAsQ4(RefCase c) throws Exception {
+        assertThat(c.weights()).isEqualTo("q4_0");
+        RefCase f32 = Fixtures.refCases().stream()
+                .filter(o -> o.kvCache().equals("f32") && o.weights().equals("f32") && o.arch().equals(c.arch())
+                        && o.promptName().equals(c.promptName()))
+                .findFirst().orElseThrow(() -> new AssertionError("no f32 twin of " + c));
+        int promptRows = c.prompt().length;
+        float[] ours = Runs.teacherForced(Fixtures.file(c.model()), LoadOptions.defaults(), c.teacherTokens(), promptRows);
+        float[] ref = c.referenceLogits();
+        int n = promptRows * c.vocab();
+        double ourErr = rms(ours, ref, n);
+        double llamaErr = rms(ref, f32.referenceLogits(), n);
+        assertThat(ourErr).as("%s: RMS vs llama.cpp q4_0 = %.5f, llama.cpp q4_0 vs f32 = %.5f", c, ourErr, llamaErr)
+                .isLessThanOrEqualTo(1.5 * llamaErr + 0.005);
     }
 
     static double rms(float[] a, float[] b, int n) {

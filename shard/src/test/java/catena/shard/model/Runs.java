@@ -14,7 +14,11 @@ final class Runs {
      * per-layer embeddings need them). Returns [tokens.length][vocab].
      */
     static float[] teacherForced(Path model, boolean keepF32, int[] tokens, int prefill) throws Exception {
-        try (Model m = Model.load(model, LoadOptions.keepF32(keepF32))) {
+        return teacherForced(model, LoadOptions.keepF32(keepF32), tokens, prefill);
+    }
+
+    static float[] teacherForced(Path model, LoadOptions options, int[] tokens, int prefill) throws Exception {
+        try (Model m = Model.load(model, options)) {
             int dim = m.config().dim();
             int vocab = m.config().vocabSize();
             float[] out = new float[tokens.length * vocab];

@@ -50,6 +50,33 @@ class QuantizerTest {
         assertThat(Files.mismatch(out, ref)).as(model).isEqualTo(-1L);
     }
 
+    /** The Q4_0 fixtures: llama-quantize --output-tensor-type q8_0 --token-embedding-type q8_0 F32 OUT q4_0. */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny/tiny-llama", "tiny/tiny-gemma2", "tiny/tiny-gemma3"})
+    void shouldWriteLlamaQuantizesQ40FileWhenGivenTheF32Twin(String model) throws IOException {
+        Path in = Fixtures.file(model + "-f32.gguf");
+        Path ref = Fixtures.file(model + "-q4_0.gguf");
+        Path out = tmp.resolve("out4.gguf");
+        Quantizer.quantize(in, out, new Quantizer.Targets(GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q8_0), null, null);
+        try (GgufFile ours = GgufFile.open(out); GgufFile theirs = GgufFile.open(ref)) {
+            assertThat(ours.tensors().keySet()).containsExactlyElementsOf(theirs.tensors().keySet());
+            int q4 = 0;
+            for (TensorInfo t : theirs.tensors().values()) {
+                TensorInfo o = ours.tensor(t.name());
+                assertThat(o.type()).as(t.name()).isEqualTo(t.type());
+                assertThat(ours.tensorData(o).mismatch(theirs.tensorData(t))).as(t.name() + " bytes").isEqualTo(-1L);
+                q4 += t.type() == GgmlType.Q4_0 ? 1 : 0;
+            }
+            assertThat(q4).isGreaterThan(5);
+            assertThat(ours.metadata().asMap()).containsExactlyEntriesOf(theirs.metadata().asMap());
+        }
+        assertThat(Files.mismatch(out, ref)).as(model).isEqualTo(-1L);
+        // the defaults for q4_0 are that same mix
+        Path byDefault = tmp.resolve("default4.gguf");
+        Quantizer.quantize(in, byDefault, GgmlType.Q4_0, null, null);
+        assertThat(Files.mismatch(byDefault, ref)).as(model + " with default types").isEqualTo(-1L);
+    }
+
     @Test
     void storiesKeepsItsNarrowFfnDownInF32() throws IOException {
         Path out = tmp.resolve("s.gguf");

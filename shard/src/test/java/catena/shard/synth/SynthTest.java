@@ -29,6 +29,23 @@ class SynthTest {
         assertFiniteAndSpreadLogits(f, "hello there");
     }
 
+    @Test
+    void shouldWriteQ40BlocksAndLoadThemAsQ4WhenTypeIsQ40() throws Exception {
+        Path f = tmp.resolve("demo-q4.gguf");
+        Synth.write(Presets.get("demo-tiny"), GgmlType.Q4_0, f, 7, 0);
+        try (GgufFile g = GgufFile.open(f)) {
+            assertThat(g.tensor("blk.0.attn_q.weight").type()).isEqualTo(GgmlType.Q4_0);
+            assertThat(g.tensor("token_embd.weight").type()).isEqualTo(GgmlType.Q4_0);
+            assertThat(g.tensor("blk.0.attn_norm.weight").type()).isEqualTo(GgmlType.F32);
+            assertThat(g.metadata().getLong("general.file_type")).isEqualTo(2);
+        }
+        try (Model m = Model.load(f, LoadOptions.defaults()); Model wide = Model.load(f, LoadOptions.defaults().widenQ4(true))) {
+            // held: 20 bytes per 32 weights (16 of nibbles, an f32 scale); widened to Q8_0: 36
+            assertThat(m.residentBytesPerToken() * 36).isEqualTo(wide.residentBytesPerToken() * 20);
+        }
+        assertFiniteAndSpreadLogits(f, "hello there");
+    }
+
     /** The published shapes run too: two layers of gemma3-1b, its full 262144-token vocabulary. */
     @Test
     void gemma3OneBWithTwoLayersRunsToFiniteLogits() throws Exception {

@@ -1,6 +1,7 @@
 package catena.worker.actor;
 
 import catena.worker.serial.ClusterMessage;
+import java.util.Arrays;
 
 /** What stages tell the gateway session that owns a sequence. */
 public sealed interface SequenceEvent extends ClusterMessage {
@@ -35,16 +36,31 @@ public sealed interface SequenceEvent extends ClusterMessage {
         @Override
         public boolean equals(Object o) {
             return o instanceof Logprob l && Float.compare(logprob, l.logprob) == 0
-                    && java.util.Arrays.equals(topIds, l.topIds) && java.util.Arrays.equals(topLogprobs, l.topLogprobs);
+                    && Arrays.equals(topIds, l.topIds) && Arrays.equals(topLogprobs, l.topLogprobs);
         }
 
         @Override
         public int hashCode() {
-            return Float.hashCode(logprob) * 31 + java.util.Arrays.hashCode(topIds);
+            return Float.hashCode(logprob) * 31 + Arrays.hashCode(topIds);
         }
     }
 
-    /** A stage cannot continue the sequence (load lost, compute error); the reason is for logs and clients. */
+    /** A stage failed computing the sequence (a broken invariant or engine error); not retried. */
     record SequenceFailed(long sequenceId, String reason) implements SequenceEvent {
+    }
+
+    /**
+     * The sequence was stopped through no fault of its own (preempted for KV memory, the stage is
+     * draining or no longer in that replica's plan); its blocks are freed here. The session
+     * re-submits it with the tokens streamed so far.
+     */
+    record SequenceInterrupted(long sequenceId, String reason) implements SequenceEvent {
+    }
+
+    /**
+     * The replica cannot take the sequence: its prompt never fits the KV memory, or the admission
+     * queue is full ({@code retryable}). Nothing is held for it.
+     */
+    record SequenceRejected(long sequenceId, String reason, boolean retryable) implements SequenceEvent {
     }
 }

@@ -3,20 +3,31 @@ package catena.worker.actor;
 import catena.shard.sample.SamplingParams;
 import catena.worker.actor.SequenceEvent.EndReason;
 import catena.worker.actor.SequenceEvent.SequenceFailed;
+import catena.worker.actor.SequenceEvent.SequenceInterrupted;
+import catena.worker.actor.SequenceEvent.SequenceRejected;
 import catena.worker.actor.SequenceEvent.TokenSampled;
-import catena.worker.engine.SequenceCache;
+import catena.worker.engine.BlockBudget;
 import catena.worker.engine.StageEngine;
 import catena.worker.engine.StageEngineFactory;
+import catena.worker.engine.StageWarmup;
 import catena.worker.serial.ClusterMessage;
+import catena.worker.stage.SequenceTable;
+import catena.worker.stage.StageScheduler;
+import catena.worker.stage.StageScheduler.Entry;
+import catena.worker.stage.StageScheduler.Pass;
+import catena.worker.stage.StageSequence;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -26,48 +37,81 @@ import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
- * One pipeline stage: layers [fromLayer, toLayerExclusive) of a model and the KV cache of every
- * sequence passing through. Everything that arrives while a forward pass runs is processed as ONE
- * batch next (continuous batching): stage 0 embeds pending tokens (prompt chunks and fed-back
- * tokens), later stages take the rows of every {@link Forward} received. The last stage samples
- * each sequence's next token, tells the sequence's sink, and feeds the token back to stage 0 (the
- * ring) unless the sequence ended or its sink asked to {@link Throttle pause}. The forward pass
- * runs on the stage's own compute thread, never on the actor dispatcher; its result comes back
- * as a message, so {@link Free} and {@link GetStats} are answered while it runs.
+ * One worker's stage: holds layers [fromLayer, toLayerExclusive) of a model as stage
+ * {@code stageIndex} of replica {@code replica}, and the KV cache of every sequence passing
+ * through, within a KV memory budget. States: {@link #idle() idle} (nothing held) →
+ * {@link #loading() loading} → {@link #serving() serving} (in a replica) or {@link #standby()
+ * standby} (a hot spare holding layers) → {@link #draining() draining} (SIGTERM: finishing or
+ * handing off its sequences before the node leaves).
+ *
+ * <p>Everything that arrives while a forward pass runs is processed as ONE batch next (continuous
+ * batching); the {@link StageScheduler} decides the rows and KV reservations, the actor only moves
+ * messages. Every message of the ring carries the replica's epoch; a message of another epoch is
+ * dropped and counted (a sequence started under it is told to re-submit). The forward pass runs
+ * on the stage's compute executor; its result comes back as a message.
  */
 public final class StageActor {
-    /** Workers register their stage under this key; the coordinator finds them with it. */
+    /** Workers register their stage under this key; the plan owner finds them with it. */
     public static final ServiceKey<Command> SERVICE_KEY = ServiceKey.create(Command.class, "catena-stage");
 
-    /** Prompt rows one batch takes (chunked prefill), so decoding sequences keep moving. */
-    static final int PREFILL_ROWS_PER_BATCH = 64;
     /** Activation bytes one batch may send: below Artery's maximum-frame-size (2 MiB, see reference.conf). */
     static final int MAX_BATCH_BYTES = 1536 * 1024;
-    /** Freed sequence ids remembered, so rows or starts arriving after a Free are dropped, not revived. */
-    private static final int TOMBSTONES = 1 << 16;
+    /** Longest a drain waits for sequences to move before the node leaves anyway. */
+    static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(20);
+
+    /**
+     * What a stage is given at start: its KV memory budget and scheduler settings, the memory and
+     * cores it advertises to the plan owner, and the executor its forward passes run on.
+     */
+    public record Settings(long kvMemoryBytes, int kvBlockTokens, int maxBatchTokens, int reserveTokens,
+                           int maxWaiting, long memoryBytes, int cores, int warmupRounds, ExecutorService compute) {
+    }
 
     /** Messages a stage understands. */
     public sealed interface Command {
     }
 
     /**
-     * Load layers [fromLayer, toLayerExclusive) of the GGUF at modelPath; send the output to
-     * {@code next} (stage 0 for the last stage). A stage already loaded drops its sequences and reloads.
+     * Hold layers [fromLayer, toLayerExclusive) of the GGUF at modelPath as stage {@code stageIndex}
+     * of replica {@code replica} under {@code epoch}, sending output to {@code next} (stage 0 for the
+     * last stage). Idempotent: a stage that holds those layers already only rewires, dropping the
+     * sequences of its previous epoch.
      */
-    public record Load(String modelPath, boolean keepF32, int stageIndex, int stageCount, int fromLayer,
-                       int toLayerExclusive, ActorRef<Command> next, ActorRef<LoadReply> replyTo)
+    public record Assign(String modelPath, boolean keepF32, int replica, long epoch, int stageIndex, int stageCount,
+                         int fromLayer, int toLayerExclusive, ActorRef<Command> next, ActorRef<AssignReply> replyTo)
             implements Command, ClusterMessage {
     }
 
+    /** Leave the replica of {@code epoch} and stand by as a spare (layers kept). Ignored for another epoch. */
+    public record Unassign(long epoch) implements Command, ClusterMessage {
+    }
+
+    /** Report what this worker offers and holds. */
+    public record Describe(ActorRef<WorkerDescription> replyTo) implements Command, ClusterMessage {
+    }
+
     /**
-     * Start a sequence (sent to stage 0): prefill {@code prompt}, then generate up to maxTokens;
-     * {@code logprobs}: alternatives to report with each token (-1 = no log-probabilities).
+     * A worker's offer: memory it may use for weights + KV, its cores, and what it holds (model ""
+     * and epoch -1 when nothing; replica -1 when a spare holding layers); {@code draining} when it
+     * is leaving.
      */
-    public record Start(long sequenceId, int[] prompt, SamplingParams sampling, int maxTokens, int[] endIds,
-                        int logprobs, ActorRef<SequenceEvent> sink) implements Command, ClusterMessage {
+    public record WorkerDescription(ActorRef<Command> stage, long memoryBytes, int cores, String model, int fromLayer,
+                                    int toLayerExclusive, int replica, int stageIndex, long epoch, boolean draining)
+            implements ClusterMessage {
+    }
+
+    /**
+     * Start a sequence (sent to stage 0 under {@code epoch}): run {@code prompt} (the prompt plus
+     * any tokens already streamed on another attempt, {@code firstStep} of them), then generate up
+     * to maxTokens more; {@code logprobs}: alternatives to report with each token (-1 = none).
+     */
+    public record Start(long sequenceId, long epoch, int[] prompt, int firstStep, SamplingParams sampling,
+                        int maxTokens, int[] endIds, int logprobs, ActorRef<SequenceEvent> sink)
+            implements Command, ClusterMessage {
         @Override
         public String toString() {
-            return "Start[" + sequenceId + ", prompt=" + prompt.length + " tokens, maxTokens=" + maxTokens + "]";
+            return "Start[" + sequenceId + ", epoch " + epoch + ", prompt=" + prompt.length + " tokens, firstStep="
+                    + firstStep + ", maxTokens=" + maxTokens + "]";
         }
     }
 
@@ -82,15 +126,27 @@ public final class StageActor {
      * Hidden rows of one batch from the previous stage: {@code data} is [rows][dim] row-major;
      * {@code tokens} the token id of each row.
      */
-    public record Forward(List<Rows> sequences, int[] tokens, float[] data, int dim) implements Command, ClusterMessage {
+    public record Forward(long epoch, List<Rows> sequences, int[] tokens, float[] data, int dim, long sentMicros)
+            implements Command, ClusterMessage {
         @Override
         public String toString() {
-            return "Forward[" + sequences.size() + " sequences, " + data.length / Math.max(1, dim) + " rows]";
+            return "Forward[epoch " + epoch + ", " + sequences.size() + " sequences, "
+                    + data.length / Math.max(1, dim) + " rows]";
         }
     }
 
-    /** The ring: the last stage's sampled token, to be embedded by stage 0. */
-    public record NextToken(long sequenceId, int token) implements Command, ClusterMessage {
+    /**
+     * The ring: the tokens the last stage sampled in one pass, to be embedded by stage 0. One
+     * message per pass, so stage 0 sees them together and runs them in one pass.
+     */
+    public record NextTokens(long epoch, List<Fed> tokens, long sentMicros) implements Command, ClusterMessage {
+        public NextTokens {
+            tokens = List.copyOf(tokens);
+        }
+    }
+
+    /** One sequence's next token. */
+    public record Fed(long sequenceId, int token) {
     }
 
     /** Drop the sequence and its KV cache. */
@@ -105,220 +161,385 @@ public final class StageActor {
     public record GetStats(ActorRef<StageStats> replyTo) implements Command, ClusterMessage {
     }
 
-    /** Replies to {@link Load}. */
-    public sealed interface LoadReply extends ClusterMessage {
+    /** Stop admitting, let the sequences move or finish, then reply (from the node's shutdown). Local only. */
+    public record Drain(ActorRef<Done> replyTo) implements Command {
     }
 
-    /** The stage holds its layers and serves. */
-    public record StageLoaded(int stageIndex, int fromLayer, int toLayerExclusive, ActorRef<Command> stage)
-            implements LoadReply {
+    /** Replies to {@link Assign}, and a draining stage's notice. */
+    public sealed interface AssignReply extends ClusterMessage {
+    }
+
+    /** The stage holds its layers and serves under the epoch. */
+    public record Assigned(int replica, long epoch, int stageIndex, ActorRef<Command> stage) implements AssignReply {
     }
 
     /** The stage could not load. */
-    public record StageFailed(int stageIndex, String reason) implements LoadReply {
+    public record AssignFailed(int replica, long epoch, int stageIndex, ActorRef<Command> stage, String reason)
+            implements AssignReply {
+    }
+
+    /** The stage is draining: plan without it. */
+    public record Leaving(ActorRef<Command> stage) implements AssignReply {
     }
 
     /**
-     * Counters: sequences and KV bytes held now; batches and rows since load; batches with more
-     * than one sequence and the largest batch (in sequences). stageIndex -1 = not loaded.
+     * Counters: replica, epoch and layers (stageIndex -1 = not in a replica); sequences held and
+     * waiting for admission, KV bytes held and blocks used / total; batches and rows since load,
+     * batches of more than one sequence and the largest batch; preemptions, messages dropped for a
+     * stale epoch, sequences refused for lack of KV memory.
      */
-    public record StageStats(int stageIndex, int fromLayer, int toLayerExclusive, int sequences, long cacheBytes,
-                             long batches, long rows, long multiSequenceBatches, int maxBatchSequences)
-            implements ClusterMessage {
+    public record StageStats(int replica, long epoch, int stageIndex, int fromLayer, int toLayerExclusive,
+                             int sequences, int waiting, long cacheBytes, int kvBlocksUsed, int kvBlocksTotal, int kvBlockTokens,
+                             long batches, long rows, long multiSequenceBatches, int maxBatchSequences,
+                             long preemptions, long staleDropped, long rejected, long busyNanos, long hops,
+                             long hopNanos) implements ClusterMessage {
     }
 
-    private record Loaded(Load load, StageEngine engine, Throwable failure) implements Command {
+    private record Loaded(Assign assign, StageEngine engine, Throwable failure) implements Command {
     }
 
     private record Computed(Job job, Throwable failure) implements Command {
     }
 
-    /** Creates an unloaded stage; it loads on {@link Load}. */
-    public static Behavior<Command> create(StageEngineFactory engines) {
-        return Behaviors.setup(ctx -> Behaviors.withStash(1024, stash -> new StageActor(ctx, stash, engines).idle()));
+    private record SinkGone(ActorRef<SequenceEvent> sink) implements Command {
+    }
+
+    private enum DrainTimeout implements Command {
+        INSTANCE
+    }
+
+    /**
+     * A pass may start: sent to self, so every message already in the mailbox (the tokens a pass
+     * just fed back, a burst of starts) joins it instead of the first of them running alone.
+     */
+    private enum PassDue implements Command {
+        INSTANCE
+    }
+
+    /** Creates a stage that holds nothing until it is assigned. */
+    public static Behavior<Command> create(StageEngineFactory engines, Settings settings) {
+        return Behaviors.setup(ctx -> Behaviors.withStash(4096,
+                stash -> Behaviors.withTimers(timers -> new StageActor(ctx, stash, engines, settings).idle())));
     }
 
     private final ActorContext<Command> ctx;
     private final StashBuffer<Command> stash;
     private final StageEngineFactory engines;
-    private final ExecutorService compute;
+    private final Settings settings;
 
-    // Loaded state (valid in ready()).
-    private Load load;
     private StageEngine engine;
-    private boolean first;
-    private boolean last;
-    private int maxRows;
-    private final Map<Long, Seq> seqs = new LinkedHashMap<>();
+    private String modelPath = "";
+    private boolean keepF32;
+    /** The replica's wiring while serving; null in standby. */
+    private Assign assignment;
+    private SequenceTable<Start> table;
+    private StageScheduler<Start> scheduler;
     private final ArrayDeque<Forward> inbox = new ArrayDeque<>();
-    private final Map<Long, Boolean> freed = new LinkedHashMap<>(1024, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
-            return size() > TOMBSTONES;
-        }
-    };
+    private final Map<ActorRef<SequenceEvent>, Set<Long>> sinks = new HashMap<>();
     private boolean busy;
-    private LogitsBuffer logits;
+    /** A {@link PassDue} is in the mailbox. */
+    private boolean passDue;
+    private float[] logitsBuffer = new float[0];
+    private ActorRef<Done> drainReply;
 
     private long batches;
     private long rowsTotal;
     private long multiSequenceBatches;
+    /** Time the compute thread spent in passes (forward, head and sampling), for the busy fraction. */
+    private long busyNanos;
+    /** Ring messages received from the previous stage, and their summed wall-clock transit. */
+    private long hops;
+    private long hopNanos;
     private int maxBatchSequences;
+    private long staleDropped;
+    private long rejected;
 
-    private StageActor(ActorContext<Command> ctx, StashBuffer<Command> stash, StageEngineFactory engines) {
+    private StageActor(ActorContext<Command> ctx, StashBuffer<Command> stash, StageEngineFactory engines,
+                       Settings settings) {
         this.ctx = ctx;
         this.stash = stash;
         this.engines = engines;
-        String name = "catena-stage-compute-" + ctx.getSelf().path().name();
-        this.compute = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        });
+        this.settings = settings;
     }
 
-    /** Not loaded: waits for {@link Load}. */
+    // ---------------------------------------------------------------- states
+
+    /** Holds nothing: waits for an assignment. */
     private Behavior<Command> idle() {
+        return outOfReplica("stage is not assigned");
+    }
+
+    /** Loading layers: describes itself, stashes everything else. */
+    private Behavior<Command> loading() {
         return Behaviors.receive(Command.class)
-                .onMessage(Load.class, this::onLoad)
-                .onMessage(GetStats.class, m -> {
-                    m.replyTo().tell(new StageStats(-1, 0, 0, 0, 0, 0, 0, 0, 0));
-                    return Behaviors.same();
-                })
-                .onMessage(Start.class, m -> {
-                    m.sink().tell(new SequenceFailed(m.sequenceId(), "stage is not loaded"));
-                    return Behaviors.same();
-                })
+                .onMessage(Loaded.class, this::onLoaded)
+                .onMessage(Describe.class, m -> describe(m, false))
                 .onSignal(PostStop.class, s -> stop())
                 .onAnyMessage(m -> {
-                    ctx.getLog().warn("stage [{}] not loaded: dropping {}", ctx.getSelf().path().name(), m);
+                    if (stash.isFull()) {
+                        ctx.getLog().warn("stage stash full while loading: dropping {}", m);
+                    } else {
+                        stash.stash(m);
+                    }
                     return Behaviors.same();
                 })
                 .build();
     }
 
-    private Behavior<Command> onLoad(Load m) {
-        dropAll();
-        ctx.getLog().info("stage [{}] loading layers [{}, {}) of {}", m.stageIndex(), m.fromLayer(),
-                m.toLayerExclusive(), m.modelPath());
+    /** A hot spare holding layers (or a stage whose replica was dissolved): only an assignment makes it serve. */
+    private Behavior<Command> standby() {
+        return outOfReplica("stage is a spare, not in a replica");
+    }
+
+    /**
+     * Idle and standby answer alike: an assignment loads (or, for the layers held, only rewires), a
+     * sequence is refused with {@code why}, a drain has nothing to wait for.
+     */
+    private Behavior<Command> outOfReplica(String why) {
+        return Behaviors.receive(Command.class)
+                .onMessage(Assign.class, this::load)
+                .onMessage(Describe.class, m -> describe(m, false))
+                .onMessage(GetStats.class, this::onGetStats)
+                .onMessage(Start.class, m -> interrupt(m, why))
+                .onMessage(Computed.class, m -> {
+                    busy = false; // a pass of the replica just left
+                    return Behaviors.same();
+                })
+                .onMessage(PassDue.class, m -> {
+                    passDue = false;
+                    return Behaviors.same();
+                })
+                .onMessage(Drain.class, m -> {
+                    m.replyTo().tell(Done.getInstance());
+                    return Behaviors.same();
+                })
+                .onSignal(PostStop.class, s -> stop())
+                .onAnyMessage(m -> Behaviors.same())
+                .build();
+    }
+
+    /** In a replica: serves sequences. */
+    private Behavior<Command> serving() {
+        return Behaviors.receive(Command.class)
+                .onMessage(Command.class, this::onServing)
+                .onSignal(PostStop.class, s -> stop())
+                .build();
+    }
+
+    /** Leaving: no new sequences; the running ones move (their sessions re-submit) or finish. */
+    private Behavior<Command> draining() {
+        return Behaviors.receive(Command.class)
+                .onMessage(Start.class, m -> interrupt(m, "stage is draining"))
+                .onMessage(Assign.class, m -> {
+                    m.replyTo().tell(new AssignFailed(m.replica(), m.epoch(), m.stageIndex(), ctx.getSelf(),
+                            "stage is draining"));
+                    return Behaviors.same();
+                })
+                .onMessage(Describe.class, m -> describe(m, true))
+                .onMessage(DrainTimeout.class, m -> drained())
+                .onMessage(Command.class, m -> {
+                    Behavior<Command> b = onServing(m);
+                    return table == null || table.size() == 0 ? drained() : b;
+                })
+                .onSignal(PostStop.class, s -> stop())
+                .build();
+    }
+
+    // ---------------------------------------------------------------- loading and wiring
+
+    private Behavior<Command> load(Assign m) {
+        if (engine != null && modelPath.equals(m.modelPath()) && keepF32 == m.keepF32()
+                && engine.fromLayer() == m.fromLayer() && engine.toLayerExclusive() == m.toLayerExclusive()) {
+            return wire(m);
+        }
+        dropSequences("stage reloads other layers");
+        closeEngine();
+        ctx.getLog().info("stage loading layers [{}, {}) of {} for replica [{}] stage [{}] epoch [{}]",
+                m.fromLayer(), m.toLayerExclusive(), m.modelPath(), m.replica(), m.stageIndex(), m.epoch());
+        org.slf4j.Logger log = ctx.getLog(); // the context is the actor's alone; the logger may travel
         CompletableFuture<StageEngine> f = CompletableFuture.supplyAsync(() -> {
             try {
-                return engines.open(Path.of(m.modelPath()), m.keepF32(), m.fromLayer(), m.toLayerExclusive());
+                StageEngine e = engines.open(Path.of(m.modelPath()), m.keepF32(), m.fromLayer(), m.toLayerExclusive());
+                // Before Assigned: the replica turns ready (and health SERVING) only with warm kernels.
+                long nanos = StageWarmup.run(e, settings.warmupRounds());
+                if (nanos > 0) {
+                    log.info("stage warmed up layers [{}, {}) in {} ms", m.fromLayer(), m.toLayerExclusive(),
+                            nanos / 1_000_000);
+                }
+                return e;
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-        }, compute);
+        }, settings.compute());
         ctx.pipeToSelf(f, (engine, failure) -> new Loaded(m, engine, failure));
         return loading();
     }
 
-    /** Loading: everything but the result waits in the stash. */
-    private Behavior<Command> loading() {
-        return Behaviors.receive(Command.class)
-                .onMessage(Loaded.class, this::onLoaded)
-                .onSignal(PostStop.class, s -> stop())
-                .onAnyMessage(m -> {
-                    stash.stash(m);
-                    return Behaviors.same();
-                })
-                .build();
-    }
-
     private Behavior<Command> onLoaded(Loaded m) {
+        Assign a = m.assign();
         if (m.failure() != null) {
             Throwable cause = m.failure() instanceof java.util.concurrent.CompletionException c && c.getCause() != null
                     ? c.getCause() : m.failure();
-            String reason = "stage " + m.load().stageIndex() + " could not load layers [" + m.load().fromLayer() + ", "
-                    + m.load().toLayerExclusive() + ") of " + m.load().modelPath() + ": " + cause.getMessage();
+            String reason = "stage " + a.stageIndex() + " of replica " + a.replica() + " could not load layers ["
+                    + a.fromLayer() + ", " + a.toLayerExclusive() + ") of " + a.modelPath() + ": " + cause.getMessage();
             ctx.getLog().error(reason, cause);
-            m.load().replyTo().tell(new StageFailed(m.load().stageIndex(), reason));
+            a.replyTo().tell(new AssignFailed(a.replica(), a.epoch(), a.stageIndex(), ctx.getSelf(), reason));
+            modelPath = "";
             return stash.unstashAll(idle());
         }
-        load = m.load();
         engine = m.engine();
-        first = engine.hasEmbedding();
-        last = engine.hasHead();
-        maxRows = Math.max(1, MAX_BATCH_BYTES / (engine.dim() * Float.BYTES));
-        logits = last ? new LogitsBuffer(engine.vocabSize()) : null;
+        modelPath = a.modelPath();
+        keepF32 = a.keepF32();
+        long perToken = Math.max(1, engine.kvBytesPerToken());
+        table = new SequenceTable<>(new BlockBudget(engine, settings.kvMemoryBytes(), settings.kvBlockTokens(), perToken));
+        int maxRows = Math.max(1, MAX_BATCH_BYTES / (engine.dim() * Float.BYTES));
+        scheduler = new StageScheduler<>(table, new StageScheduler.Settings(settings.maxBatchTokens(), maxRows,
+                settings.reserveTokens(), settings.maxWaiting()));
         batches = 0;
         rowsTotal = 0;
         multiSequenceBatches = 0;
         maxBatchSequences = 0;
-        ctx.getLog().info("stage [{}] ready: layers [{}, {}), embedding={}, head={}", load.stageIndex(),
-                load.fromLayer(), load.toLayerExclusive(), first, last);
-        load.replyTo().tell(new StageLoaded(load.stageIndex(), load.fromLayer(), load.toLayerExclusive(), ctx.getSelf()));
-        return stash.unstashAll(ready());
+        ctx.getLog().info("stage loaded layers [{}, {}): KV budget {} blocks of {} tokens ({} bytes each)",
+                engine.fromLayer(), engine.toLayerExclusive(), table.kv().totalBlocks(), table.kv().blockTokens(),
+                table.kv().bytesPerBlock());
+        return stash.unstashAll(wire(a));
     }
 
-    /** Loaded: serves sequences. */
-    private Behavior<Command> ready() {
-        return Behaviors.receive(Command.class)
-                .onMessage(Command.class, this::onCommand)
-                .onSignal(PostStop.class, s -> stop())
-                .build();
+    /** Serve as the assigned slot; the previous epoch's sequences are dropped (their sessions re-submit). */
+    private Behavior<Command> wire(Assign m) {
+        if (assignment == null || assignment.epoch() != m.epoch()) {
+            dropSequences("replica " + m.replica() + " was re-planned (epoch " + m.epoch() + ")");
+        }
+        assignment = m;
+        ctx.getLog().info("stage serves replica [{}] stage [{}] of {} epoch [{}], layers [{}, {})", m.replica(),
+                m.stageIndex(), m.stageCount(), m.epoch(), m.fromLayer(), m.toLayerExclusive());
+        m.replyTo().tell(new Assigned(m.replica(), m.epoch(), m.stageIndex(), ctx.getSelf()));
+        return serving();
     }
 
-    private Behavior<Command> onCommand(Command c) {
+    private Behavior<Command> describe(Describe m, boolean draining) {
+        Assign a = assignment;
+        m.replyTo().tell(new WorkerDescription(ctx.getSelf(), settings.memoryBytes(), settings.cores(),
+                engine == null ? "" : modelPath, engine == null ? 0 : engine.fromLayer(),
+                engine == null ? 0 : engine.toLayerExclusive(), a == null ? -1 : a.replica(),
+                a == null ? -1 : a.stageIndex(), a == null ? -1 : a.epoch(), draining));
+        return Behaviors.same();
+    }
+
+    // ---------------------------------------------------------------- serving
+
+    private Behavior<Command> onServing(Command c) {
         switch (c) {
-            case Load m -> {
-                return onLoad(m);
+            case Assign m -> {
+                return load(m);
             }
+            case Unassign m -> {
+                if (assignment != null && m.epoch() == assignment.epoch()) {
+                    dropSequences("replica " + assignment.replica() + " was dissolved");
+                    assignment = null;
+                    return drainReply != null ? drained() : standby();
+                }
+            }
+            case Describe m -> describe(m, drainReply != null);
             case Start m -> onStart(m);
             case Forward m -> onForward(m);
-            case NextToken m -> onNextToken(m);
-            case Free m -> onFree(m);
+            case NextTokens m -> onNextTokens(m);
+            case Free m -> free(m.sequenceId());
             case Throttle m -> onThrottle(m);
-            case GetStats m -> m.replyTo().tell(stats());
+            case GetStats m -> onGetStats(m);
             case Computed m -> onComputed(m);
-            case Loaded m -> ctx.getLog().warn("stage [{}] unexpected load result while ready", load.stageIndex());
+            case PassDue m -> {
+                passDue = false;
+                runNext();
+            }
+            case SinkGone m -> onSinkGone(m.sink());
+            case Drain m -> {
+                return startDrain(m);
+            }
+            case Loaded m -> ctx.getLog().warn("stage: unexpected load result while serving");
+            case DrainTimeout m -> {
+                return drained();
+            }
         }
         return Behaviors.same();
     }
 
+    private boolean stale(long epoch) {
+        if (assignment != null && epoch == assignment.epoch()) {
+            return false;
+        }
+        staleDropped++;
+        return true;
+    }
+
     private void onStart(Start m) {
-        if (!first) {
-            m.sink().tell(new SequenceFailed(m.sequenceId(), "stage " + load.stageIndex() + " does not embed tokens"));
+        if (stale(m.epoch())) {
+            interrupt(m, "stage is no longer in that replica's plan (epoch " + m.epoch() + ")");
             return;
         }
-        if (freed.containsKey(m.sequenceId()) || seqs.containsKey(m.sequenceId())) {
+        if (!engine.hasEmbedding()) {
+            m.sink().tell(new SequenceFailed(m.sequenceId(), "stage " + assignment.stageIndex()
+                    + " does not embed tokens"));
             return;
         }
-        Seq s = new Seq(m.sequenceId(), engine.newCache(), m);
-        s.pending = Arrays.copyOf(m.prompt(), Math.max(16, m.prompt().length));
-        s.pendingLen = m.prompt().length;
-        if (last) {
-            s.initHistory(m.prompt());
+        if (table.wasFreed(m.sequenceId()) || table.get(m.sequenceId()) != null) {
+            return;
         }
-        seqs.put(m.sequenceId(), s);
-        runNext();
+        switch (scheduler.offer(m.sequenceId(), m, m.prompt())) {
+            case QUEUED -> {
+                StageSequence<Start> s = table.get(m.sequenceId());
+                if (engine.hasHead()) {
+                    s.initHistory(m.prompt(), m.maxTokens());
+                }
+                watch(m.sink(), m.sequenceId());
+                requestPass();
+            }
+            case TOO_LARGE -> {
+                rejected++;
+                m.sink().tell(new SequenceRejected(m.sequenceId(), "the prompt (" + m.prompt().length + " tokens) plus "
+                        + settings.reserveTokens() + " tokens of reserve needs "
+                        + table.kv().blocksFor(m.prompt().length + settings.reserveTokens()) + " KV blocks of "
+                        + table.kv().blockTokens() + " tokens; this replica's stage holds "
+                        + table.kv().totalBlocks() + " (--kv-memory)", false));
+            }
+            case QUEUE_FULL -> {
+                rejected++;
+                m.sink().tell(new SequenceRejected(m.sequenceId(), "replica " + assignment.replica()
+                        + " has " + scheduler.settings().maxWaiting() + " sequences waiting for KV memory", true));
+            }
+        }
+    }
+
+    private Behavior<Command> interrupt(Start m, String reason) {
+        m.sink().tell(new SequenceInterrupted(m.sequenceId(), reason));
+        return Behaviors.same();
     }
 
     private void onForward(Forward m) {
-        inbox.add(m);
-        runNext();
-    }
-
-    private void onNextToken(NextToken m) {
-        Seq s = seqs.get(m.sequenceId());
-        if (s == null) {
+        if (stale(m.epoch())) {
             return;
         }
-        if (s.pendingLen == s.pending.length) {
-            s.pending = Arrays.copyOf(s.pending, s.pending.length * 2);
-        }
-        s.pending[s.pendingLen++] = m.token();
-        runNext();
+        hop(m.sentMicros());
+        inbox.add(m);
+        requestPass();
     }
 
-    private void onFree(Free m) {
-        freed.put(m.sequenceId(), Boolean.TRUE);
-        if (seqs.remove(m.sequenceId()) != null) {
-            ctx.getLog().debug("stage [{}] freed sequence [{}]", load.stageIndex(), m.sequenceId());
+    private void onNextTokens(NextTokens m) {
+        if (stale(m.epoch())) {
+            return;
         }
+        hop(m.sentMicros());
+        for (Fed f : m.tokens()) {
+            StageSequence<Start> s = table.get(f.sequenceId());
+            if (s != null) {
+                s.addPending(new int[] {f.token()}, 0, 1);
+            }
+        }
+        requestPass();
     }
 
     private void onThrottle(Throttle m) {
-        Seq s = seqs.get(m.sequenceId());
+        StageSequence<Start> s = table == null ? null : table.get(m.sequenceId());
         if (s == null) {
             return;
         }
@@ -326,87 +547,115 @@ public final class StageActor {
         if (!s.paused && s.held >= 0) {
             int token = s.held;
             s.held = -1;
-            load.next().tell(new NextToken(s.id, token));
+            assignment.next().tell(new NextTokens(assignment.epoch(), List.of(new Fed(s.id, token)), WallClock.micros()));
+        }
+    }
+
+    private void free(long id) {
+        if (table == null) {
+            return;
+        }
+        StageSequence<Start> s = table.free(id);
+        if (s != null) {
+            unwatch(s.start.sink(), id);
+        }
+    }
+
+    private void onSinkGone(ActorRef<SequenceEvent> sink) {
+        Set<Long> ids = sinks.remove(sink);
+        if (ids != null && table != null) {
+            ctx.getLog().info("stage: the owner of {} sequence(s) is gone ({}); freeing them", ids.size(), sink.path());
+            for (long id : ids) {
+                table.free(id);
+            }
+        }
+    }
+
+    private void watch(ActorRef<SequenceEvent> sink, long id) {
+        Set<Long> ids = sinks.get(sink);
+        if (ids == null) {
+            ids = new HashSet<>();
+            sinks.put(sink, ids);
+            ctx.watchWith(sink, new SinkGone(sink));
+        }
+        ids.add(id);
+    }
+
+    private void unwatch(ActorRef<SequenceEvent> sink, long id) {
+        Set<Long> ids = sinks.get(sink);
+        if (ids != null && ids.remove(id) && ids.isEmpty()) {
+            sinks.remove(sink);
+            ctx.unwatch(sink);
+        }
+    }
+
+    // ---------------------------------------------------------------- passes
+
+    /** Asks for a pass after the messages already queued (see {@link PassDue}). */
+    private void requestPass() {
+        if (!passDue) {
+            passDue = true;
+            ctx.getSelf().tell(PassDue.INSTANCE);
         }
     }
 
     /** Starts a forward pass over everything that has arrived, unless one is running. */
     private void runNext() {
-        if (busy) {
+        if (busy || assignment == null) {
             return;
         }
-        Job job = first ? gatherTokens() : gatherRows();
+        Job job = engine.hasEmbedding() ? firstStageJob() : laterStageJob();
         if (job == null) {
             return;
         }
         busy = true;
         StageEngine e = engine;
-        LogitsBuffer lg = logits;
-        CompletableFuture<Job> f = CompletableFuture.supplyAsync(() -> job.run(e, lg), compute);
+        CompletableFuture<Job> f = CompletableFuture.supplyAsync(() -> {
+            long t0 = System.nanoTime();
+            try {
+                return job.run(e, this::logits);
+            } finally {
+                job.computeNanos = System.nanoTime() - t0;
+            }
+        }, settings.compute());
         ctx.pipeToSelf(f, (done, failure) -> new Computed(job, failure));
     }
 
-    /** Stage 0: pending tokens of every sequence (a prompt chunk or one fed-back token each). */
-    private Job gatherTokens() {
-        int size = 0;
-        int rows = 0;
-        int prefill = 0;
-        for (Seq s : seqs.values()) {
-            if (s.pendingLen > 0) {
-                size++;
-            }
+    private float[] logits(int count) {
+        int n = count * engine.vocabSize();
+        if (logitsBuffer.length < n) {
+            logitsBuffer = new float[n];
         }
-        if (size == 0) {
+        return logitsBuffer;
+    }
+
+    private Job firstStageJob() {
+        Pass<Start> pass = scheduler.nextFirstPass();
+        tellPreempted(pass.preempted());
+        if (pass.isEmpty()) {
             return null;
         }
-        Job job = new Job(size);
-        int[] tokens = new int[Math.min(maxRows, sumPending())];
-        for (Seq s : seqs.values()) {
-            if (s.pendingLen == 0) {
-                continue;
-            }
-            int take = s.pendingLen;
-            if (take > 1) {
-                take = Math.min(take, Math.max(1, PREFILL_ROWS_PER_BATCH - prefill));
-                prefill += take;
-            }
-            take = Math.min(take, maxRows - rows);
-            if (take <= 0) {
-                break;
-            }
-            System.arraycopy(s.pending, 0, tokens, rows, take);
-            System.arraycopy(s.pending, take, s.pending, 0, s.pendingLen - take);
-            s.pendingLen -= take;
-            Start start = s.startSent ? null : s.start;
-            s.startSent = true;
-            job.add(s, take, s.pendingLen == 0, start);
-            rows += take;
+        Job job = new Job(pass.entries().size(), engine.hasHead());
+        for (Entry<Start> e : pass.entries()) {
+            job.add(e.sequence(), e.rows(), e.sample(), e.first() ? e.sequence().start : null);
         }
-        job.tokens = rows == tokens.length ? tokens : Arrays.copyOf(tokens, rows);
+        job.tokens = pass.tokens();
+        job.rows = pass.rows();
         job.embed = true;
-        job.rows = rows;
-        job.x = new float[rows * engine.dim()];
+        job.x = new float[pass.rows() * engine.dim()];
         return job;
     }
 
-    private int sumPending() {
-        int n = 0;
-        for (Seq s : seqs.values()) {
-            n += s.pendingLen;
-        }
-        return n;
-    }
-
-    /** Later stages: the rows of every Forward received, each sequence at most once per batch. */
-    private Job gatherRows() {
+    /** Later stages: the rows of the Forwards received (each sequence at most once per batch), KV reserved. */
+    private Job laterStageJob() {
         if (inbox.isEmpty()) {
             return null;
         }
         int dim = engine.dim();
-        java.util.HashSet<Long> inBatch = new java.util.HashSet<>();
-        java.util.ArrayList<Forward> taken = new java.util.ArrayList<>();
+        int maxRows = scheduler.settings().maxRows();
+        Set<Long> inBatch = new HashSet<>();
+        List<Forward> taken = new ArrayList<>();
         int rows = 0;
-        int entries = 0;
         while (!inbox.isEmpty()) {
             Forward f = inbox.peek();
             boolean clash = false;
@@ -423,52 +672,68 @@ public final class StageActor {
                 inBatch.add(r.sequenceId());
             }
             rows += fRows;
-            entries += f.sequences().size();
         }
-        Job job = new Job(entries);
-        float[] x = new float[rows * dim];
-        int[] tokens = new int[rows];
-        int row = 0;
-        int n = 0;
-        for (Forward f : taken) {
+        List<Entry<Start>> arrived = new ArrayList<>();
+        Map<StageSequence<Start>, int[]> where = new HashMap<>();
+        for (int fi = 0; fi < taken.size(); fi++) {
+            Forward f = taken.get(fi);
             if (f.dim() != dim) {
-                throw new IllegalStateException("stage " + load.stageIndex() + ": activations dim=" + f.dim()
+                throw new IllegalStateException("stage " + assignment.stageIndex() + ": activations dim=" + f.dim()
                         + ", expected " + dim);
             }
             int src = 0;
             for (Rows r : f.sequences()) {
-                Seq s = admit(r);
+                StageSequence<Start> s = arrive(r);
                 if (s != null) {
-                    System.arraycopy(f.data(), src * dim, x, row * dim, r.count() * dim);
-                    System.arraycopy(f.tokens(), src, tokens, row, r.count());
-                    job.add(s, r.count(), r.sample(), r.start());
-                    row += r.count();
-                    n++;
+                    arrived.add(new Entry<>(s, r.count(), r.sample(), r.start() != null));
+                    where.put(s, new int[] {fi, src});
                 }
                 src += r.count();
             }
         }
-        if (n == 0) {
-            return inbox.isEmpty() ? null : gatherRows();
+        Pass<Start> pass = scheduler.reserveArrived(arrived);
+        tellPreempted(pass.preempted());
+        if (pass.isEmpty()) {
+            return inbox.isEmpty() ? null : laterStageJob();
+        }
+        Job job = new Job(pass.entries().size(), engine.hasHead());
+        float[] x = new float[pass.rows() * dim];
+        int[] tokens = new int[pass.rows()];
+        int row = 0;
+        for (Entry<Start> e : pass.entries()) {
+            int[] at = where.get(e.sequence());
+            Forward f = taken.get(at[0]);
+            System.arraycopy(f.data(), at[1] * dim, x, row * dim, e.rows() * dim);
+            System.arraycopy(f.tokens(), at[1], tokens, row, e.rows());
+            job.add(e.sequence(), e.rows(), e.sample(), e.first() ? e.sequence().start : null);
+            row += e.rows();
         }
         job.rows = row;
-        job.x = row * dim == x.length ? x : Arrays.copyOf(x, row * dim);
-        job.tokens = row == tokens.length ? tokens : Arrays.copyOf(tokens, row);
+        job.x = x;
+        job.tokens = tokens;
         return job;
     }
 
-    /** The state of the sequence whose rows arrived, created on its first rows; null if freed. */
-    private Seq admit(Rows r) {
-        Seq s = seqs.get(r.sequenceId());
-        if (s != null || r.start() == null || freed.containsKey(r.sequenceId())) {
+    /** The sequence whose rows arrived, created on its first rows; null if freed or unknown. */
+    private StageSequence<Start> arrive(Rows r) {
+        StageSequence<Start> s = table.get(r.sequenceId());
+        if (s != null || r.start() == null || table.wasFreed(r.sequenceId())) {
             return s;
         }
-        s = new Seq(r.sequenceId(), engine.newCache(), r.start());
-        if (last) {
-            s.initHistory(r.start().prompt());
+        s = table.add(r.sequenceId(), r.start());
+        if (engine.hasHead()) {
+            s.initHistory(r.start().prompt(), r.start().maxTokens());
         }
-        seqs.put(s.id, s);
+        watch(r.start().sink(), r.sequenceId());
         return s;
+    }
+
+    private void tellPreempted(List<StageSequence<Start>> preempted) {
+        for (StageSequence<Start> s : preempted) {
+            unwatch(s.start.sink(), s.id);
+            s.start.sink().tell(new SequenceInterrupted(s.id, "preempted: stage " + assignment.stageIndex()
+                    + " of replica " + assignment.replica() + " ran out of KV memory"));
+        }
     }
 
     private void onComputed(Computed m) {
@@ -476,44 +741,87 @@ public final class StageActor {
         Job job = m.job();
         if (m.failure() != null) {
             Throwable cause = m.failure().getCause() != null ? m.failure().getCause() : m.failure();
-            ctx.getLog().error("stage [{}] forward pass failed for {} sequences", load.stageIndex(), job.size, cause);
+            String errorId = Long.toHexString(System.nanoTime() & 0xffffffL);
+            ctx.getLog().error("stage [{}] forward pass failed for {} sequences (error id {})",
+                    assignment.stageIndex(), job.size, errorId, cause);
             for (int i = 0; i < job.size; i++) {
-                Seq s = seqs.remove(job.seqs[i].id);
-                if (s != null) {
-                    s.start.sink().tell(new SequenceFailed(s.id, "stage " + load.stageIndex() + " failed: " + cause));
+                StageSequence<Start> s = job.seqs[i];
+                if (table.get(s.id) == s) {
+                    free(s.id);
+                    s.start.sink().tell(new SequenceFailed(s.id, "stage " + assignment.stageIndex() + " of replica "
+                            + assignment.replica() + " failed computing the sequence (error id " + errorId + "): "
+                            + cause));
                 }
             }
-            runNext();
+            requestPass();
             return;
         }
         count(job);
-        if (last) {
+        if (engine.hasHead()) {
+            List<Fed> fed = new ArrayList<>(job.size);
             for (int i = 0; i < job.size; i++) {
                 if (job.sample[i]) {
-                    emit(job.seqs[i], job.sampled[i], job.logprobs[i]);
+                    emit(job.seqs[i], job.sampled[i], job.logprobs[i], fed);
                 }
             }
-        } else {
-            List<Rows> out = new java.util.ArrayList<>(job.size);
-            for (int i = 0; i < job.size; i++) {
-                out.add(new Rows(job.seqs[i].id, job.counts[i], job.sample[i], job.starts[i]));
+            if (!fed.isEmpty()) {
+                assignment.next().tell(new NextTokens(assignment.epoch(), fed, WallClock.micros()));
             }
-            load.next().tell(new Forward(out, job.tokens, job.x, engine.dim()));
+        } else {
+            List<Rows> out = new ArrayList<>(job.size);
+            for (int i = 0; i < job.size; i++) {
+                if (table.get(job.seqs[i].id) == job.seqs[i]) {
+                    out.add(new Rows(job.seqs[i].id, job.counts[i], job.sample[i], job.starts[i]));
+                }
+            }
+            if (out.size() == job.size) {
+                assignment.next().tell(new Forward(assignment.epoch(), out, job.tokens, job.x, engine.dim(),
+                        WallClock.micros()));
+            } else if (!out.isEmpty()) {
+                forwardSurvivors(job);
+            }
         }
-        runNext();
+        requestPass();
     }
 
-    /** Last stage: tells the sink and feeds the token back into the ring unless the sequence ended. */
-    private void emit(Seq s, int token, SequenceEvent.Logprob logprob) {
-        if (seqs.get(s.id) != s || s.ended) {
+    /** Sends on the rows of the sequences still held after some were freed during the pass. */
+    private void forwardSurvivors(Job job) {
+        int dim = engine.dim();
+        List<Rows> out = new ArrayList<>();
+        int rows = 0;
+        for (int i = 0; i < job.size; i++) {
+            if (table.get(job.seqs[i].id) == job.seqs[i]) {
+                rows += job.counts[i];
+            }
+        }
+        float[] x = new float[rows * dim];
+        int[] tokens = new int[rows];
+        int src = 0;
+        int dst = 0;
+        for (int i = 0; i < job.size; i++) {
+            int n = job.counts[i];
+            if (table.get(job.seqs[i].id) == job.seqs[i]) {
+                System.arraycopy(job.x, src * dim, x, dst * dim, n * dim);
+                System.arraycopy(job.tokens, src, tokens, dst, n);
+                out.add(new Rows(job.seqs[i].id, n, job.sample[i], job.starts[i]));
+                dst += n;
+            }
+            src += n;
+        }
+        assignment.next().tell(new Forward(assignment.epoch(), out, tokens, x, dim, WallClock.micros()));
+    }
+
+    /** Last stage: tells the sink and adds the token to {@code fed} (the ring) unless the sequence ended or is held. */
+    private void emit(StageSequence<Start> s, int token, SequenceEvent.Logprob logprob, List<Fed> fed) {
+        if (table.get(s.id) != s || s.ended) {
             return;
         }
-        int step = s.generated++;
+        int step = s.start.firstStep() + s.generated++;
         s.appendHistory(token);
         EndReason end = EndReason.NONE;
         if (contains(s.start.endIds(), token)) {
             end = EndReason.EOS;
-        } else if (s.generated >= s.start.maxTokens() || s.cache.length() >= engine.contextLength()) {
+        } else if (s.generated >= s.start.maxTokens() || s.cache().length() >= engine.contextLength()) {
             end = EndReason.LENGTH;
         }
         s.start.sink().tell(new TokenSampled(s.id, token, step, end, logprob));
@@ -522,7 +830,7 @@ public final class StageActor {
         } else if (s.paused) {
             s.held = token;
         } else {
-            load.next().tell(new NextToken(s.id, token));
+            fed.add(new Fed(s.id, token));
         }
     }
 
@@ -535,170 +843,183 @@ public final class StageActor {
         return false;
     }
 
+    /**
+     * Counts a ring message's transit from the previous stage: wall clocks of two hosts, so a
+     * skew shows (clamped at 0); on one host (or NTP-synced ones) it is the hop's latency.
+     */
+    private void hop(long sentMicros) {
+        hops++;
+        hopNanos += 1000 * Math.max(0, WallClock.micros() - sentMicros);
+    }
+
     private void count(Job job) {
         batches++;
+        busyNanos += job.computeNanos;
         rowsTotal += job.rows;
         if (job.size > 1) {
             multiSequenceBatches++;
         }
         maxBatchSequences = Math.max(maxBatchSequences, job.size);
-        if (ctx.getLog().isDebugEnabled()) {
-            ctx.getLog().debug("stage [{}] batch: sequences={} rows={}", load.stageIndex(), job.size, job.rows);
-        }
     }
 
-    private StageStats stats() {
-        long bytes = 0;
-        for (Seq s : seqs.values()) {
-            bytes += s.cache.bytes();
-        }
-        return new StageStats(load.stageIndex(), load.fromLayer(), load.toLayerExclusive(), seqs.size(), bytes,
-                batches, rowsTotal, multiSequenceBatches, maxBatchSequences);
+    private Behavior<Command> onGetStats(GetStats m) {
+        Assign a = assignment;
+        boolean loaded = table != null;
+        m.replyTo().tell(new StageStats(a == null ? -1 : a.replica(), a == null ? -1 : a.epoch(),
+                a == null ? -1 : a.stageIndex(), engine == null ? 0 : engine.fromLayer(),
+                engine == null ? 0 : engine.toLayerExclusive(), loaded ? table.size() : 0,
+                loaded ? table.waiting() : 0, loaded ? table.cacheBytes() : 0,
+                loaded ? table.kv().totalBlocks() - table.kv().freeBlocks() : 0, loaded ? table.kv().totalBlocks() : 0,
+                settings.kvBlockTokens(),
+                batches, rowsTotal, multiSequenceBatches, maxBatchSequences,
+                scheduler == null ? 0 : scheduler.preemptions(), staleDropped, rejected, busyNanos, hops, hopNanos));
+        return Behaviors.same();
     }
 
-    private void dropAll() {
-        seqs.clear();
+    // ---------------------------------------------------------------- draining and stopping
+
+    private Behavior<Command> startDrain(Drain m) {
+        drainReply = m.replyTo();
+        ctx.getLog().info("stage draining: {} sequence(s) to move or finish", table == null ? 0 : table.size());
+        if (assignment != null) {
+            assignment.replyTo().tell(new Leaving(ctx.getSelf()));
+        }
+        if (table == null || table.size() == 0) {
+            return drained();
+        }
+        ctx.scheduleOnce(DRAIN_TIMEOUT, ctx.getSelf(), DrainTimeout.INSTANCE);
+        return draining();
+    }
+
+    private Behavior<Command> drained() {
+        ctx.getLog().info("stage drained");
+        if (drainReply != null) {
+            drainReply.tell(Done.getInstance());
+        }
+        return Behaviors.receive(Command.class)
+                .onMessage(Start.class, m -> interrupt(m, "stage has left"))
+                .onMessage(Describe.class, m -> describe(m, true))
+                .onSignal(PostStop.class, s -> stop())
+                .onAnyMessage(m -> Behaviors.same())
+                .build();
+    }
+
+    /** Drops every sequence, telling each owner to re-submit elsewhere. */
+    private void dropSequences(String reason) {
         inbox.clear();
+        if (table == null) {
+            return;
+        }
+        for (StageSequence<Start> s : table.clear()) {
+            s.start.sink().tell(new SequenceInterrupted(s.id, reason));
+        }
+        for (ActorRef<SequenceEvent> sink : sinks.keySet()) {
+            ctx.unwatch(sink);
+        }
+        sinks.clear();
+    }
+
+    private void closeEngine() {
         if (engine != null) {
-            // Closed on the compute thread, after any forward pass still using it.
-            compute.execute(engine::close);
+            // Closed on the compute executor, after any forward pass still using it.
+            StageEngine e = engine;
+            settings.compute().execute(e::close);
             engine = null;
+            table = null;
+            scheduler = null;
+            modelPath = "";
         }
     }
 
     private Behavior<Command> stop() {
-        dropAll();
-        compute.shutdownNow();
+        if (table != null) {
+            table.clear();
+        }
+        closeEngine();
         return Behaviors.same();
     }
 
-    /** Logits of the sequences sampled in one batch, [count][vocab]; grown as needed, used by the compute thread only. */
-    private static final class LogitsBuffer {
-        private final int vocab;
-        private float[] data = new float[0];
-
-        LogitsBuffer(int vocab) {
-            this.vocab = vocab;
-        }
-
-        float[] get(int count) {
-            if (data.length < count * vocab) {
-                data = new float[count * vocab];
-            }
-            return data;
-        }
-    }
-
-    /** One sequence on this stage. Mutated only by the actor. */
-    private static final class Seq {
-        final long id;
-        final SequenceCache cache;
-        final Start start;
-        int[] pending = new int[0];
-        int pendingLen;
-        boolean startSent;
-        int[] history;
-        int historyLen;
-        int generated;
-        boolean paused;
-        boolean ended;
-        int held = -1;
-
-        Seq(long id, SequenceCache cache, Start start) {
-            this.id = id;
-            this.cache = cache;
-            this.start = start;
-        }
-
-        void initHistory(int[] prompt) {
-            history = Arrays.copyOf(prompt, prompt.length + Math.max(16, start.maxTokens()));
-            historyLen = prompt.length;
-        }
-
-        void appendHistory(int token) {
-            if (historyLen == history.length) {
-                history = Arrays.copyOf(history, history.length * 2);
-            }
-            history[historyLen++] = token;
-        }
-    }
-
     /**
-     * One forward pass: built by the actor, run on the compute thread, read back by the actor.
-     * The compute thread reads the caches and (last stage) histories, which the actor does not
-     * touch while the job runs.
+     * One forward pass: built by the actor, run on the compute executor, read back by the actor.
+     * The executor reads the caches and (last stage) histories, which the actor does not touch
+     * while the job runs.
      */
     private static final class Job {
-        final Seq[] seqs;
-        final SequenceCache[] caches;
+        final StageSequence<Start>[] seqs;
+        final catena.worker.engine.SequenceCache[] caches;
         final int[] counts;
         final boolean[] sample;
         final Start[] starts;
         final int[] sampled;
         final SequenceEvent.Logprob[] logprobs;
         final int[] steps;
+        final boolean head;
         int size;
         int rows;
+        /** Set on the compute thread, read after the pipe back to the actor (a happens-before edge). */
+        volatile long computeNanos;
         int[] tokens;
         boolean embed;
         float[] x;
 
-        Job(int capacity) {
-            seqs = new Seq[capacity];
-            caches = new SequenceCache[capacity];
+        @SuppressWarnings("unchecked")
+        Job(int capacity, boolean head) {
+            seqs = new StageSequence[capacity];
+            caches = new catena.worker.engine.SequenceCache[capacity];
             counts = new int[capacity];
             sample = new boolean[capacity];
             starts = new Start[capacity];
             sampled = new int[capacity];
             logprobs = new SequenceEvent.Logprob[capacity];
             steps = new int[capacity];
+            this.head = head;
         }
 
-        void add(Seq s, int count, boolean sampleLast, Start start) {
+        void add(StageSequence<Start> s, int count, boolean sampleLast, Start start) {
             int i = size++;
             seqs[i] = s;
-            caches[i] = s.cache;
+            caches[i] = s.cache();
             counts[i] = count;
             sample[i] = sampleLast;
             starts[i] = start;
-            steps[i] = s.generated;
+            steps[i] = s.start.firstStep() + s.generated;
         }
 
-        Job run(StageEngine engine, LogitsBuffer heads) {
+        Job run(StageEngine engine, java.util.function.IntFunction<float[]> logitsBuffer) {
             if (embed) {
                 engine.embed(tokens, rows, x);
             }
             engine.forward(caches, counts, size, tokens, x);
-            if (heads != null) {
-                // One pass over the output head for every sequence that samples in this batch.
-                int[] rows = new int[size];
-                int n = 0;
-                int row = 0;
-                for (int i = 0; i < size; i++) {
-                    row += counts[i];
-                    if (sample[i]) {
-                        rows[n++] = row - 1;
-                    }
+            if (!head) {
+                return this;
+            }
+            // One pass over the output head for every sequence that samples in this batch.
+            int[] rowIdx = new int[size];
+            int n = 0;
+            int row = 0;
+            for (int i = 0; i < size; i++) {
+                row += counts[i];
+                if (sample[i]) {
+                    rowIdx[n++] = row - 1;
                 }
-                if (n == 0) {
-                    return this;
-                }
-                float[] logits = heads.get(n);
-                engine.logits(x, rows, n, logits);
-                int vocab = engine.vocabSize();
-                for (int i = 0, k = 0; i < size; i++) {
-                    if (sample[i]) {
-                        Seq s = seqs[i];
-                        int off = k++ * vocab;
-                        sampled[i] = engine.sample(logits, off, s.start.sampling(), steps[i], s.history,
-                                s.historyLen);
-                        int top = s.start.logprobs();
-                        if (top >= 0) {
-                            int[] ids = new int[top];
-                            float[] lps = new float[top];
-                            float lp = catena.shard.sample.Logprobs.top(logits, off, vocab, sampled[i], ids, lps);
-                            logprobs[i] = new SequenceEvent.Logprob(lp, ids, lps);
-                        }
+            }
+            if (n == 0) {
+                return this;
+            }
+            float[] logits = logitsBuffer.apply(n);
+            engine.logits(x, rowIdx, n, logits);
+            int vocab = engine.vocabSize();
+            for (int i = 0, k = 0; i < size; i++) {
+                if (sample[i]) {
+                    StageSequence<Start> s = seqs[i];
+                    int off = k++ * vocab;
+                    sampled[i] = engine.sample(logits, off, s.start.sampling(), steps[i], s.history, s.historyLen);
+                    int top = s.start.logprobs();
+                    if (top >= 0) {
+                        int[] ids = new int[top];
+                        float[] lps = new float[top];
+                        float lp = catena.shard.sample.Logprobs.top(logits, off, vocab, sampled[i], ids, lps);
+                        logprobs[i] = new SequenceEvent.Logprob(lp, ids, lps);
                     }
                 }
             }

@@ -28,7 +28,8 @@ public final class ModelStageEngine implements StageEngine {
     /** Loads layers [from, to) of the GGUF at {@code path}. */
     public static ModelStageEngine load(Path path, boolean keepF32, int from, int to) throws IOException {
         ModelFacts facts = ModelFacts.read(path);
-        return new ModelStageEngine(Model.load(path, LoadOptions.keepF32(keepF32).layers(from, to)), facts, from, to);
+        return new ModelStageEngine(Model.load(path, LoadOptions.keepF32(keepF32).widenQ4(LoadOptions.SERVING_WIDENS_Q4)
+                .layers(from, to)), facts, from, to);
     }
 
     @Override
@@ -59,6 +60,18 @@ public final class ModelStageEngine implements StageEngine {
     @Override
     public int contextLength() {
         return facts.contextLength();
+    }
+
+    @Override
+    public long kvBytesPerToken() {
+        long bytes = 0;
+        for (int l = from; l < to; l++) {
+            var spec = model.config().layer(l);
+            if (spec.kvSource() == l) {
+                bytes += 2L * spec.kvDim() * Float.BYTES;
+            }
+        }
+        return bytes;
     }
 
     @Override
@@ -105,6 +118,11 @@ public final class ModelStageEngine implements StageEngine {
         @Override
         public long bytes() {
             return kv.bytes();
+        }
+
+        @Override
+        public void free() {
+            kv.free();
         }
     }
 }

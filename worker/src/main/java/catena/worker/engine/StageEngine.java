@@ -28,6 +28,13 @@ public interface StageEngine extends AutoCloseable {
         return toLayerExclusive() == layerCount();
     }
 
+    /**
+     * KV-cache bytes one more position of a sequence costs on this stage (keys and values of every
+     * layer that holds its own cache; sliding-window layers counted in full, which overstates a
+     * long sequence's cost and so keeps the budget safe).
+     */
+    long kvBytesPerToken();
+
     /** A fresh, empty cache for one sequence. */
     SequenceCache newCache();
 

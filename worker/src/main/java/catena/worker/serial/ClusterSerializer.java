@@ -1,11 +1,15 @@
 package catena.worker.serial;
 
 import catena.cluster.v1.Activations;
+import catena.cluster.v1.AssignStage;
+import catena.cluster.v1.DescribeWorker;
+import catena.cluster.v1.StageAssigned;
+import catena.cluster.v1.StageLeaving;
+import catena.cluster.v1.UnassignStage;
 import catena.cluster.v1.EndReason;
 import catena.cluster.v1.FreeSequence;
 import catena.cluster.v1.GetStageStats;
-import catena.cluster.v1.LoadStage;
-import catena.cluster.v1.NextToken;
+import catena.cluster.v1.NextTokens;
 import catena.cluster.v1.Sampling;
 import catena.cluster.v1.SequenceRows;
 import catena.cluster.v1.StageStatsReport;
@@ -33,9 +37,13 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
  */
 public final class ClusterSerializer extends SerializerWithStringManifest {
     private static final int ID = 4471;
-    private static final String LOAD = "load";
-    private static final String LOADED = "loaded";
-    private static final String LOAD_FAILED = "load-failed";
+    private static final String ASSIGN = "assign";
+    private static final String UNASSIGN = "unassign";
+    private static final String DESCRIBE = "describe";
+    private static final String DESCRIPTION = "description";
+    private static final String ASSIGNED = "assigned";
+    private static final String ASSIGN_FAILED = "assign-failed";
+    private static final String LEAVING = "leaving";
     private static final String START = "start";
     private static final String FORWARD = "forward";
     private static final String NEXT = "next";
@@ -45,6 +53,9 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
     private static final String STATS = "stats";
     private static final String SAMPLED = "sampled";
     private static final String FAILED = "failed";
+    private static final String INTERRUPTED = "interrupted";
+    private static final String REJECTED = "rejected";
+    private static final String TOPOLOGY = "topology";
 
     private final ExtendedActorSystem system;
     private volatile ActorRefResolver resolver;
@@ -61,18 +72,25 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
     @Override
     public String manifest(Object o) {
         return switch (o) {
-            case StageActor.Load m -> LOAD;
-            case StageActor.StageLoaded m -> LOADED;
-            case StageActor.StageFailed m -> LOAD_FAILED;
+            case StageActor.Assign m -> ASSIGN;
+            case StageActor.Unassign m -> UNASSIGN;
+            case StageActor.Describe m -> DESCRIBE;
+            case StageActor.WorkerDescription m -> DESCRIPTION;
+            case StageActor.Assigned m -> ASSIGNED;
+            case StageActor.AssignFailed m -> ASSIGN_FAILED;
+            case StageActor.Leaving m -> LEAVING;
             case StageActor.Start m -> START;
             case StageActor.Forward m -> FORWARD;
-            case StageActor.NextToken m -> NEXT;
+            case StageActor.NextTokens m -> NEXT;
             case StageActor.Free m -> FREE;
             case StageActor.Throttle m -> THROTTLE;
             case StageActor.GetStats m -> GET_STATS;
             case StageActor.StageStats m -> STATS;
             case SequenceEvent.TokenSampled m -> SAMPLED;
             case SequenceEvent.SequenceFailed m -> FAILED;
+            case SequenceEvent.SequenceInterrupted m -> INTERRUPTED;
+            case SequenceEvent.SequenceRejected m -> REJECTED;
+            case catena.worker.plan.Topology m -> TOPOLOGY;
             default -> throw new IllegalArgumentException("no cluster serialization for " + o.getClass().getName());
         };
     }
@@ -80,58 +98,127 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
     @Override
     public byte[] toBinary(Object o) {
         return switch (o) {
-            case StageActor.Load m -> LoadStage.newBuilder().setModelPath(m.modelPath()).setKeepF32(m.keepF32())
-                    .setStageIndex(m.stageIndex()).setStageCount(m.stageCount()).setFromLayer(m.fromLayer())
-                    .setToLayerExclusive(m.toLayerExclusive()).setNext(ref(m.next())).setReplyTo(ref(m.replyTo()))
+            case StageActor.Assign m -> AssignStage.newBuilder().setModelPath(m.modelPath()).setKeepF32(m.keepF32())
+                    .setReplica(m.replica()).setEpoch(m.epoch()).setStageIndex(m.stageIndex())
+                    .setStageCount(m.stageCount()).setFromLayer(m.fromLayer()).setToLayerExclusive(m.toLayerExclusive())
+                    .setNext(ref(m.next())).setReplyTo(ref(m.replyTo())).build().toByteArray();
+            case StageActor.Unassign m -> UnassignStage.newBuilder().setEpoch(m.epoch()).build().toByteArray();
+            case StageActor.Describe m -> DescribeWorker.newBuilder().setReplyTo(ref(m.replyTo())).build().toByteArray();
+            case StageActor.WorkerDescription m -> catena.cluster.v1.WorkerDescription.newBuilder()
+                    .setStage(ref(m.stage())).setMemoryBytes(m.memoryBytes()).setCores(m.cores()).setModel(m.model())
+                    .setFromLayer(m.fromLayer()).setToLayerExclusive(m.toLayerExclusive()).setReplica(m.replica())
+                    .setStageIndex(m.stageIndex()).setEpoch(m.epoch()).setDraining(m.draining()).build().toByteArray();
+            case StageActor.Assigned m -> StageAssigned.newBuilder().setReplica(m.replica()).setEpoch(m.epoch())
+                    .setStageIndex(m.stageIndex()).setStage(ref(m.stage())).build().toByteArray();
+            case StageActor.AssignFailed m -> catena.cluster.v1.AssignFailed.newBuilder().setReplica(m.replica())
+                    .setEpoch(m.epoch()).setStageIndex(m.stageIndex()).setStage(ref(m.stage())).setReason(m.reason())
                     .build().toByteArray();
-            case StageActor.StageLoaded m -> catena.cluster.v1.StageLoaded.newBuilder().setStageIndex(m.stageIndex())
-                    .setFromLayer(m.fromLayer()).setToLayerExclusive(m.toLayerExclusive()).setStage(ref(m.stage()))
-                    .build().toByteArray();
-            case StageActor.StageFailed m -> catena.cluster.v1.StageFailed.newBuilder().setStageIndex(m.stageIndex())
-                    .setReason(m.reason()).build().toByteArray();
+            case StageActor.Leaving m -> StageLeaving.newBuilder().setStage(ref(m.stage())).build().toByteArray();
             case StageActor.Start m -> start(m).toByteArray();
             case StageActor.Forward m -> forward(m).toByteArray();
-            case StageActor.NextToken m -> NextToken.newBuilder().setSequenceId(m.sequenceId()).setToken(m.token())
-                    .build().toByteArray();
+            case StageActor.NextTokens m -> {
+                NextTokens.Builder b = NextTokens.newBuilder().setEpoch(m.epoch()).setSentMicros(m.sentMicros());
+                for (StageActor.Fed f : m.tokens()) {
+                    b.addSequenceIds(f.sequenceId()).addTokens(f.token());
+                }
+                yield b.build().toByteArray();
+            }
             case StageActor.Free m -> FreeSequence.newBuilder().setSequenceId(m.sequenceId()).build().toByteArray();
             case StageActor.Throttle m -> Throttle.newBuilder().setSequenceId(m.sequenceId()).setPause(m.pause())
                     .build().toByteArray();
             case StageActor.GetStats m -> GetStageStats.newBuilder().setReplyTo(ref(m.replyTo())).build().toByteArray();
-            case StageActor.StageStats m -> StageStatsReport.newBuilder().setStageIndex(m.stageIndex())
-                    .setFromLayer(m.fromLayer()).setToLayerExclusive(m.toLayerExclusive()).setSequences(m.sequences())
-                    .setCacheBytes(m.cacheBytes()).setBatches(m.batches()).setRows(m.rows())
-                    .setMultiSequenceBatches(m.multiSequenceBatches()).setMaxBatchSequences(m.maxBatchSequences())
-                    .build().toByteArray();
+            case StageActor.StageStats m -> StageStatsReport.newBuilder().setReplica(m.replica()).setEpoch(m.epoch())
+                    .setStageIndex(m.stageIndex()).setFromLayer(m.fromLayer()).setToLayerExclusive(m.toLayerExclusive())
+                    .setSequences(m.sequences()).setWaiting(m.waiting()).setCacheBytes(m.cacheBytes())
+                    .setKvBlocksUsed(m.kvBlocksUsed()).setKvBlocksTotal(m.kvBlocksTotal()).setKvBlockTokens(m.kvBlockTokens()).setBatches(m.batches())
+                    .setRows(m.rows()).setMultiSequenceBatches(m.multiSequenceBatches())
+                    .setMaxBatchSequences(m.maxBatchSequences()).setPreemptions(m.preemptions())
+                    .setStaleDropped(m.staleDropped()).setRejected(m.rejected()).setBusyNanos(m.busyNanos()).setHops(m.hops())
+                    .setHopNanos(m.hopNanos()).build()
+                    .toByteArray();
             case SequenceEvent.TokenSampled m -> sampled(m).toByteArray();
             case SequenceEvent.SequenceFailed m -> catena.cluster.v1.SequenceFailed.newBuilder()
                     .setSequenceId(m.sequenceId()).setReason(m.reason()).build().toByteArray();
+            case SequenceEvent.SequenceInterrupted m -> catena.cluster.v1.SequenceInterrupted.newBuilder()
+                    .setSequenceId(m.sequenceId()).setReason(m.reason()).build().toByteArray();
+            case SequenceEvent.SequenceRejected m -> catena.cluster.v1.SequenceRejected.newBuilder()
+                    .setSequenceId(m.sequenceId()).setReason(m.reason()).setRetryable(m.retryable()).build()
+                    .toByteArray();
+            case catena.worker.plan.Topology m -> topology(m).toByteArray();
             default -> throw new IllegalArgumentException("no cluster serialization for " + o.getClass().getName());
         };
+    }
+
+    private catena.cluster.v1.TopologyMessage topology(catena.worker.plan.Topology t) {
+        var b = catena.cluster.v1.TopologyMessage.newBuilder().setOwner(t.owner()).setVersion(t.version())
+                .setSpares(t.spares())
+                .setShortfall(t.shortfall());
+        for (var r : t.replicas()) {
+            var rb = catena.cluster.v1.ReplicaMessage.newBuilder().setIndex(r.index()).setEpoch(r.epoch())
+                    .setReady(r.ready());
+            for (var s : r.stages()) {
+                rb.addStages(catena.cluster.v1.StageMessage.newBuilder().setIndex(s.index())
+                        .setFromLayer(s.fromLayer()).setToLayerExclusive(s.toLayerExclusive()).setRef(ref(s.ref())));
+            }
+            b.addReplicas(rb);
+        }
+        return b.build();
+    }
+
+    private catena.worker.plan.Topology topology(catena.cluster.v1.TopologyMessage p) {
+        List<catena.worker.plan.Topology.Replica> replicas = new ArrayList<>();
+        for (var r : p.getReplicasList()) {
+            List<catena.worker.plan.Topology.Stage> stages = new ArrayList<>();
+            for (var s : r.getStagesList()) {
+                stages.add(new catena.worker.plan.Topology.Stage(s.getIndex(), s.getFromLayer(),
+                        s.getToLayerExclusive(), resolve(s.getRef())));
+            }
+            replicas.add(new catena.worker.plan.Topology.Replica(r.getIndex(), r.getEpoch(), r.getReady(), stages));
+        }
+        return new catena.worker.plan.Topology(p.getOwner(), p.getVersion(), replicas, p.getSpares(), p.getShortfall());
     }
 
     @Override
     public Object fromBinary(byte[] bytes, String manifest) throws NotSerializableException {
         try {
             return switch (manifest) {
-                case LOAD -> {
-                    LoadStage p = LoadStage.parseFrom(bytes);
-                    yield new StageActor.Load(p.getModelPath(), p.getKeepF32(), p.getStageIndex(), p.getStageCount(),
-                            p.getFromLayer(), p.getToLayerExclusive(), resolve(p.getNext()), resolve(p.getReplyTo()));
+                case ASSIGN -> {
+                    AssignStage p = AssignStage.parseFrom(bytes);
+                    yield new StageActor.Assign(p.getModelPath(), p.getKeepF32(), p.getReplica(), p.getEpoch(),
+                            p.getStageIndex(), p.getStageCount(), p.getFromLayer(), p.getToLayerExclusive(),
+                            resolve(p.getNext()), resolve(p.getReplyTo()));
                 }
-                case LOADED -> {
-                    var p = catena.cluster.v1.StageLoaded.parseFrom(bytes);
-                    yield new StageActor.StageLoaded(p.getStageIndex(), p.getFromLayer(), p.getToLayerExclusive(),
-                            resolve(p.getStage()));
+                case UNASSIGN -> new StageActor.Unassign(UnassignStage.parseFrom(bytes).getEpoch());
+                case DESCRIBE -> new StageActor.Describe(resolve(DescribeWorker.parseFrom(bytes).getReplyTo()));
+                case DESCRIPTION -> {
+                    var p = catena.cluster.v1.WorkerDescription.parseFrom(bytes);
+                    yield new StageActor.WorkerDescription(resolve(p.getStage()), p.getMemoryBytes(), p.getCores(),
+                            p.getModel(), p.getFromLayer(), p.getToLayerExclusive(), p.getReplica(), p.getStageIndex(),
+                            p.getEpoch(), p.getDraining());
                 }
-                case LOAD_FAILED -> {
-                    var p = catena.cluster.v1.StageFailed.parseFrom(bytes);
-                    yield new StageActor.StageFailed(p.getStageIndex(), p.getReason());
+                case ASSIGNED -> {
+                    StageAssigned p = StageAssigned.parseFrom(bytes);
+                    yield new StageActor.Assigned(p.getReplica(), p.getEpoch(), p.getStageIndex(), resolve(p.getStage()));
                 }
+                case ASSIGN_FAILED -> {
+                    var p = catena.cluster.v1.AssignFailed.parseFrom(bytes);
+                    yield new StageActor.AssignFailed(p.getReplica(), p.getEpoch(), p.getStageIndex(),
+                            resolve(p.getStage()), p.getReason());
+                }
+                case LEAVING -> new StageActor.Leaving(resolve(StageLeaving.parseFrom(bytes).getStage()));
                 case START -> start(StartSequence.parseFrom(bytes));
                 case FORWARD -> forward(Activations.parseFrom(bytes));
                 case NEXT -> {
-                    NextToken p = NextToken.parseFrom(bytes);
-                    yield new StageActor.NextToken(p.getSequenceId(), p.getToken());
+                    NextTokens p = NextTokens.parseFrom(bytes);
+                    if (p.getSequenceIdsCount() != p.getTokensCount()) {
+                        throw new NotSerializableException("NextTokens: " + p.getSequenceIdsCount()
+                                + " sequence ids but " + p.getTokensCount() + " tokens");
+                    }
+                    List<StageActor.Fed> fed = new ArrayList<>(p.getTokensCount());
+                    for (int i = 0; i < p.getTokensCount(); i++) {
+                        fed.add(new StageActor.Fed(p.getSequenceIds(i), p.getTokens(i)));
+                    }
+                    yield new StageActor.NextTokens(p.getEpoch(), fed, p.getSentMicros());
                 }
                 case FREE -> new StageActor.Free(FreeSequence.parseFrom(bytes).getSequenceId());
                 case THROTTLE -> {
@@ -141,9 +228,11 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                 case GET_STATS -> new StageActor.GetStats(resolve(GetStageStats.parseFrom(bytes).getReplyTo()));
                 case STATS -> {
                     StageStatsReport p = StageStatsReport.parseFrom(bytes);
-                    yield new StageActor.StageStats(p.getStageIndex(), p.getFromLayer(), p.getToLayerExclusive(),
-                            p.getSequences(), p.getCacheBytes(), p.getBatches(), p.getRows(),
-                            p.getMultiSequenceBatches(), p.getMaxBatchSequences());
+                    yield new StageActor.StageStats(p.getReplica(), p.getEpoch(), p.getStageIndex(), p.getFromLayer(),
+                            p.getToLayerExclusive(), p.getSequences(), p.getWaiting(), p.getCacheBytes(),
+                            p.getKvBlocksUsed(), p.getKvBlocksTotal(), p.getKvBlockTokens(), p.getBatches(), p.getRows(),
+                            p.getMultiSequenceBatches(), p.getMaxBatchSequences(), p.getPreemptions(),
+                            p.getStaleDropped(), p.getRejected(), p.getBusyNanos(), p.getHops(), p.getHopNanos());
                 }
                 case SAMPLED -> {
                     var p = catena.cluster.v1.TokenSampled.parseFrom(bytes);
@@ -156,6 +245,15 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                     var p = catena.cluster.v1.SequenceFailed.parseFrom(bytes);
                     yield new SequenceEvent.SequenceFailed(p.getSequenceId(), p.getReason());
                 }
+                case INTERRUPTED -> {
+                    var p = catena.cluster.v1.SequenceInterrupted.parseFrom(bytes);
+                    yield new SequenceEvent.SequenceInterrupted(p.getSequenceId(), p.getReason());
+                }
+                case REJECTED -> {
+                    var p = catena.cluster.v1.SequenceRejected.parseFrom(bytes);
+                    yield new SequenceEvent.SequenceRejected(p.getSequenceId(), p.getReason(), p.getRetryable());
+                }
+                case TOPOLOGY -> topology(catena.cluster.v1.TopologyMessage.parseFrom(bytes));
                 default -> throw new NotSerializableException("unknown cluster message manifest: " + manifest);
             };
         } catch (InvalidProtocolBufferException e) {
@@ -168,7 +266,8 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
 
     private StartSequence start(StageActor.Start m) {
         SamplingParams s = m.sampling();
-        StartSequence.Builder b = StartSequence.newBuilder().setSequenceId(m.sequenceId())
+        StartSequence.Builder b = StartSequence.newBuilder().setSequenceId(m.sequenceId()).setEpoch(m.epoch())
+                .setFirstStep(m.firstStep())
                 .setSampling(Sampling.newBuilder().setTemperature(s.temperature()).setTopK(s.topK()).setTopP(s.topP())
                         .setMinP(s.minP()).setRepetitionPenalty(s.repetitionPenalty())
                         .setRepetitionWindow(s.repetitionWindow()).setSeed(s.seed()))
@@ -186,8 +285,8 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
         Sampling s = p.getSampling();
         SamplingParams params = new SamplingParams(s.getTemperature(), s.getTopK(), s.getTopP(), s.getMinP(),
                 s.getRepetitionPenalty(), s.getRepetitionWindow(), s.getSeed());
-        return new StageActor.Start(p.getSequenceId(), ints(p.getPromptList()), params, p.getMaxTokens(),
-                ints(p.getEndIdsList()), p.getLogprobs(), resolve(p.getSink()));
+        return new StageActor.Start(p.getSequenceId(), p.getEpoch(), ints(p.getPromptList()), p.getFirstStep(), params,
+                p.getMaxTokens(), ints(p.getEndIdsList()), p.getLogprobs(), resolve(p.getSink()));
     }
 
     private static catena.cluster.v1.TokenSampled sampled(SequenceEvent.TokenSampled m) {
@@ -214,7 +313,8 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
     }
 
     private Activations forward(StageActor.Forward m) {
-        Activations.Builder b = Activations.newBuilder().setDim(m.dim());
+        Activations.Builder b = Activations.newBuilder().setDim(m.dim()).setEpoch(m.epoch())
+                .setSentMicros(m.sentMicros());
         for (StageActor.Rows r : m.sequences()) {
             SequenceRows.Builder rb = SequenceRows.newBuilder().setSequenceId(r.sequenceId()).setCount(r.count())
                     .setSample(r.sample());
@@ -239,7 +339,8 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
         }
         float[] data = new float[p.getData().size() / Float.BYTES];
         p.getData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
-        return new StageActor.Forward(rows, ints(p.getTokensList()), data, p.getDim());
+        return new StageActor.Forward(p.getEpoch(), rows, ints(p.getTokensList()), data, p.getDim(),
+                p.getSentMicros());
     }
 
     private static int[] ints(List<Integer> list) {

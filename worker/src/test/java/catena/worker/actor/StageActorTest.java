@@ -30,22 +30,38 @@ class StageActorTest {
         KIT.shutdownTestKit();
     }
 
-    /** Spawns and loads a ring of {@code stages} toy stages; returns them in order. */
+    private static final long EPOCH = 3;
+
+    private static StageActor.Settings settings(long kvBytes) {
+        return new StageActor.Settings(kvBytes, 4, 64, 0, 64, 1L << 30, 1, 0,
+                java.util.concurrent.Executors.newSingleThreadExecutor());
+    }
+
+    /** Spawns and assigns a ring of {@code stages} toy stages; returns them in order. */
     private static List<ActorRef<StageActor.Command>> ring(int stages, StageEngineFactory engines) {
+        return ring(stages, engines, 1L << 30);
+    }
+
+    private static List<ActorRef<StageActor.Command>> ring(int stages, StageEngineFactory engines, long kvBytes) {
         List<ActorRef<StageActor.Command>> refs = new ArrayList<>();
         for (int i = 0; i < stages; i++) {
-            refs.add(KIT.spawn(StageActor.create(engines)));
+            refs.add(KIT.spawn(StageActor.create(engines, settings(kvBytes))));
         }
-        int[] bounds = StagePlan.split(new long[] {1, 1, 1, 1}, stages);
-        TestProbe<StageActor.LoadReply> loaded = KIT.createTestProbe();
-        for (int i = 0; i < stages; i++) {
-            refs.get(i).tell(new StageActor.Load("toy.gguf", false, i, stages, bounds[i], bounds[i + 1],
-                    refs.get((i + 1) % stages), loaded.getRef()));
-        }
-        for (int i = 0; i < stages; i++) {
-            assertThat(loaded.receiveMessage()).isInstanceOf(StageActor.StageLoaded.class);
-        }
+        assign(refs, EPOCH);
         return refs;
+    }
+
+    private static void assign(List<ActorRef<StageActor.Command>> refs, long epoch) {
+        int stages = refs.size();
+        int[] bounds = StagePlan.split(new long[] {1, 1, 1, 1}, stages);
+        TestProbe<StageActor.AssignReply> assigned = KIT.createTestProbe();
+        for (int i = 0; i < stages; i++) {
+            refs.get(i).tell(new StageActor.Assign("toy.gguf", false, 0, epoch, i, stages, bounds[i], bounds[i + 1],
+                    refs.get((i + 1) % stages), assigned.getRef()));
+        }
+        for (int i = 0; i < stages; i++) {
+            assertThat(assigned.receiveMessage()).isInstanceOf(StageActor.Assigned.class);
+        }
     }
 
     private static int[] expected(int[] prompt, int maxTokens) {
@@ -60,7 +76,8 @@ class StageActorTest {
     }
 
     private static StageActor.Start start(long id, int[] prompt, int maxTokens, TestProbe<SequenceEvent> sink) {
-        return new StageActor.Start(id, prompt, SamplingParams.GREEDY, maxTokens, new int[0], -1, sink.getRef());
+        return new StageActor.Start(id, EPOCH, prompt, 0, SamplingParams.GREEDY, maxTokens, new int[0], -1,
+                sink.getRef());
     }
 
     @ParameterizedTest
@@ -88,7 +105,7 @@ class StageActorTest {
         TestProbe<SequenceEvent> sink = KIT.createTestProbe();
         int[] prompt = {1, 2};
         int[] want = expected(prompt, 5);
-        refs.get(0).tell(new StageActor.Start(nextSequenceId++, prompt, SamplingParams.GREEDY, 50,
+        refs.get(0).tell(new StageActor.Start(nextSequenceId++, EPOCH, prompt, 0, SamplingParams.GREEDY, 50,
                 new int[] {want[2]}, -1, sink.getRef()));
         sink.expectMessageClass(TokenSampled.class);
         sink.expectMessageClass(TokenSampled.class);
@@ -128,8 +145,69 @@ class StageActorTest {
     }
 
     @Test
+    void shouldRunEveryDecodingSequenceOfAOneStageRingInOnePassPerStep() {
+        // A one-stage ring feeds its own tokens back: they must all join the next pass, not the
+        // first of them alone (which would halve the batch on every other step).
+        var refs = ring(1, ToyEngine.factory(LAYERS, VOCAB, 256, 5));
+        int n = 12;
+        int tokens = 8;
+        List<TestProbe<SequenceEvent>> sinks = new ArrayList<>();
+        for (int s = 0; s < n; s++) {
+            TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+            sinks.add(sink);
+            refs.get(0).tell(start(nextSequenceId++, new int[] {s + 1, 7}, tokens, sink));
+        }
+        for (int s = 0; s < n; s++) {
+            int[] want = expected(new int[] {s + 1, 7}, tokens);
+            for (int i = 0; i < tokens; i++) {
+                assertThat(sinks.get(s).expectMessageClass(TokenSampled.class).token()).isEqualTo(want[i]);
+            }
+        }
+        TestProbe<StageActor.StageStats> stats = KIT.createTestProbe();
+        refs.get(0).tell(new StageActor.GetStats(stats.getRef()));
+        StageActor.StageStats st = stats.receiveMessage();
+        // One pass per step, plus at most one for starts that arrived while the first pass ran.
+        assertThat(st.batches()).as("passes for %d sequences x %d tokens", n, tokens).isLessThanOrEqualTo(tokens + 1);
+        assertThat(st.maxBatchSequences()).isEqualTo(n);
+    }
+
+    @Test
+    void shouldWarmUpTheKernelsBeforeReportingAssignedAndStillGenerateTheModelsTokens() {
+        java.util.concurrent.atomic.AtomicInteger passes = new java.util.concurrent.atomic.AtomicInteger();
+        StageEngineFactory counting = (path, keepF32, from, to) -> new ToyEngine(from, to, LAYERS, VOCAB, 256, 0) {
+            @Override
+            public void forward(catena.worker.engine.SequenceCache[] caches, int[] counts, int size, int[] tokens,
+                                float[] x) {
+                passes.incrementAndGet();
+                super.forward(caches, counts, size, tokens, x);
+            }
+        };
+        ActorRef<StageActor.Command> stage = KIT.spawn(StageActor.create(counting,
+                new StageActor.Settings(1L << 30, 4, 64, 0, 64, 1L << 30, 1, 2,
+                        java.util.concurrent.Executors.newSingleThreadExecutor())));
+        assign(List.of(stage), EPOCH);
+        // Assigned came back: the warm-up passes ran before it (2 rounds: prefill, decode, 2 batched).
+        assertThat(passes.get()).isEqualTo(2 * 4);
+        TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+        int[] prompt = {4, 8, 15};
+        stage.tell(start(nextSequenceId++, prompt, 6, sink));
+        int[] want = expected(prompt, 6);
+        for (int i = 0; i < 6; i++) {
+            assertThat(sink.expectMessageClass(TokenSampled.class).token()).isEqualTo(want[i]);
+        }
+        TestProbe<StageActor.StageStats> stats = KIT.createTestProbe();
+        stage.tell(new StageActor.GetStats(stats.getRef()));
+        assertThat(stats.receiveMessage().batches()).as("warm-up passes are not counted as served").isEqualTo(6);
+    }
+
+    @Test
     void shouldDropTheKvCacheOnEveryStageWhenFreed() {
-        var refs = ring(3, ToyEngine.factory(LAYERS, VOCAB, 4096, 0));
+        List<ToyEngine> engines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var refs = ring(3, (path, keepF32, from, to) -> {
+            ToyEngine e = new ToyEngine(from, to, LAYERS, VOCAB, 4096, 0);
+            engines.add(e);
+            return e;
+        });
         TestProbe<SequenceEvent> sink = KIT.createTestProbe();
         long id = nextSequenceId++;
         refs.get(0).tell(start(id, new int[] {1, 2, 3}, 1000, sink));
@@ -150,6 +228,8 @@ class StageActorTest {
             assertThat(st.sequences()).isZero();
             assertThat(st.cacheBytes()).isZero();
         }
+        // each stage gave its cache back to the engine's pool (not merely forgot it)
+        assertThat(engines).hasSize(3).allSatisfy(e -> assertThat(e.freedCaches()).isEqualTo(1));
         sink.receiveSeveralMessages(0);
     }
 
@@ -173,5 +253,133 @@ class StageActorTest {
             got.add(sink.expectMessageClass(TokenSampled.class).token());
         }
         assertThat(got).containsExactly(java.util.Arrays.stream(expected(prompt, 6)).boxed().toArray(Integer[]::new));
+    }
+
+    @Test
+    void shouldContinueAtTheNextStepWhenResubmittedWithTheTokensSoFar() {
+        var refs = ring(2, ToyEngine.factory(LAYERS, VOCAB, 256, 0));
+        TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+        int[] prompt = {4, 5, 6};
+        int[] want = expected(prompt, 8);
+        int[] resumed = {4, 5, 6, want[0], want[1], want[2]};
+        refs.get(0).tell(new StageActor.Start(nextSequenceId++, EPOCH, resumed, 3, SamplingParams.GREEDY, 5,
+                new int[0], -1, sink.getRef()));
+        for (int i = 3; i < 8; i++) {
+            TokenSampled t = sink.expectMessageClass(TokenSampled.class);
+            assertThat(t.step()).isEqualTo(i);
+            assertThat(t.token()).isEqualTo(want[i]);
+        }
+    }
+
+    @Test
+    void shouldInterruptAndCountAStartOfAnotherEpoch() {
+        var refs = ring(2, ToyEngine.factory(LAYERS, VOCAB, 256, 0));
+        TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+        long id = nextSequenceId++;
+        refs.get(0).tell(new StageActor.Start(id, EPOCH + 1, new int[] {1, 2}, 0, SamplingParams.GREEDY, 5,
+                new int[0], -1, sink.getRef()));
+        var interrupted = sink.expectMessageClass(SequenceEvent.SequenceInterrupted.class);
+        assertThat(interrupted.sequenceId()).isEqualTo(id);
+        assertThat(interrupted.reason()).contains("epoch " + (EPOCH + 1));
+        TestProbe<StageActor.StageStats> stats = KIT.createTestProbe();
+        refs.get(0).tell(new StageActor.GetStats(stats.getRef()));
+        assertThat(stats.receiveMessage().staleDropped()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldRewireWithoutReloadingAndDropTheOldEpochsSequencesWhenReassigned() {
+        var loads = new java.util.concurrent.atomic.AtomicInteger();
+        StageEngineFactory counting = (path, f32, from, to) -> {
+            loads.incrementAndGet();
+            return new ToyEngine(from, to, LAYERS, VOCAB, 4096, 0);
+        };
+        var refs = ring(2, counting);
+        TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+        long id = nextSequenceId++;
+        refs.get(0).tell(start(id, new int[] {1, 2, 3}, 1000, sink));
+        sink.expectMessageClass(TokenSampled.class);
+        assign(refs, EPOCH + 5);
+        assertThat(loads.get()).isEqualTo(2);
+        sink.fishForMessage(Duration.ofSeconds(3), m -> m instanceof SequenceEvent.SequenceInterrupted
+                ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+        TestProbe<StageActor.StageStats> stats = KIT.createTestProbe();
+        for (var ref : refs) {
+            ref.tell(new StageActor.GetStats(stats.getRef()));
+            StageActor.StageStats st = stats.receiveMessage();
+            assertThat(st.epoch()).isEqualTo(EPOCH + 5);
+            assertThat(st.sequences()).isZero();
+        }
+    }
+
+    @Test
+    void shouldFailOnlyTheSequencesOfAPassThatThrowsAndKeepServing() {
+        StageEngineFactory failing = (path, f32, from, to) -> new ToyEngine(from, to, LAYERS, VOCAB, 256, 0) {
+            @Override
+            public void forward(catena.worker.engine.SequenceCache[] caches, int[] counts, int size, int[] tokens,
+                                float[] x) {
+                for (int t : tokens) {
+                    if (t == 66) {
+                        throw new IllegalStateException("poisoned row");
+                    }
+                }
+                super.forward(caches, counts, size, tokens, x);
+            }
+        };
+        var refs = ring(1, failing);
+        TestProbe<SequenceEvent> bad = KIT.createTestProbe();
+        long badId = nextSequenceId++;
+        refs.get(0).tell(start(badId, new int[] {66}, 3, bad));
+        var failed = bad.expectMessageClass(SequenceEvent.SequenceFailed.class);
+        assertThat(failed.reason()).contains("poisoned row").contains("error id");
+        TestProbe<SequenceEvent> good = KIT.createTestProbe();
+        int[] prompt = {2, 3};
+        refs.get(0).tell(start(nextSequenceId++, prompt, 3, good));
+        int[] want = expected(prompt, 3);
+        for (int i = 0; i < 3; i++) {
+            assertThat(good.expectMessageClass(TokenSampled.class).token()).isEqualTo(want[i]);
+        }
+    }
+
+    @Test
+    void shouldPreemptTheYoungestSequenceWhenKvMemoryRunsOut() {
+        // 8 blocks of 4 tokens: two sequences of 12 prompt tokens fit (3 blocks each), then run out decoding.
+        long perToken = 4L * 2 * ToyEngine.DIM * Float.BYTES;
+        var refs = ring(1, ToyEngine.factory(LAYERS, VOCAB, 4096, 0), perToken * 4 * 8);
+        TestProbe<SequenceEvent> older = KIT.createTestProbe();
+        TestProbe<SequenceEvent> younger = KIT.createTestProbe();
+        int[] p = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+        refs.get(0).tell(start(nextSequenceId++, p, 100, older));
+        refs.get(0).tell(start(nextSequenceId++, p, 100, younger));
+        younger.fishForMessage(Duration.ofSeconds(5), m -> m instanceof SequenceEvent.SequenceInterrupted i
+                && i.reason().contains("KV memory") ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+        TestProbe<StageActor.StageStats> stats = KIT.createTestProbe();
+        refs.get(0).tell(new StageActor.GetStats(stats.getRef()));
+        StageActor.StageStats st = stats.receiveMessage();
+        assertThat(st.preemptions()).isPositive();
+        assertThat(st.kvBlocksUsed()).isLessThanOrEqualTo(st.kvBlocksTotal());
+    }
+
+    @Test
+    void shouldRejectAPromptThatNeverFitsTheKvMemory() {
+        long perToken = 4L * 2 * ToyEngine.DIM * Float.BYTES;
+        var refs = ring(1, ToyEngine.factory(LAYERS, VOCAB, 4096, 0), perToken * 4 * 2);
+        TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+        refs.get(0).tell(start(nextSequenceId++, new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, 5, sink));
+        var rejected = sink.expectMessageClass(SequenceEvent.SequenceRejected.class);
+        assertThat(rejected.retryable()).isFalse();
+        assertThat(rejected.reason()).contains("needs 3 KV blocks").contains("holds 2");
+    }
+
+    @Test
+    void shouldLeaveAndReplyWhenDrainedWithNoSequences() {
+        var refs = ring(1, ToyEngine.factory(LAYERS, VOCAB, 256, 0));
+        TestProbe<org.apache.pekko.Done> done = KIT.createTestProbe();
+        refs.get(0).tell(new StageActor.Drain(done.getRef()));
+        done.expectMessage(org.apache.pekko.Done.getInstance());
+        TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+        refs.get(0).tell(start(nextSequenceId++, new int[] {1}, 3, sink));
+        assertThat(sink.expectMessageClass(SequenceEvent.SequenceInterrupted.class).reason()).contains("left");
     }
 }

@@ -7,7 +7,7 @@ import catena.shard.sample.SamplingParams;
  * applied, 0]; the head puts all probability on {@link #next}(token, position). Each stage checks
  * that a row's position matches its own cache, so misrouted or reordered rows fail loudly.
  */
-public final class ToyEngine implements StageEngine {
+public class ToyEngine implements StageEngine {
     public static final int DIM = 4;
     private final int from;
     private final int to;
@@ -15,6 +15,7 @@ public final class ToyEngine implements StageEngine {
     private final int vocab;
     private final int context;
     private final long delayMillis;
+    private final java.util.concurrent.atomic.AtomicInteger freed = new java.util.concurrent.atomic.AtomicInteger();
 
     public ToyEngine(int from, int to, int layers, int vocab, int context, long delayMillis) {
         this.from = from;
@@ -63,6 +64,11 @@ public final class ToyEngine implements StageEngine {
     @Override
     public int contextLength() {
         return context;
+    }
+
+    @Override
+    public long kvBytesPerToken() {
+        return (long) (to - from) * 2 * DIM * Float.BYTES;
     }
 
     @Override
@@ -137,12 +143,17 @@ public final class ToyEngine implements StageEngine {
     public void close() {
     }
 
-    private static final class Cache implements SequenceCache {
+    private final class Cache implements SequenceCache {
         private final int layerCount;
         int length;
 
         Cache(int layerCount) {
             this.layerCount = layerCount;
+        }
+
+        @Override
+        public void free() {
+            freed.incrementAndGet();
         }
 
         @Override
@@ -154,5 +165,10 @@ public final class ToyEngine implements StageEngine {
         public long bytes() {
             return (long) length * layerCount * 2 * DIM * Float.BYTES;
         }
+    }
+
+    /** Caches freed so far (each free counted once per call). */
+    public int freedCaches() {
+        return freed.get();
     }
 }

@@ -37,14 +37,16 @@ class ClusterSerializerTest {
     void shouldRoundTripActivationsAsLittleEndianFloatsWithTheirSequenceHeaders() {
         TestProbe<SequenceEvent> sink = KIT.createTestProbe();
         SamplingParams params = new SamplingParams(0.7f, 40, 0.9f, 0.05f, 1.1f, 64, 1234567890123L);
-        StageActor.Start start = new StageActor.Start(7, new int[] {2, 17, 99}, params, 32, new int[] {1, 106},
+        StageActor.Start start = new StageActor.Start(7, 11, new int[] {2, 17, 99}, 2, params, 32, new int[] {1, 106},
                 3, sink.getRef());
         float[] data = {1.5f, -2.25f, Float.MIN_VALUE, 3e38f, 0f, -0f, 1e-7f, 42f};
-        StageActor.Forward f = new StageActor.Forward(
-                List.of(new StageActor.Rows(7, 1, false, start), new StageActor.Rows(9, 1, true, null)), new int[] {2, 5}, data, 4);
+        StageActor.Forward f = new StageActor.Forward(11,
+                List.of(new StageActor.Rows(7, 1, false, start), new StageActor.Rows(9, 1, true, null)), new int[] {2, 5}, data, 4,
+                1_765_000_000_123_456L);
         StageActor.Forward back = roundTrip(f);
         assertThat(back.data()).containsExactly(data);
         assertThat(back.dim()).isEqualTo(4);
+        assertThat(back.sentMicros()).isEqualTo(1_765_000_000_123_456L);
         assertThat(back.tokens()).containsExactly(2, 5);
         assertThat(back.sequences().get(1)).isEqualTo(new StageActor.Rows(9, 1, true, null));
         StageActor.Start s = back.sequences().get(0).start();
@@ -52,24 +54,35 @@ class ClusterSerializerTest {
         assertThat(s.endIds()).containsExactly(1, 106);
         assertThat(s.sampling()).isEqualTo(params);
         assertThat(s.maxTokens()).isEqualTo(32);
+        assertThat(s.epoch()).isEqualTo(11);
+        assertThat(s.firstStep()).isEqualTo(2);
+        assertThat(back.epoch()).isEqualTo(11);
         assertThat(s.logprobs()).isEqualTo(3);
         assertThat(s.sink()).isEqualTo(sink.getRef());
     }
 
     @Test
     void shouldRoundTripControlMessagesAndReplies() {
-        TestProbe<StageActor.LoadReply> replies = KIT.createTestProbe();
+        TestProbe<StageActor.AssignReply> replies = KIT.createTestProbe();
         TestProbe<StageActor.Command> next = KIT.createTestProbe();
         TestProbe<StageActor.StageStats> stats = KIT.createTestProbe();
         List<Object> messages = List.of(
-                new StageActor.Load("/m.gguf", true, 1, 3, 2, 4, next.getRef(), replies.getRef()),
-                new StageActor.StageLoaded(1, 2, 4, next.getRef()),
-                new StageActor.StageFailed(2, "no such file: /m.gguf"),
-                new StageActor.NextToken(5, 77),
+                new StageActor.Assign("/m.gguf", true, 1, 9, 1, 3, 2, 4, next.getRef(), replies.getRef()),
+                new StageActor.Unassign(9),
+                new StageActor.Assigned(1, 9, 2, next.getRef()),
+                new StageActor.AssignFailed(2, 9, 1, next.getRef(), "no such file: /m.gguf"),
+                new StageActor.Leaving(next.getRef()),
+                new StageActor.WorkerDescription(next.getRef(), 1L << 33, 2, "/m.gguf", 2, 4, 1, 1, 9, true),
+                new StageActor.NextTokens(9, List.of(new StageActor.Fed(5, 77), new StageActor.Fed(6, 78)), 42L),
                 new StageActor.Free(5),
                 new StageActor.Throttle(5, true),
                 new StageActor.GetStats(stats.getRef()),
-                new StageActor.StageStats(0, 0, 2, 3, 4096, 10, 55, 4, 3),
+                new StageActor.StageStats(1, 9, 0, 0, 2, 3, 1, 4096, 5, 64, 16, 10, 55, 4, 3, 2, 7, 1, 123_456_789L, 12,
+                        3_456_000L),
+                new SequenceEvent.SequenceInterrupted(5, "preempted"),
+                new SequenceEvent.SequenceRejected(5, "queue full", true),
+                new catena.worker.plan.Topology(1700000000000L, 4, List.of(new catena.worker.plan.Topology.Replica(1, 9, true,
+                        List.of(new catena.worker.plan.Topology.Stage(0, 0, 2, next.getRef())))), 1, "short"),
                 new SequenceEvent.TokenSampled(5, 77, 3, SequenceEvent.EndReason.LENGTH),
                 new SequenceEvent.TokenSampled(5, 78, 4, SequenceEvent.EndReason.NONE,
                         new SequenceEvent.Logprob(-0.25f, new int[] {78, 3}, new float[] {-0.25f, -1.5f})),

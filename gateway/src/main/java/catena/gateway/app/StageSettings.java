@@ -1,0 +1,64 @@
+package catena.gateway.app;
+
+import catena.worker.actor.StageActor;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * A stage's memory and scheduling settings from the command line: the KV memory budget in bytes
+ * (or {@link #AUTO}), the KV block size, the token budget of a pass (chunked prefill), the
+ * positions a new sequence must find room for beyond its prompt, how many may wait, and the memory
+ * a worker advertises to the plan owner (its weights and KV must fit; {@link #AUTO} = what the
+ * machine or container has available at start).
+ */
+public record StageSettings(long kvMemoryBytes, int kvBlockTokens, int maxBatchTokens, int reserveTokens,
+                            int maxWaiting, long memoryBytes, int warmupRounds) {
+    /** Let the node measure it. */
+    public static final long AUTO = -1;
+
+    /** Defaults: KV budget auto, blocks of 16, 256 tokens a pass, 16 positions reserve, 256 waiting, 2 warm-up rounds. */
+    public static StageSettings defaults() {
+        return new StageSettings(AUTO, 16, 256, 16, 256, AUTO, 2);
+    }
+
+    public StageSettings {
+        if (kvMemoryBytes < 1 && kvMemoryBytes != AUTO) {
+            throw new IllegalArgumentException("--kv-memory=" + kvMemoryBytes + ", expected a size > 0 or auto");
+        }
+        if (warmupRounds < 0) {
+            throw new IllegalArgumentException("--warmup=" + warmupRounds + ", expected >= 0 (0 = no warm-up)");
+        }
+        if (kvBlockTokens < 1 || maxBatchTokens < 1 || reserveTokens < 0 || maxWaiting < 0) {
+            throw new IllegalArgumentException("--kv-block=" + kvBlockTokens + ", --max-batch-tokens=" + maxBatchTokens
+                    + ": expected >= 1");
+        }
+    }
+
+    /** The same settings with {@code rounds} warm-up rounds. */
+    public StageSettings withWarmupRounds(int rounds) {
+        return new StageSettings(kvMemoryBytes, kvBlockTokens, maxBatchTokens, reserveTokens, maxWaiting, memoryBytes,
+                rounds);
+    }
+
+    /** Memory the worker offers to the plan owner. */
+    long advertisedMemory() {
+        if (memoryBytes != AUTO) {
+            return memoryBytes;
+        }
+        return catena.shard.tensor.WeightMemory.availableBytes().orElse(Runtime.getRuntime().maxMemory());
+    }
+
+    /** The KV budget in bytes: as given, or auto (60% of the heap left free after loading; the caches live on the heap). */
+    static long kvBudget(long configured) {
+        if (configured != AUTO) {
+            return configured;
+        }
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        return Math.max(1L << 20, (long) (free * 0.6));
+    }
+
+    StageActor.Settings toActorSettings(long advertised, ExecutorService compute) {
+        return new StageActor.Settings(kvBudget(kvMemoryBytes), kvBlockTokens, maxBatchTokens, reserveTokens,
+                maxWaiting, advertised, Runtime.getRuntime().availableProcessors(), warmupRounds, compute);
+    }
+}

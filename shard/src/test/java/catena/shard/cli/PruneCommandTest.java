@@ -1,0 +1,41 @@
+package catena.shard.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import catena.shard.Fixtures;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PruneCommandTest {
+    @TempDir
+    Path tmp;
+
+    private static String model() {
+        return Fixtures.file("stories/stories260K-f32.gguf").toString();
+    }
+
+    @Test
+    void shouldWriteAModelThatPerplexityLoadsWhenPruningWithRepair() throws Exception {
+        Path out = tmp.resolve("p.gguf");
+        CliRun r = CliRun.of("prune", model(), out.toString(), "--calibration",
+                Fixtures.file("perplexity/stories-a.txt").toString(), "--ffn", "0.25", "--repair", "--sample", "256");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("256 sampled from the model").contains("ffn_err(slice -> refit)")
+                .contains("wrote " + out);
+        assertThat(Files.size(out)).isPositive();
+        CliRun p = CliRun.of("perplexity", "-m", out.toString(), "--keep-f32", "-f",
+                Fixtures.file("perplexity/stories-a.txt").toString(), "-c", "128", "--chunks", "2");
+        assertThat(p.code()).as(p.err()).isZero();
+        assertThat(p.out()).contains("Final estimate: PPL = ");
+    }
+
+    @Test
+    void shouldNameTheOptionWhenTheRatioIsOutOfRange() {
+        CliRun r = CliRun.of("prune", model(), tmp.resolve("x.gguf").toString(), "--calibration",
+                Fixtures.file("perplexity/stories-a.txt").toString(), "--ffn", "1.5");
+        assertThat(r.code()).isEqualTo(Main.EXIT_BAD_INPUT);
+        assertThat(r.err()).contains("--ffn=1.5, expected within [0, 1)");
+    }
+}

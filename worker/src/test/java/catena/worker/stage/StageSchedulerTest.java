@@ -1,0 +1,134 @@
+package catena.worker.stage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import catena.worker.engine.BlockBudget;
+import catena.worker.engine.ToyEngine;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class StageSchedulerTest {
+    /** A 4-layer toy stage; one token costs 128 bytes, a block of 4 tokens 512. */
+    private static SequenceTable<String> table(int blocks) {
+        ToyEngine engine = new ToyEngine(0, 4, 4, 97, 1024, 0);
+        return new SequenceTable<>(new BlockBudget(engine, 512L * blocks, 4, engine.kvBytesPerToken()));
+    }
+
+    private static int[] prompt(int n) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i % 90 + 1;
+        }
+        return p;
+    }
+
+    /** Marks a pass's rows as computed, as the engine would (the cache advances). */
+    private static void compute(StageScheduler.Pass<String> pass) {
+        ToyEngine engine = new ToyEngine(0, 4, 4, 97, 1024, 0);
+        var caches = new catena.worker.engine.SequenceCache[pass.entries().size()];
+        int[] counts = new int[caches.length];
+        for (int i = 0; i < caches.length; i++) {
+            caches[i] = pass.entries().get(i).sequence().cache();
+            counts[i] = pass.entries().get(i).rows();
+        }
+        float[] x = new float[pass.rows() * ToyEngine.DIM];
+        engine.embed(pass.tokens(), pass.rows(), x);
+        engine.forward(caches, counts, caches.length, pass.tokens(), x);
+    }
+
+    @Test
+    void shouldSpreadALongPromptOverPassesWithinTheTokenBudgetBesideDecodingRows() {
+        SequenceTable<String> t = table(1000);
+        var s = new StageScheduler<>(t, new StageScheduler.Settings(16, 1000, 0, 10));
+        s.offer(1, "a", prompt(3));
+        compute(s.nextFirstPass());
+        t.get(1).addPending(new int[] {5}, 0, 1);
+        s.offer(2, "b", prompt(40));
+        StageScheduler.Pass<String> pass = s.nextFirstPass();
+        assertThat(pass.entries()).hasSize(2);
+        assertThat(pass.entries().get(0).rows()).isEqualTo(1);
+        assertThat(pass.entries().get(0).sample()).isTrue();
+        assertThat(pass.entries().get(1).rows()).isEqualTo(15);
+        assertThat(pass.entries().get(1).sample()).isFalse();
+        assertThat(pass.entries().get(1).first()).isTrue();
+        assertThat(pass.rows()).isEqualTo(16);
+        compute(pass);
+        StageScheduler.Pass<String> next = s.nextFirstPass();
+        assertThat(next.entries().getFirst().rows()).isEqualTo(16);
+        assertThat(next.entries().getFirst().first()).isFalse();
+    }
+
+    @Test
+    void shouldRefuseAPromptThatCanNeverFitAndQueueBeyondTheWaitingLimit() {
+        SequenceTable<String> t = table(4);
+        var s = new StageScheduler<>(t, new StageScheduler.Settings(64, 1000, 4, 1));
+        assertThat(s.offer(1, "a", prompt(13))).isEqualTo(StageScheduler.Admission.TOO_LARGE);
+        assertThat(s.offer(2, "b", prompt(12))).isEqualTo(StageScheduler.Admission.QUEUED);
+        assertThat(s.offer(3, "c", prompt(4))).isEqualTo(StageScheduler.Admission.QUEUE_FULL);
+    }
+
+    @Test
+    void shouldAdmitOnlyWhatFitsBesideAdmittedPromptsAndKeepTheRestWaiting() {
+        SequenceTable<String> t = table(6);
+        var s = new StageScheduler<>(t, new StageScheduler.Settings(64, 1000, 4, 10));
+        s.offer(1, "a", prompt(8));
+        s.offer(2, "b", prompt(8));
+        StageScheduler.Pass<String> pass = s.nextFirstPass();
+        // a needs 3 blocks (8 + 4 reserve), b 3 more: both fit 6.
+        assertThat(pass.entries()).hasSize(2);
+        s.offer(3, "c", prompt(8));
+        compute(pass);
+        assertThat(s.nextFirstPass().isEmpty()).isTrue();
+        assertThat(t.waiting()).isEqualTo(1);
+        t.free(1);
+        assertThat(s.nextFirstPass().entries()).extracting(e -> e.sequence().id).containsExactly(3L);
+    }
+
+    @Test
+    void shouldPreemptTheYoungestSequenceWhenBlocksRunOutWhileDecoding() {
+        SequenceTable<String> t = table(4);
+        var s = new StageScheduler<>(t, new StageScheduler.Settings(64, 1000, 0, 10));
+        s.offer(1, "old", prompt(8));
+        s.offer(2, "young", prompt(8));
+        compute(s.nextFirstPass());
+        assertThat(t.kv().freeBlocks()).isZero();
+        t.get(1).addPending(new int[] {7}, 0, 1);
+        t.get(2).addPending(new int[] {7}, 0, 1);
+        StageScheduler.Pass<String> pass = s.nextFirstPass();
+        assertThat(pass.preempted()).extracting(q -> q.id).containsExactly(2L);
+        assertThat(pass.entries()).extracting(e -> e.sequence().id).containsExactly(1L);
+        assertThat(pass.tokens()).containsExactly(7);
+        assertThat(t.get(2)).isNull();
+        assertThat(t.wasFreed(2)).isTrue();
+        assertThat(s.preemptions()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldPreemptOnALaterStageAndDropThePreemptedRows() {
+        SequenceTable<String> t = table(2);
+        var s = new StageScheduler<>(t, new StageScheduler.Settings(64, 1000, 0, 10));
+        var a = t.add(1, "a");
+        var b = t.add(2, "b");
+        StageScheduler.Pass<String> pass = s.reserveArrived(List.of(new StageScheduler.Entry<>(a, 4, true, true),
+                new StageScheduler.Entry<>(b, 8, true, true)));
+        // a takes 1 block; b needs 2 of the 1 left: b is the youngest, so b itself is preempted.
+        assertThat(pass.entries()).extracting(e -> e.sequence().id).containsExactly(1L);
+        assertThat(pass.preempted()).extracting(q -> q.id).containsExactly(2L);
+        assertThat(pass.rows()).isEqualTo(4);
+    }
+
+    @Test
+    void shouldReturnEveryBlockWhenSequencesAreFreedOrCleared() {
+        SequenceTable<String> t = table(10);
+        var s = new StageScheduler<>(t, new StageScheduler.Settings(64, 1000, 0, 10));
+        s.offer(1, "a", prompt(9));
+        s.offer(2, "b", prompt(5));
+        compute(s.nextFirstPass());
+        assertThat(t.kv().freeBlocks()).isEqualTo(5);
+        t.free(1);
+        assertThat(t.kv().freeBlocks()).isEqualTo(8);
+        t.clear();
+        assertThat(t.kv().freeBlocks()).isEqualTo(10);
+        assertThat(t.size()).isZero();
+    }
+}
