@@ -1,5 +1,6 @@
 package catena.gateway.k8s;
 
+import catena.gateway.scaling.WorkerPool;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.fabric8.kubernetes.api.model.autoscaling.v1.Scale;
@@ -12,7 +13,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
  * it with a merge patch. Touches nothing else of the StatefulSet, so the Role needs only
  * {@code statefulsets/scale} get and patch on that one name.
  */
-public final class StatefulSetScale {
+public final class StatefulSetScale implements WorkerPool {
     private final KubernetesClient client;
     private final String namespace;
     private final String name;
@@ -30,6 +31,7 @@ public final class StatefulSetScale {
     }
 
     /** The StatefulSet's desired replicas ({@code spec.replicas} of its scale). */
+    @Override
     public int replicas() {
         Scale scale = client.apps().statefulSets().inNamespace(namespace).withName(name).scale();
         if (scale == null || scale.getSpec() == null || scale.getSpec().getReplicas() == null) {
@@ -39,6 +41,7 @@ public final class StatefulSetScale {
     }
 
     /** Sets the desired replicas; the StatefulSet controller then adds or removes the highest ordinals. */
+    @Override
     public void scaleTo(int replicas) {
         if (replicas < 0) {
             throw new IllegalArgumentException("statefulset " + namespace + "/" + name + ": replicas=" + replicas
