@@ -176,8 +176,14 @@ final class ServeCommand implements Callable<Integer> {
             case worker -> worker();
         };
         if (role != Role.embedded) {
-            k8s.join(node.system());
-            k8s.closeWith(node.system());
+            try {
+                k8s.join(node.system());
+            } catch (RuntimeException e) {
+                node.close(); // e.g. the API refused the pod list (RBAC): stop, do not hang half-started
+                throw e;
+            } finally {
+                k8s.closeWith(node.system());
+            }
         }
         Runtime.getRuntime().addShutdownHook(new Thread(node::close, "catena-shutdown"));
         if (role != Role.worker && httpPort >= 0) {
