@@ -235,3 +235,75 @@ app.kubernetes.io/component: worker
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/* "true" when the pods find each other through the Kubernetes API (cluster.discovery). */}}
+{{- define "catena.discovery.api" -}}
+{{- if eq .Values.cluster.discovery "kubernetes-api" }}true{{ end }}
+{{- end }}
+
+{{/* "true" when the gateway's plan owner scales the worker StatefulSet. */}}
+{{- define "catena.autoscaling.on" -}}
+{{- if .Values.autoscaling.workers.enabled }}true{{ end }}
+{{- end }}
+
+{{/* "true" when a component's pods call the Kubernetes API; pass (list . "gateway"|"worker"). */}}
+{{- define "catena.usesApi" -}}
+{{- $ := index . 0 }}{{- $role := index . 1 }}
+{{- if or (include "catena.discovery.api" $) (and (eq $role "gateway") (include "catena.autoscaling.on" $)) }}true{{ end }}
+{{- end }}
+
+{{/* Label selector (key=value,...) of every gateway and worker pod of the release. */}}
+{{- define "catena.k8sSelector" -}}
+{{- printf "app.kubernetes.io/name=%s,app.kubernetes.io/instance=%s" (include "catena.name" .) .Release.Name }}
+{{- end }}
+
+{{/* Env of a pod that calls the API: who and where it is (downward API), and whom it looks for. */}}
+{{- define "catena.k8sEnv" -}}
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: CATENA_K8S_SELECTOR
+  value: {{ include "catena.k8sSelector" . | quote }}
+{{- end }}
+
+{{/*
+Worker PDB maxUnavailable: the value when set, else 1 if a whole replica or a spare remains when
+one worker is evicted (replicas >= 2, or spares >= 1; the autoscaler's minimum when it is on), else 0.
+*/}}
+{{- define "catena.worker.maxUnavailable" -}}
+{{- $set := .Values.worker.pdb.maxUnavailable }}
+{{- if or (kindIs "float64" $set) (kindIs "int" $set) (kindIs "int64" $set) (ne (toString $set) "") }}
+{{- $set }}
+{{- else }}
+{{- $replicas := int .Values.pipeline.replicas }}
+{{- if .Values.autoscaling.workers.enabled }}{{ $replicas = int .Values.autoscaling.workers.minReplicas }}{{ end }}
+{{- if or (ge $replicas 2) (ge (int (.Values.pipeline.spares | default 0)) 1) }}1{{ else }}0{{ end }}
+{{- end }}
+{{- end }}
+
+{{/* Env of the test hook's containers: a small client JVM, and the API key when one is given. */}}
+{{- define "catena.tests.env" -}}
+- name: JAVA_TOOL_OPTIONS
+  value: {{ printf "%s -Xmx256m" .Values.jvm.baseOptions | replace "\n" " " | quote }}
+{{- with .Values.tests.apiKeySecret }}
+{{- if .name }}
+- name: CATENA_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .name }}
+      key: {{ .key }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Mounts of the test hook's containers: /tmp, and the gateway's TLS Secret for its CA. */}}
+{{- define "catena.tests.mounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- if .Values.security.tls.secretName }}
+- name: tls
+  mountPath: /etc/catena/tls
+  readOnly: true
+{{- end }}
+{{- end }}

@@ -17,6 +17,7 @@ import catena.gateway.bridge.ActorGenerationClient;
 import catena.gateway.bridge.GenerationClient;
 import catena.gateway.cluster.PlanOwner;
 import catena.gateway.cluster.TopologySubscriber;
+import catena.gateway.cluster.WorkerAutoscaler;
 import catena.gateway.cluster.TopologyView;
 import catena.gateway.model.ServedModel;
 import catena.gateway.openai.OpenAiServer;
@@ -166,9 +167,26 @@ public final class CatenaNode implements AutoCloseable {
     public static CatenaNode gateway(PlanOwner.Settings plan, ServedModel model, ServerBuilder<?> grpc,
                                      GatewaySettings gateway, String host, int pekkoPort, List<String> seeds,
                                      NodeConfig.Timings timings, Path clusterTls) throws IOException {
+        return gateway(plan, model, grpc, gateway, host, pekkoPort, seeds, timings, clusterTls, null);
+    }
+
+    /**
+     * As {@link #gateway(PlanOwner.Settings, ServedModel, ServerBuilder, GatewaySettings, String, int, List,
+     * NodeConfig.Timings, Path)}; with {@code autoscaling}, the plan owner runs the worker autoscaler as its
+     * child (so exactly one runs in the cluster, wherever the singleton is).
+     */
+    public static CatenaNode gateway(PlanOwner.Settings plan, ServedModel model, ServerBuilder<?> grpc,
+                                     GatewaySettings gateway, String host, int pekkoPort, List<String> seeds,
+                                     NodeConfig.Timings timings, Path clusterTls,
+                                     WorkerAutoscaler.Settings autoscaling) throws IOException {
         TopologyView view = new TopologyView();
+        Behavior<PlanOwner.Command> owner = autoscaling == null ? PlanOwner.create(plan)
+                : Behaviors.setup(ctx -> {
+                    ctx.spawn(WorkerAutoscaler.create(autoscaling), "worker-autoscaler");
+                    return PlanOwner.create(plan);
+                });
         ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
-            ClusterSingleton.get(ctx.getSystem()).init(SingletonActor.of(PlanOwner.create(plan), "plan-owner")
+            ClusterSingleton.get(ctx.getSystem()).init(SingletonActor.of(owner, "plan-owner")
                     .withSettings(ClusterSingletonSettings.create(ctx.getSystem()).withRole("gateway")));
             ctx.spawn(TopologySubscriber.create(view), "topology");
             return Behaviors.empty();

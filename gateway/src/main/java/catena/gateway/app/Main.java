@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code catena}: serve a model (embedded, gateway or worker node) and the streaming client. Exit 0 ok, 2 bad input, 1 else. */
 @Command(name = "catena", mixinStandardHelpOptions = true, version = "catena 0.1.0",
         description = "Serve Gemma/Llama GGUF models over gRPC from a pipeline of stages; stream completions.",
-        subcommands = {ServeCommand.class, GenerateCommand.class, BenchCommand.class})
+        subcommands = {ServeCommand.class, GenerateCommand.class, HealthCommand.class, BenchCommand.class})
 public final class Main {
     public static final int EXIT_BAD_INPUT = 2;
 

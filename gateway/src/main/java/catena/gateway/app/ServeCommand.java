@@ -142,6 +142,9 @@ final class ServeCommand implements Callable<Integer> {
 
     private Access access;
 
+    @picocli.CommandLine.Mixin
+    KubernetesOptions k8s = new KubernetesOptions();
+
     @Option(names = "--cluster-tls", paramLabel = "DIR", description = "Run cluster remoting over mutual TLS:"
             + " DIR holds tls.crt, tls.key (RSA, PEM) and ca.crt, as a Kubernetes TLS Secret mounted with its CA;"
             + " every node of the cluster needs it")
@@ -171,14 +174,26 @@ final class ServeCommand implements Callable<Integer> {
         if (metricsRequireKey && (apiKeyFile == null || metricsPort == null)) {
             throw new IllegalArgumentException("--metrics-require-key needs --api-key-file and --metrics-port");
         }
-        if (role != Role.embedded && seedNodes.isEmpty()) {
-            throw new IllegalArgumentException("--role " + role + " needs --seed-nodes HOST:PORT[,...]");
+        k8s.validate(role.name(), !seedNodes.isEmpty());
+        if (role != Role.embedded && seedNodes.isEmpty() && !k8s.fromApi()) {
+            throw new IllegalArgumentException("--role " + role + " needs --seed-nodes HOST:PORT[,...] or"
+                    + " --discovery kubernetes-api");
         }
         CatenaNode node = switch (role) {
             case embedded -> embedded();
             case gateway -> gateway();
             case worker -> worker();
         };
+        if (role != Role.embedded) {
+            try {
+                k8s.join(node.system());
+            } catch (RuntimeException e) {
+                node.close(); // e.g. the API refused the pod list (RBAC): stop, do not hang half-started
+                throw e;
+            } finally {
+                k8s.closeWith(node.system());
+            }
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(node::close, "catena-shutdown"));
         if (role != Role.worker && httpPort >= 0) {
             System.out.println("catena: OpenAI-compatible HTTP API on http://" + host + ":"
@@ -221,7 +236,7 @@ final class ServeCommand implements Callable<Integer> {
         PlanOwner.Settings plan = PlanOwner.Settings.forModel(model.toAbsolutePath(), keepF32, stages, replicaCount(),
                 0);
         CatenaNode node = CatenaNode.gateway(plan, ServedModel.open(model), grpc(), gatewaySettings(), host, pekkoPort,
-                seedNodes, timings(), clusterTls);
+                seedNodes, timings(), clusterTls, k8s.autoscaling(stages));
         announce(node, model);
         return node;
     }

@@ -56,6 +56,42 @@ public final class ChartRenderer {
         return parse(template(sets));
     }
 
+    /** Annotation that marks a Helm hook; {@link #hooks} renders it under {@link #HOOK_SEEN} instead. */
+    static final String HOOK = "helm.sh/hook";
+    /** Where {@link #hooks} puts the value of a template's {@code helm.sh/hook} annotation. */
+    static final String HOOK_SEEN = "catena.test/helm-hook";
+
+    /**
+     * The chart's hooks ({@code helm test} pods), as {@code helm template} would print them. helm-java
+     * returns only the release manifest, without hooks; so this renders a copy of the chart (under
+     * target/) in which hook annotations are renamed to {@link #HOOK_SEEN}: Helm then treats them as
+     * plain objects, and each keeps its hook type as that annotation's value.
+     */
+    List<HasMetadata> hooks(Map<String, Object> sets) {
+        try {
+            Path copy = Files.createTempDirectory(Path.of(System.getProperty("user.dir"), "target"), "chart-hooks-")
+                    .resolve("catena");
+            try (var files = Files.walk(chart)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    Path to = copy.resolve(chart.relativize(f).toString());
+                    if (Files.isDirectory(f)) {
+                        Files.createDirectories(to);
+                    } else {
+                        Files.writeString(to, Files.readString(f).replace(HOOK + ":", HOOK_SEEN + ":")
+                                .replace(HOOK + "-delete-policy:", HOOK_SEEN + "-delete-policy:"));
+                    }
+                }
+            }
+            TemplateCommand command = new Helm(copy).template().withName(RELEASE).withNamespace(NAMESPACE)
+                    .withKubeVersion(KUBE_VERSION);
+            sets.forEach(command::set);
+            return parse(command.call()).stream().filter(o -> o.getMetadata().getAnnotations() != null
+                    && o.getMetadata().getAnnotations().containsKey(HOOK_SEEN)).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     static List<HasMetadata> parse(String yaml) {
         List<HasMetadata> objects = new ArrayList<>();
         for (String document : DOCUMENT_SEPARATOR.split(yaml)) {

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Service;
@@ -42,8 +43,7 @@ class HelmChartTest {
             "pipeline.replicas", 2,
             "model.url", "https://models.example.org/gemma-3-1b-it-q8_0.gguf",
             "model.sha256", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-            "model.path", "/var/lib/catena/gemma.gguf",
-            "gateway.autoscaling.enabled", true);
+            "model.path", "/var/lib/catena/gemma.gguf");
 
     @Test
     void strictLintPassesWithDefaultValues() {
@@ -56,7 +56,7 @@ class HelmChartTest {
     void defaultsRenderEveryObjectOnce() {
         List<HasMetadata> objects = CHART.render(Map.of());
         assertThat(objects).extracting(o -> o.getKind() + "/" + o.getMetadata().getName()).containsExactlyInAnyOrder(
-                "ConfigMap/demo-catena", "ServiceAccount/demo-catena", "Role/demo-catena", "RoleBinding/demo-catena",
+                "ConfigMap/demo-catena", "ServiceAccount/demo-catena",
                 "Service/" + GATEWAY, "Service/" + HEADLESS, "Deployment/" + GATEWAY, "StatefulSet/" + WORKER,
                 "PodDisruptionBudget/" + GATEWAY, "PodDisruptionBudget/" + WORKER);
         assertThat(one(objects, StatefulSet.class).getSpec().getReplicas()).isEqualTo(2);
@@ -66,8 +66,13 @@ class HelmChartTest {
     @Test
     void everyRenderedFieldIsKnownToTheKubernetesModel() {
         for (Map<String, Object> values : List.of(Map.<String, Object>of(), SCALED,
-                Map.<String, Object>of("model.hostPath", "/srv/models", "rbac.create", false))) {
-            for (HasMetadata object : CHART.render(values)) {
+                Map.<String, Object>of("model.hostPath", "/srv/models", "rbac.create", false),
+                Map.<String, Object>of("cluster.discovery", "kubernetes-api", "autoscaling.workers.enabled", true,
+                        "security.tls.secretName", "gw-tls", "tests.apiKeySecret.name", "k",
+                        "tests.apiKeySecret.key", "one"))) {
+            List<HasMetadata> objects = new java.util.ArrayList<>(CHART.render(values));
+            objects.addAll(CHART.hooks(values));
+            for (HasMetadata object : objects) {
                 assertThat(UnknownFields.in(object)).as("unknown fields in %s/%s with %s", object.getKind(),
                         object.getMetadata().getName(), values).isEmpty();
             }
@@ -236,7 +241,6 @@ class HelmChartTest {
             boolean forGateway = pdb.getMetadata().getName().equals(GATEWAY);
             assertThat(matches(selector, forGateway ? gatewayPod : workerPod)).as(pdb.getMetadata().getName()).isTrue();
             assertThat(matches(selector, forGateway ? workerPod : gatewayPod)).as(pdb.getMetadata().getName()).isFalse();
-            assertThat(pdb.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
         }
         assertThat(all(objects, PodDisruptionBudget.class)).hasSize(2);
         assertThat(matches(service(objects, GATEWAY).getSpec().getSelector(), gatewayPod)).isTrue();
@@ -305,15 +309,15 @@ class HelmChartTest {
     }
 
     @Test
-    void autoscalingTakesOverTheGatewayReplicas() {
-        List<HasMetadata> objects = CHART.render(SCALED);
-        HorizontalPodAutoscaler hpa = one(objects, HorizontalPodAutoscaler.class);
-        assertThat(hpa.getSpec().getScaleTargetRef().getKind()).isEqualTo("Deployment");
-        assertThat(hpa.getSpec().getScaleTargetRef().getName()).isEqualTo(GATEWAY);
-        assertThat(hpa.getSpec().getMinReplicas()).isEqualTo(1);
-        assertThat(hpa.getSpec().getMaxReplicas()).isEqualTo(4);
-        assertThat(one(objects, Deployment.class).getSpec().getReplicas()).isNull();
-        assertThat(all(CHART.render(Map.of()), HorizontalPodAutoscaler.class)).isEmpty();
+    void gatewaysAreAFixedCountWithNoHorizontalPodAutoscaler() {
+        for (Map<String, Object> values : List.of(Map.<String, Object>of(), SCALED,
+                Map.<String, Object>of("autoscaling.workers.enabled", true, "gateway.replicas", 3))) {
+            List<HasMetadata> objects = CHART.render(values);
+            assertThat(all(objects, HorizontalPodAutoscaler.class)).as("HPA with %s", values).isEmpty();
+            assertThat(objects).noneMatch(o -> o.getKind().equals("HorizontalPodAutoscaler"));
+        }
+        assertThat(one(CHART.render(Map.of("gateway.replicas", 3)), Deployment.class).getSpec().getReplicas())
+                .isEqualTo(3);
     }
 
     @Test
@@ -341,25 +345,181 @@ class HelmChartTest {
     }
 
     @Test
-    void rbacGrantsOnlyPodReadsAndCanBeTurnedOff() {
+    void rbacIsAbsentAndNoTokenIsMountedWhenDiscoveryIsSeedsAndTheScalerIsOff() {
         List<HasMetadata> objects = CHART.render(Map.of());
-        Role role = one(objects, Role.class);
-        assertThat(role.getRules()).singleElement().satisfies(rule -> {
+        assertThat(all(objects, Role.class)).isEmpty();
+        assertThat(all(objects, RoleBinding.class)).isEmpty();
+        assertThat(one(objects, ServiceAccount.class).getAutomountServiceAccountToken()).isFalse();
+        assertThat(one(objects, Deployment.class).getSpec().getTemplate().getSpec().getAutomountServiceAccountToken())
+                .isFalse();
+        assertThat(one(objects, StatefulSet.class).getSpec().getTemplate().getSpec().getAutomountServiceAccountToken())
+                .isFalse();
+    }
+
+    @Test
+    void rbacGrantsPodReadsForApiDiscoveryAndScaleForTheAutoscalerOnly() {
+        List<HasMetadata> discovery = CHART.render(Map.of("cluster.discovery", "kubernetes-api"));
+        assertThat(one(discovery, Role.class).getRules()).singleElement().satisfies(rule -> {
+            assertThat(rule.getApiGroups()).containsExactly("");
             assertThat(rule.getResources()).containsExactly("pods");
-            assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "list", "watch");
+            assertThat(rule.getVerbs()).containsExactlyInAnyOrder("list", "watch");
         });
-        RoleBinding binding = one(objects, RoleBinding.class);
+        assertThat(one(discovery, StatefulSet.class).getSpec().getTemplate().getSpec()
+                .getAutomountServiceAccountToken()).isTrue();
+        assertThat(one(discovery, Deployment.class).getSpec().getTemplate().getSpec()
+                .getAutomountServiceAccountToken()).isTrue();
+
+        List<HasMetadata> scaler = CHART.render(Map.of("autoscaling.workers.enabled", true));
+        assertThat(one(scaler, Role.class).getRules()).singleElement().satisfies(rule -> {
+            assertThat(rule.getApiGroups()).containsExactly("apps");
+            assertThat(rule.getResources()).containsExactly("statefulsets/scale");
+            assertThat(rule.getResourceNames()).containsExactly(WORKER);
+            assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "patch");
+        });
+        // Only the gateway (the plan owner) scales; workers with seed discovery need no token.
+        assertThat(one(scaler, Deployment.class).getSpec().getTemplate().getSpec().getAutomountServiceAccountToken())
+                .isTrue();
+        assertThat(one(scaler, StatefulSet.class).getSpec().getTemplate().getSpec().getAutomountServiceAccountToken())
+                .isFalse();
+        RoleBinding binding = one(scaler, RoleBinding.class);
         assertThat(binding.getSubjects()).singleElement().satisfies(s -> {
-            assertThat(s.getName()).isEqualTo(one(objects, ServiceAccount.class).getMetadata().getName());
+            assertThat(s.getName()).isEqualTo(one(scaler, ServiceAccount.class).getMetadata().getName());
             assertThat(s.getNamespace()).isEqualTo(NAMESPACE);
         });
-        assertThat(one(objects, Deployment.class).getSpec().getTemplate().getSpec().getServiceAccountName())
-                .isEqualTo("demo-catena");
 
-        List<HasMetadata> off = CHART.render(Map.of("rbac.create", false));
+        List<HasMetadata> off = CHART.render(Map.of("cluster.discovery", "kubernetes-api", "rbac.create", false));
         assertThat(all(off, Role.class)).isEmpty();
         assertThat(all(off, RoleBinding.class)).isEmpty();
-        assertThat(one(off, StatefulSet.class).getSpec().getTemplate().getSpec().getAutomountServiceAccountToken()).isFalse();
+    }
+
+    @Test
+    void apiDiscoveryReplacesTheSeedListWithTheReleaseSelectorAndPodIps() {
+        List<HasMetadata> objects = CHART.render(Map.of("cluster.discovery", "kubernetes-api", "pipeline.replicas", 2));
+        ConfigMap config = one(objects, ConfigMap.class);
+        assertThat(config.getData().get("seed-nodes")).isEmpty();
+        assertThat(config.getData().get("application.conf")).doesNotContain("seed-nodes");
+        PodTemplateSpec gatewayPod = one(objects, Deployment.class).getSpec().getTemplate();
+        PodTemplateSpec workerPod = one(objects, StatefulSet.class).getSpec().getTemplate();
+        for (PodTemplateSpec pod : List.of(gatewayPod, workerPod)) {
+            Container main = container(pod);
+            assertThat(main.getArgs()).containsSequence("--discovery", "kubernetes-api")
+                    .containsSequence("--k8s-founder-wait", "2m").doesNotContain("--seed-nodes");
+            assertThat(env(main, "POD_NAMESPACE").getValueFrom().getFieldRef().getFieldPath())
+                    .isEqualTo("metadata.namespace");
+            assertThat(env(main, "POD_NAME").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
+            assertThat(main.getEnv()).noneMatch(e -> e.getName().equals("CATENA_SEED_NODES"));
+            // The selector every node watches matches every gateway and worker pod of the release.
+            Map<String, String> selector = parseSelector(env(main, "CATENA_K8S_SELECTOR").getValue());
+            assertThat(matches(selector, gatewayPod.getMetadata().getLabels())).isTrue();
+            assertThat(matches(selector, workerPod.getMetadata().getLabels())).isTrue();
+            assertThat(main.getPorts()).anyMatch(p -> p.getName().equals("pekko"));
+        }
+        // Seeds are pod IPs, so a worker advertises its pod IP (Pekko drops mail for other names).
+        Container worker = container(workerPod);
+        assertThat(env(worker, "CATENA_HOST").getValue()).isEqualTo("$(POD_IP)");
+        assertThat(env(worker, "POD_IP").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("status.podIP");
+        assertThat(worker.getEnv()).extracting(EnvVar::getName).containsSubsequence("POD_IP", "CATENA_HOST");
+    }
+
+    @Test
+    void workerAutoscalingOwnsTheStatefulSetCountAndTheGatewayPlansAutoReplicas() {
+        List<HasMetadata> objects = CHART.render(Map.of("autoscaling.workers.enabled", true,
+                "autoscaling.workers.minReplicas", 2, "autoscaling.workers.maxReplicas", 5, "pipeline.spares", 1,
+                "autoscaling.workers.queueTime", "2s", "autoscaling.workers.kvUsage", 0.8));
+        assertThat(one(objects, StatefulSet.class).getSpec().getReplicas()).isNull();
+        assertThat(container(one(objects, Deployment.class).getSpec().getTemplate()).getArgs())
+                .containsSequence("--replicas", "auto")
+                .containsSequence("--autoscale-statefulset", WORKER)
+                .containsSequence("--autoscale-min-replicas", "2")
+                .containsSequence("--autoscale-max-replicas", "5")
+                .containsSequence("--autoscale-spares", "1")
+                .containsSequence("--autoscale-queue-time", "2s")
+                .containsSequence("--autoscale-kv-usage", "0.8")
+                .containsSequence("--autoscale-sustain-up", "60s")
+                .containsSequence("--autoscale-sustain-idle", "15m")
+                .containsSequence("--autoscale-cooldown-up", "3m")
+                .containsSequence("--autoscale-cooldown-down", "10m")
+                .containsSequence("--autoscale-interval", "5s");
+        assertThat(container(one(CHART.render(Map.of()), Deployment.class).getSpec().getTemplate()).getArgs())
+                .noneMatch(a -> a.startsWith("--autoscale")).containsSequence("--replicas", "1");
+        assertThatThrownBy(() -> CHART.template(Map.of("autoscaling.workers.sustainUp", "one minute")))
+                .hasMessageContaining("at '/autoscaling/workers/sustainUp'");
+    }
+
+    @Test
+    void workerBudgetKeepsAWholeReplicaForOneAndTwoReplicas() {
+        assertThat(workerBudget(Map.of("pipeline.replicas", 1))).as("1 replica, no spare").isEqualTo(0);
+        assertThat(workerBudget(Map.of("pipeline.replicas", 2))).as("2 replicas").isEqualTo(1);
+        assertThat(workerBudget(Map.of("pipeline.replicas", 2, "pipeline.stages", 4))).as("2 x 4 stages").isEqualTo(1);
+        assertThat(workerBudget(Map.of("pipeline.replicas", 1, "pipeline.spares", 1))).as("1 + spare").isEqualTo(1);
+        assertThat(workerBudget(Map.of("autoscaling.workers.enabled", true, "autoscaling.workers.minReplicas", 2)))
+                .as("autoscaled, min 2").isEqualTo(1);
+        assertThat(workerBudget(Map.of("pipeline.replicas", 1, "worker.pdb.maxUnavailable", 1))).as("explicit")
+                .isEqualTo(1);
+        assertThat(workerBudget(Map.of("pipeline.replicas", 3, "worker.pdb.maxUnavailable", 0))).as("explicit 0")
+                .isEqualTo(0);
+    }
+
+    private static int workerBudget(Map<String, Object> values) {
+        return all(CHART.render(values), PodDisruptionBudget.class).stream()
+                .filter(p -> p.getMetadata().getName().equals(WORKER)).findFirst().orElseThrow()
+                .getSpec().getMaxUnavailable().getIntVal();
+    }
+
+    @Test
+    void workersGetTimeToDrainAndRollOneAtATime() {
+        StatefulSet workers = one(CHART.render(Map.of("pipeline.replicas", 2, "worker.minReadySeconds", 90)),
+                StatefulSet.class);
+        PodSpec pod = workers.getSpec().getTemplate().getSpec();
+        // The drain on SIGTERM takes at most 20 s (StageActor.DRAIN_TIMEOUT), then the node leaves.
+        assertThat(pod.getTerminationGracePeriodSeconds()).isEqualTo(60);
+        assertThat(container(workers.getSpec().getTemplate()).getLifecycle()).as("no preStop: SIGTERM starts the drain")
+                .isNull();
+        assertThat(workers.getSpec().getUpdateStrategy().getType()).isEqualTo("RollingUpdate");
+        assertThat(workers.getSpec().getUpdateStrategy().getRollingUpdate().getPartition()).isZero();
+        assertThat(workers.getSpec().getUpdateStrategy().getRollingUpdate().getMaxUnavailable()).isNull();
+        assertThat(workers.getSpec().getMinReadySeconds()).isEqualTo(90);
+        assertThatThrownBy(() -> CHART.template(Map.of("worker.terminationGracePeriodSeconds", 10)))
+                .hasMessageContaining("at '/worker/terminationGracePeriodSeconds': minimum: got 10, want 30");
+    }
+
+    @Test
+    void testHookWaitsForHealthThenStreamsOneShortCompletionThroughTheService() {
+        List<HasMetadata> objects = CHART.render(Map.of());
+        Pod test = one(CHART.hooks(Map.of()), Pod.class);
+        assertThat(test.getMetadata().getAnnotations()).containsEntry(ChartRenderer.HOOK_SEEN, "test");
+        assertThat(test.getSpec().getRestartPolicy()).isEqualTo("Never");
+        assertThat(test.getSpec().getAutomountServiceAccountToken()).isFalse();
+        Container health = test.getSpec().getInitContainers().getFirst();
+        assertThat(health.getCommand()).containsExactly("catena");
+        assertThat(health.getArgs()).containsExactly("health", "--target", GATEWAY + ":50051", "--wait", "5m");
+        Container generate = container(new PodTemplateSpec(test.getMetadata(), test.getSpec()));
+        assertThat(generate.getCommand()).containsExactly("catena");
+        assertThat(generate.getArgs()).containsExactly("generate", "--target", GATEWAY + ":50051", "--max-tokens", "8",
+                "--temperature", "0", "--timeout", "120", "Once upon a time");
+        assertThat(generate.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+        // No Service, budget or discovery selector of the release picks the test pod up.
+        Map<String, String> labels = test.getMetadata().getLabels();
+        assertThat(matches(service(objects, GATEWAY).getSpec().getSelector(), labels)).isFalse();
+        assertThat(matches(parseSelector("app.kubernetes.io/name=catena,app.kubernetes.io/instance=demo"), labels))
+                .isFalse();
+
+        Pod tls = one(CHART.hooks(Map.of("security.tls.secretName", "gw-tls", "tests.apiKeySecret.name", "keys",
+                "tests.apiKeySecret.key", "test")), Pod.class);
+        assertThat(tls.getSpec().getInitContainers().getFirst().getArgs()).containsSequence("--tls-ca",
+                "/etc/catena/tls/ca.crt");
+        assertThat(env(tls.getSpec().getContainers().getFirst(), "CATENA_API_KEY").getValueFrom().getSecretKeyRef()
+                .getName()).isEqualTo("keys");
+        assertThat(all(CHART.hooks(Map.of("tests.enabled", false)), Pod.class)).isEmpty();
+        assertThat(all(objects, Pod.class)).as("the test pod is a hook, not part of the release").isEmpty();
+    }
+
+    private static Map<String, String> parseSelector(String selector) {
+        Map<String, String> labels = new java.util.LinkedHashMap<>();
+        for (String part : selector.split(",")) {
+            labels.put(part.substring(0, part.indexOf('=')), part.substring(part.indexOf('=') + 1));
+        }
+        return labels;
     }
 
     @Test
