@@ -64,14 +64,7 @@ public final class ModelStageEngine implements StageEngine {
 
     @Override
     public long kvBytesPerToken() {
-        long bytes = 0;
-        for (int l = from; l < to; l++) {
-            var spec = model.config().layer(l);
-            if (spec.kvSource() == l) {
-                bytes += 2L * spec.kvDim() * Float.BYTES;
-            }
-        }
-        return bytes;
+        return model.kvPool().bytesPerToken();
     }
 
     @Override
