@@ -41,6 +41,7 @@ public final class KvPool implements AutoCloseable {
     private final KvType type;
     private final long capacityBytes;
     private final long bytesPerToken;
+    private final int[] kvDims;
     /** Size classes by kvDim; a class per distinct width among the slice's layers. */
     private final Map<Integer, PageClass> classes = new HashMap<>();
     private final Arena arena = Arena.ofShared();
@@ -79,6 +80,7 @@ public final class KvPool implements AutoCloseable {
         }
         this.type = type;
         this.capacityBytes = capacityBytes;
+        this.kvDims = kvDims.clone();
         Map<Integer, Integer> layersByDim = new HashMap<>();
         long perToken = 0;
         for (int d : kvDims) {
@@ -101,6 +103,15 @@ public final class KvPool implements AutoCloseable {
     /** KV bytes one position takes in every layer of the slice (keys and values). */
     public long bytesPerToken() {
         return bytesPerToken;
+    }
+
+    /** What one position would cost in these layers stored as {@code other} (for comparisons). */
+    public long bytesPerToken(KvType other) {
+        long b = 0;
+        for (int d : kvDims) {
+            b += 2 * other.rowBytes(d);
+        }
+        return b;
     }
 
     /** The byte budget, or {@link #UNBOUNDED}. */

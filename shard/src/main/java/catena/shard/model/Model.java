@@ -40,6 +40,8 @@ public final class Model implements AutoCloseable {
     private final MoeFfn moe;
     private final Attention attention;
     private final KvPool kvPool;
+    /** Bytes of weights this slice holds in memory (mapped or copied). */
+    private final long weightBytes;
     /** Per model layer, the Hadamard block of a rotated (quantized) cache's keys, 0 = not rotated. */
     private final int[] kvRotation;
     private final GatedActivation glu;
@@ -50,7 +52,8 @@ public final class Model implements AutoCloseable {
 
     private Model(GgufFile file, Arena arena, ModelConfig config, int from, int to, Matrix tokenEmbd,
                   float[] outputNorm, Matrix output, LayerWeights[] layers, float[] ropeFreqs, PerLayerInputs ple,
-                  KvType kvType, long kvMemoryBytes) {
+                  KvType kvType, long kvMemoryBytes, long weightBytes) {
+        this.weightBytes = weightBytes;
         this.file = file;
         this.arena = arena;
         this.config = config;
@@ -137,8 +140,8 @@ public final class Model implements AutoCloseable {
         }
         requireStageBoundary(config, from);
         requireStageBoundary(config, to);
-        WeightMemory.requireAvailable(residentBytes(file, config, from, to, options.widenQ4()),
-                "layers [" + from + ", " + to + ") of " + file.path().getFileName());
+        long resident = residentBytes(file, config, from, to, options.widenQ4());
+        WeightMemory.requireAvailable(resident, "layers [" + from + ", " + to + ") of " + file.path().getFileName());
         Weights w = new Weights(file, options.keepF32(), options.widenQ4(), arena);
         boolean head = to == config.layerCount();
         Matrix output = null;
@@ -166,7 +169,7 @@ public final class Model implements AutoCloseable {
                 ? w.vector("rope_freqs.weight") : null;
         PerLayerInputs ple = config.pleDim() > 0 ? new PerLayerInputs(w, config, tokenEmbd, from, to) : null;
         Model model = new Model(file, arena, config, from, to, tokenEmbd, outputNorm, output, layers, ropeFreqs, ple,
-                options.kvType(), options.kvMemoryBytes());
+                options.kvType(), kvBudget(options, resident), resident);
         // The repacked copies are what the kernels read; the file's pages touched while copying
         // would otherwise stay mapped and count twice in the process's RSS. Dropping them is safe:
         // anything still read from the file (F32 kept in place, routers) faults back in from it.
@@ -289,6 +292,17 @@ public final class Model implements AutoCloseable {
     /** A fresh KV cache for one sequence, covering this slice's layers. */
     public KvCache newCache() {
         return new KvCache(config, from, to, kvPool);
+    }
+
+    /** The KV pool's byte budget: as given, or for auto what the memory limit leaves after the weights. */
+    private static long kvBudget(LoadOptions options, long weightBytes) {
+        return options.kvMemoryBytes() == KvMemory.AUTO ? KvMemory.auto(weightBytes, options.kvShare())
+                : options.kvMemoryBytes();
+    }
+
+    /** Bytes of weights this slice holds in memory. */
+    public long weightBytes() {
+        return weightBytes;
     }
 
     /** This slice's KV page pool (its type, budget and usage). */
