@@ -1,8 +1,8 @@
 package catena.shard.model;
 
+import catena.shard.kernel.KvRows;
 import catena.shard.kernel.VectorOps;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * The Q8_0 arithmetic of llama.cpp's flash attention with a Q8_0 K cache: the query quantized
@@ -37,10 +37,7 @@ final class KvQuant {
     /** Reads values [from, from+n) of a Q8_0 page row: quants as floats and the blocks' scales. */
     static void loadQ8(MemorySegment page, int row, int kvDim, int from, int n, float[] q, int qOff,
                        float[] scales, int sOff) {
-        long quants = (long) row * kvDim + from;
-        for (int i = 0; i < n; i++) {
-            q[qOff + i] = page.get(ValueLayout.JAVA_BYTE, quants + i);
-        }
+        KvRows.bytesToFloats(page, (long) row * kvDim + from, q, qOff, n);
         long s = KvType.q8ScaleBase(kvDim) + 2L * ((long) row * (kvDim / KvType.Q8_BLOCK) + from / KvType.Q8_BLOCK);
         for (int b = 0; b < n / KvType.Q8_BLOCK; b++) {
             scales[sOff + b] = Float.float16ToFloat(page.get(KvType.SHORT, s + 2L * b));

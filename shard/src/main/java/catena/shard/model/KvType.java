@@ -1,5 +1,6 @@
 package catena.shard.model;
 
+import catena.shard.kernel.KvRows;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Locale;
@@ -106,20 +107,13 @@ public enum KvType {
     void load(MemorySegment page, int row, int kvDim, int from, int n, float[] dst, int dstOff) {
         switch (this) {
             case F32 -> MemorySegment.copy(page, FLOAT, 4L * ((long) row * kvDim + from), dst, dstOff, n);
-            case F16 -> {
-                long at = 2L * ((long) row * kvDim + from);
-                for (int i = 0; i < n; i++) {
-                    dst[dstOff + i] = Float.float16ToFloat(page.get(SHORT, at + 2L * i));
-                }
-            }
+            case F16 -> KvRows.halvesToFloats(page, 2L * ((long) row * kvDim + from), dst, dstOff, n);
             case Q8_0 -> {
                 long quants = (long) row * kvDim + from;
                 long scales = q8ScaleBase(kvDim) + 2L * ((long) row * (kvDim / Q8_BLOCK) + from / Q8_BLOCK);
+                KvRows.bytesToFloats(page, quants, dst, dstOff, n);
                 for (int b = 0; b < n / Q8_BLOCK; b++) {
-                    float d = Float.float16ToFloat(page.get(SHORT, scales + 2L * b));
-                    for (int i = 0; i < Q8_BLOCK; i++) {
-                        dst[dstOff + b * Q8_BLOCK + i] = page.get(ValueLayout.JAVA_BYTE, quants + b * Q8_BLOCK + i) * d;
-                    }
+                    KvRows.scale(dst, dstOff + b * Q8_BLOCK, Q8_BLOCK, Float.float16ToFloat(page.get(SHORT, scales + 2L * b)));
                 }
             }
         }
