@@ -1,6 +1,7 @@
 package catena.shard.eval;
 
 import catena.shard.model.Batch;
+import catena.shard.model.KvCache;
 import catena.shard.model.Model;
 
 /**
@@ -60,7 +61,10 @@ public final class ChunkScorer {
         }
         model.embed(chunkTokens, 0, ctx, x);
         batch.clear();
-        model.forward(batch.add(model.newCache(), chunkTokens, 0, ctx), x);
+        KvCache cache = model.newCache();
+        model.forward(batch.add(cache, chunkTokens, 0, ctx), x);
+        // the cache's off-heap pages go back to the pool at the next pass
+        cache.free();
         int n = plan.scoredPerChunk();
         for (int k0 = 0; k0 < n; k0 += HEAD_ROWS) {
             int count = Math.min(HEAD_ROWS, n - k0);

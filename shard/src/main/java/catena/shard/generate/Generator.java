@@ -103,6 +103,7 @@ public final class Generator {
             model.forward(batch.add(cache, next, 0, 1), x);
             model.logits(x, 0, logits);
         }
+        cache.free(); // its off-heap pages return to the model's pool at its next pass
         String tail = decoder.flush();
         text.append(tail);
         if (listener != null && !tail.isEmpty()) {

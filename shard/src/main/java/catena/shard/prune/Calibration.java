@@ -2,6 +2,7 @@ package catena.shard.prune;
 
 import catena.shard.model.ActivationTap;
 import catena.shard.model.Batch;
+import catena.shard.model.KvCache;
 import catena.shard.model.Model;
 import catena.shard.model.ModelConfig;
 import java.util.List;
@@ -103,7 +104,9 @@ public final class Calibration implements ActivationTap {
                     }
                     model.embed(chunk, 0, n, x);
                     batch.clear();
-                    model.forward(batch.add(model.newCache(), chunk, 0, n), x);
+                    KvCache cache = model.newCache();
+                    model.forward(batch.add(cache, chunk, 0, n), x);
+                    cache.free(); // its off-heap pages return to the pool at the next pass
                     fed += n;
                 }
             }

@@ -41,6 +41,7 @@ public final class SelfSample {
                 model.logits(x, 0, logits);
                 seq[i + 1] = draw(logits, rng.nextDouble());
             }
+            cache.free(); // its off-heap pages return to the pool at the next pass
             out.add(seq);
         }
         return out;

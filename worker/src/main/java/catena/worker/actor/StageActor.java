@@ -194,7 +194,8 @@ public final class StageActor {
                              int sequences, int waiting, long cacheBytes, int kvBlocksUsed, int kvBlocksTotal, int kvBlockTokens,
                              long batches, long rows, long multiSequenceBatches, int maxBatchSequences,
                              long preemptions, long staleDropped, long rejected, long busyNanos, long hops,
-                             long hopNanos) implements ClusterMessage {
+                             long hopNanos, String kvType, long kvBytesPerToken, long kvPoolUsedBytes)
+            implements ClusterMessage {
     }
 
     private record Loaded(Assign assign, StageEngine engine, Throwable failure) implements Command {
@@ -393,7 +394,9 @@ public final class StageActor {
         modelPath = a.modelPath();
         keepF32 = a.keepF32();
         long perToken = Math.max(1, engine.kvBytesPerToken());
-        table = new SequenceTable<>(new BlockBudget(engine, settings.kvMemoryBytes(), settings.kvBlockTokens(), perToken));
+        // the engine's pool holds what its budget allows: charge blocks against that same number
+        long budget = engine.kvBudgetBytes() > 0 ? engine.kvBudgetBytes() : settings.kvMemoryBytes();
+        table = new SequenceTable<>(new BlockBudget(engine, budget, settings.kvBlockTokens(), perToken));
         int maxRows = Math.max(1, MAX_BATCH_BYTES / (engine.dim() * Float.BYTES));
         scheduler = new StageScheduler<>(table, new StageScheduler.Settings(settings.maxBatchTokens(), maxRows,
                 settings.reserveTokens(), settings.maxWaiting(), settings.prefillRatio()));
@@ -892,7 +895,9 @@ public final class StageActor {
                 loaded ? table.kv().totalBlocks() - table.kv().freeBlocks() : 0, loaded ? table.kv().totalBlocks() : 0,
                 settings.kvBlockTokens(),
                 batches, rowsTotal, multiSequenceBatches, maxBatchSequences,
-                scheduler == null ? 0 : scheduler.preemptions(), staleDropped, rejected, busyNanos, hops, hopNanos));
+                scheduler == null ? 0 : scheduler.preemptions(), staleDropped, rejected, busyNanos, hops, hopNanos,
+                engine == null ? "" : engine.kvType(), engine == null ? 0 : engine.kvBytesPerToken(),
+                engine == null ? -1 : engine.kvPoolUsedBytes()));
         return Behaviors.same();
     }
 

@@ -136,7 +136,8 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                     .setRows(m.rows()).setMultiSequenceBatches(m.multiSequenceBatches())
                     .setMaxBatchSequences(m.maxBatchSequences()).setPreemptions(m.preemptions())
                     .setStaleDropped(m.staleDropped()).setRejected(m.rejected()).setBusyNanos(m.busyNanos()).setHops(m.hops())
-                    .setHopNanos(m.hopNanos()).build()
+                    .setHopNanos(m.hopNanos()).setKvType(m.kvType()).setKvBytesPerToken(m.kvBytesPerToken())
+                    .setKvPoolUsedBytes(m.kvPoolUsedBytes()).build()
                     .toByteArray();
             case SequenceEvent.TokenSampled m -> sampled(m).toByteArray();
             case SequenceEvent.SequenceFailed m -> catena.cluster.v1.SequenceFailed.newBuilder()
@@ -237,7 +238,8 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                             p.getToLayerExclusive(), p.getSequences(), p.getWaiting(), p.getCacheBytes(),
                             p.getKvBlocksUsed(), p.getKvBlocksTotal(), p.getKvBlockTokens(), p.getBatches(), p.getRows(),
                             p.getMultiSequenceBatches(), p.getMaxBatchSequences(), p.getPreemptions(),
-                            p.getStaleDropped(), p.getRejected(), p.getBusyNanos(), p.getHops(), p.getHopNanos());
+                            p.getStaleDropped(), p.getRejected(), p.getBusyNanos(), p.getHops(), p.getHopNanos(),
+                            p.getKvType(), p.getKvBytesPerToken(), p.getKvPoolUsedBytes());
                 }
                 case SAMPLED -> {
                     var p = catena.cluster.v1.TokenSampled.parseFrom(bytes);

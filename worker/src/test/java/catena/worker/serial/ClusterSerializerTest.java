@@ -78,7 +78,7 @@ class ClusterSerializerTest {
                 new StageActor.Throttle(5, true),
                 new StageActor.GetStats(stats.getRef()),
                 new StageActor.StageStats(1, 9, 0, 0, 2, 3, 1, 4096, 5, 64, 16, 10, 55, 4, 3, 2, 7, 1, 123_456_789L, 12,
-                        3_456_000L),
+                        3_456_000L, "q8_0", 2176, 69_632),
                 new SequenceEvent.SequenceInterrupted(5, "preempted"),
                 new SequenceEvent.SequenceRejected(5, "queue full", true),
                 new SequenceEvent.SequenceProgress(5, 48, false),
