@@ -185,13 +185,13 @@ public final class StageScheduler<T> {
             boolean fresh = !s.admitted();
             table.admit(s);
             if (fresh && e.cachedPrefix() > 0) {
+                s.cachedPrefix = e.cachedPrefix();
                 if (!table.kv().attachPrefix(s.cache, e.tokens(), e.cachedPrefix())) {
                     table.kv().prefixMissed();
                     table.free(s.id);
                     missed.add(s);
                     continue;
                 }
-                s.cachedPrefix = e.cachedPrefix();
             }
             if (reserve(s, e.rows(), entries, preempted)) {
                 entries.add(e);
