@@ -48,10 +48,10 @@ public final class GenerationSession {
     /** Where sessions place sequences; implemented by the bridge. Thread-safe. */
     public interface Placement {
         /**
-         * A ready replica for a prompt of {@code promptTokens}, counted as running one more
+         * A ready replica for {@code prompt} (not modified), counted as running one more
          * sequence of this gateway from now on; null when none is ready.
          */
-        Topology.Replica place(int promptTokens);
+        Topology.Replica place(int[] prompt);
 
         /** A sequence placed on {@code replica} ended there (finished, failed over or cancelled). */
         void ended(int replica);
@@ -182,7 +182,7 @@ public final class GenerationSession {
             replica = null;
             return false;
         }
-        Topology.Replica r = placement.place(log.resumePrompt().length);
+        Topology.Replica r = placement.place(log.resumePrompt());
         if (r == null) {
             return false;
         }
