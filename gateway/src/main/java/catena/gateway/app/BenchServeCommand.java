@@ -14,7 +14,9 @@ import java.time.Duration;
 import catena.gateway.bench.PromptSet;
 import catena.gateway.bench.RequestRecord;
 import catena.gateway.bench.ServeReport;
+import catena.gateway.bench.PrefixCounts;
 import catena.v1.GetModelInfoRequest;
+import catena.v1.GetPipelineStatsRequest;
 import catena.v1.InferenceGrpc;
 import catena.v1.ModelInfo;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -74,8 +76,12 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--output-len", description = "Tokens generated per request at most (default: ${DEFAULT-VALUE})")
     int outputLen = 64;
 
-    @Option(names = "--prefix-len", description = "Leading prompt tokens shared by every request (default: ${DEFAULT-VALUE})")
+    @Option(names = {"--prefix-len", "--system-prompt-tokens"}, description = "Leading prompt tokens shared by every request (default: ${DEFAULT-VALUE})")
     int prefixLen = 0;
+
+    @Option(names = "--prefix-groups", description = "Distinct shared prefixes (system prompts), each used by as many"
+            + " requests, in random order (default: ${DEFAULT-VALUE})")
+    int prefixGroups = 1;
 
     @Option(names = "--temperature", description = "Sampling temperature; 0 = greedy (default: ${DEFAULT-VALUE})")
     float temperature = 0f;
@@ -123,10 +129,19 @@ final class BenchServeCommand implements Callable<Integer> {
             }
             int vocab = info.getVocabSize();
             int low = Math.min(100, vocab / 2);
-            List<int[]> prompts = PromptSet.make(warmupPrompts + numPrompts, inputLen, prefixLen, low, vocab, seed);
-            return measure(new GrpcLoadClient(channel, limit, timeoutSeconds), prompts, rate, slo, limit,
+            List<int[]> prompts = PromptSet.make(warmupPrompts + numPrompts, inputLen, prefixLen, prefixGroups, low,
+                    vocab, seed);
+            var stats = InferenceGrpc.newBlockingStub(channel);
+            PrefixCounts before = PrefixCounts.of(stats.withDeadlineAfter(30, TimeUnit.SECONDS)
+                    .getPipelineStats(GetPipelineStatsRequest.getDefaultInstance()));
+            int code = measure(new GrpcLoadClient(channel, limit, timeoutSeconds), prompts, rate, slo, limit,
                     target + " (" + info.getArchitecture() + ", " + info.getStagesCount() + " stage(s) x "
                             + info.getReplicasCount() + " replica(s))");
+            PrefixCounts after = PrefixCounts.of(stats.withDeadlineAfter(30, TimeUnit.SECONDS)
+                    .getPipelineStats(GetPipelineStatsRequest.getDefaultInstance()));
+            // counted over the warm-up and the measured requests alike (both ran between the polls)
+            System.out.print(after.minus(before).table(warmupPrompts + numPrompts, prefixLen));
+            return code;
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }

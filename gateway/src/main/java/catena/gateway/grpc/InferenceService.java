@@ -128,7 +128,9 @@ public final class InferenceService extends InferenceGrpc.InferenceImplBase {
                         .setMultiSequenceBatches(s.multiSequenceBatches()).setMaxBatchSequences(s.maxBatchSequences())
                         .setReplica(s.replica()).setEpoch(s.epoch()).setWaiting(s.waiting())
                         .setKvBlocksUsed(s.kvBlocksUsed()).setKvBlocksTotal(s.kvBlocksTotal())
-                        .setPreemptions(s.preemptions()).setStaleDropped(s.staleDropped()).setRejected(s.rejected()));
+                        .setPreemptions(s.preemptions()).setStaleDropped(s.staleDropped()).setRejected(s.rejected())
+                        .setPrefixQueryTokens(s.prefix().queryTokens()).setPrefixHitTokens(s.prefix().hitTokens())
+                        .setPrefixCachedBlocks(s.prefix().cachedBlocks()).setPrefixMisses(s.prefix().misses()));
             }
             responses.onNext(b.build());
             responses.onCompleted();
