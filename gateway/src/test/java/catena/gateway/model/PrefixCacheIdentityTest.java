@@ -161,7 +161,8 @@ class PrefixCacheIdentityTest {
         List<Answer> on = run(model, stages, true, prompts, stats);
         for (int i = 0; i < off.size(); i++) {
             assertThat(on.get(i).tokens()).as("%s: tokens of request %d", file, i).containsExactlyElementsOf(off.get(i).tokens());
-            assertThat(on.get(i).tokens()).hasSize(MAX_TOKENS);
+            // an end token may stop a sequence early, alike with and without the cache
+            assertThat(on.get(i).tokens()).isNotEmpty();
             assertThat(on.get(i).logprobs()).as("%s: logprobs of request %d", file, i)
                     .containsExactlyElementsOf(off.get(i).logprobs());
         }
