@@ -8,7 +8,7 @@ import catena.gateway.plan.FleetPlanner;
 import catena.gateway.security.Access;
 import catena.gateway.security.ApiKeys;
 import catena.gateway.security.TlsFiles;
-import catena.worker.engine.ModelStageEngine;
+import catena.shard.model.KvType;
 import catena.worker.engine.StageEngineFactory;
 import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
@@ -48,9 +48,16 @@ final class ServeCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE})")
     String replicas = "1";
 
-    @Option(names = "--kv-memory", paramLabel = "SIZE|auto", description = "KV-cache memory of each stage, e.g."
-            + " 512m or 2g; auto = 60%% of the heap free at start (default: ${DEFAULT-VALUE})")
+    @Option(names = "--kv-memory", paramLabel = "SIZE|auto", description = "KV-cache memory of each stage (off the"
+            + " heap), e.g. 512m or 2g; auto = the memory limit (the container's cgroup limit, else physical"
+            + " memory) minus -Xmx, minus 384 MiB for the JVM outside the heap, minus the stage's weights,"
+            + " split among the stages of this process (default: ${DEFAULT-VALUE})")
     String kvMemory = "auto";
+
+    @Option(names = "--kv-type", paramLabel = "f32|f16|q8_0", description = "How KV caches store keys and values:"
+            + " f32, f16 (half the bytes) or q8_0 (llama.cpp's 8-bit blocks, 0.27x; attention computed as its"
+            + " flash attention does) (default: ${DEFAULT-VALUE})")
+    String kvType = "f32";
 
     @Option(names = "--kv-block", description = "Token positions per KV block (default: ${DEFAULT-VALUE})")
     int kvBlock = 16;
@@ -206,7 +213,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--replicas=auto needs workers to count: in embedded mode give a number");
         }
         PlanOwner.Settings plan = PlanOwner.Settings.forModel(file, keepF32, stages, r, 0);
-        CatenaNode node = CatenaNode.embedded(plan, r, ServedModel.open(file), StageEngineFactory.MODEL,
+        CatenaNode node = CatenaNode.embedded(plan, r, ServedModel.open(file), engines(stages * r),
                 stageSettings(), grpc(), gatewaySettings());
         announce(node, file);
         return node;
@@ -231,8 +238,8 @@ final class ServeCommand implements Callable<Integer> {
             requireFile(own);
         }
         // A worker may map its own copy of the model (another mount path); the layers come from the plan.
-        StageEngineFactory engines = own == null ? StageEngineFactory.MODEL
-                : (path, f32, from, to) -> ModelStageEngine.load(own, f32, from, to);
+        StageEngineFactory model = engines(1);
+        StageEngineFactory engines = own == null ? model : (path, f32, from, to) -> model.open(own, f32, from, to);
         CatenaNode node = CatenaNode.worker(engines, stageSettings(), host, pekkoPort, seedNodes, timings(),
                 clusterTls);
         System.out.println("catena: worker " + node.system().address() + " up, waiting for the plan to assign"
@@ -253,6 +260,11 @@ final class ServeCommand implements Callable<Integer> {
             // fall through to the message
         }
         throw new IllegalArgumentException("--replicas=" + replicas + ", expected a number >= 1 or auto");
+    }
+
+    /** Model slices with this command's KV type and budget; an auto budget split among {@code stagesInProcess}. */
+    private StageEngineFactory engines(int stagesInProcess) {
+        return StageEngineFactory.model(KvType.parse(kvType), Sizes.parse("--kv-memory", kvMemory), stagesInProcess);
     }
 
     private StageSettings stageSettings() {

@@ -33,6 +33,10 @@ public record StageSettings(long kvMemoryBytes, int kvBlockTokens, int maxBatchT
         if (warmupRounds < 0) {
             throw new IllegalArgumentException("--warmup=" + warmupRounds + ", expected >= 0 (0 = no warm-up)");
         }
+        if (kvBlockTokens % 16 != 0) {
+            // KV pages hold 16 positions: blocks of whole pages keep what a sequence is charged >= what it holds
+            throw new IllegalArgumentException("--kv-block=" + kvBlockTokens + ", expected a multiple of 16 (the KV page)");
+        }
         if (kvBlockTokens < 1 || maxBatchTokens < 1 || reserveTokens < 0 || maxWaiting < 0) {
             throw new IllegalArgumentException("--kv-block=" + kvBlockTokens + ", --max-batch-tokens=" + maxBatchTokens
                     + ": expected >= 1");
@@ -59,7 +63,11 @@ public record StageSettings(long kvMemoryBytes, int kvBlockTokens, int maxBatchT
         return catena.shard.tensor.WeightMemory.availableBytes().orElse(Runtime.getRuntime().maxMemory());
     }
 
-    /** The KV budget in bytes: as given, or auto (60% of the heap left free after loading; the caches live on the heap). */
+    /**
+     * The KV budget in bytes for engines without a pool of their own (test engines): as given, or
+     * auto (60% of the heap free at start). Model engines size their off-heap pool themselves
+     * (KvMemory) and the stage charges against that.
+     */
     static long kvBudget(long configured) {
         if (configured != AUTO) {
             return configured;

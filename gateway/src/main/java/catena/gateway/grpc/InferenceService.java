@@ -129,6 +129,8 @@ public final class InferenceService extends InferenceGrpc.InferenceImplBase {
                         .setReplica(s.replica()).setEpoch(s.epoch()).setWaiting(s.waiting())
                         .setKvBlocksUsed(s.kvBlocksUsed()).setKvBlocksTotal(s.kvBlocksTotal())
                         .setPreemptions(s.preemptions()).setStaleDropped(s.staleDropped()).setRejected(s.rejected())
+                        .setKvType(s.kvType()).setKvBytesPerToken(s.kvBytesPerToken())
+                        .setKvPoolUsedBytes(s.kvPoolUsedBytes())
                         .setPrefixQueryTokens(s.prefix().queryTokens()).setPrefixHitTokens(s.prefix().hitTokens())
                         .setPrefixCachedBlocks(s.prefix().cachedBlocks()).setPrefixMisses(s.prefix().misses()));
             }

@@ -4,6 +4,8 @@ import catena.shard.kernel.BandwidthProbe;
 import catena.shard.kernel.ComputePool;
 import catena.shard.model.Batch;
 import catena.shard.model.KvCache;
+import catena.shard.model.KvPool;
+import catena.shard.model.KvType;
 import catena.shard.model.Model;
 import catena.shard.model.ModelConfig;
 import catena.shard.model.StepProfile;
@@ -121,6 +123,12 @@ final class BenchCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "batched decode   %.2f tok/s (%d sequences x %d tokens)%n", median(batched), batch, gen);
             System.out.printf(Locale.ROOT, "bytes/token      %d (%.1f MB of weights per decoded token, in the model's format)%n", bytesPerToken, bytesPerToken / 1e6);
             System.out.printf(Locale.ROOT, "held bytes/token %d (%.1f MB as held in memory: f32 block scales)%n", residentPerToken, residentPerToken / 1e6);
+            KvPool pool = model.kvPool();
+            long kvPerToken = pool.bytesPerToken();
+            long kvPerTokenF32 = pool.bytesPerToken(KvType.F32);
+            System.out.printf(Locale.ROOT, "kv cache         %s: %d bytes/position (%.4fx of f32's %d); the decode cache held"
+                    + " %d bytes for %d positions (KvCache.bytes, whole 16-position pages)%n", pool.type().flag(),
+                    kvPerToken, (double) kvPerToken / kvPerTokenF32, kvPerTokenF32, run.cacheBytes, run.cachePositions);
             System.out.printf(Locale.ROOT, "bandwidth        %.2f GB/s (BandwidthProbe, %d threads)%n", bandwidth, nThreads);
             System.out.printf(Locale.ROOT, "decode eff.      %.3f (bytes/token x decode tok/s / bandwidth)%n", efficiency);
             if (json) {
@@ -134,6 +142,9 @@ final class BenchCommand implements Callable<Integer> {
                 o.put("resident_bytes_per_token", residentPerToken);
                 o.put("bandwidth_gb_s", bandwidth);
                 o.put("decode_efficiency", efficiency);
+                o.put("kv_type", pool.type().flag());
+                o.put("kv_bytes_per_token", kvPerToken);
+                o.put("kv_ratio_to_f32", (double) kvPerToken / kvPerTokenF32);
                 o.put("threads", nThreads);
                 o.put("prompt", prompt);
                 o.put("gen", gen);
@@ -202,6 +213,9 @@ final class BenchCommand implements Callable<Integer> {
         private final Batch batch = new Batch();
         /** Reset when the timed part of a measurement starts, so that it holds only the timed steps. */
         StepProfile profile;
+        /** KvCache.bytes() and length of the last decode measurement's cache, at its end. */
+        long cacheBytes;
+        int cachePositions;
 
         Runner(Model model) {
             this.model = model;
@@ -231,7 +245,9 @@ final class BenchCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             model.forward(batch, x);
             model.logits(x, n - 1, logits);
-            return n / seconds(t0);
+            double tokS = n / seconds(t0);
+            cache.free();
+            return tokS;
         }
 
         /** Tokens/s of g greedy decode steps after an untimed prefill of p tokens. */
@@ -257,7 +273,11 @@ final class BenchCommand implements Callable<Integer> {
                 model.logits(x, 0, logits);
                 next[0] = argmax(logits, 0);
             }
-            return g / seconds(t0);
+            double tokS = g / seconds(t0);
+            cacheBytes = cache.bytes();
+            cachePositions = cache.length();
+            cache.free();
+            return tokS;
         }
 
         /** Tokens/s (all sequences) of g steps decoding b sequences together, after an untimed batched prefill. */
@@ -301,7 +321,11 @@ final class BenchCommand implements Callable<Integer> {
                     next[s] = argmax(all, s);
                 }
             }
-            return (double) b * g / seconds(t0);
+            double tokS = (double) b * g / seconds(t0);
+            for (KvCache c : caches) {
+                c.free();
+            }
+            return tokS;
         }
 
         private static double seconds(long t0) {

@@ -1,5 +1,6 @@
 package catena.shard.cli;
 
+import catena.shard.model.KvType;
 import catena.shard.model.LoadOptions;
 import catena.shard.model.Model;
 import java.io.IOException;
@@ -19,10 +20,32 @@ final class ModelOptions {
             + " memory; decode is slower than the default widening to Q8_0 until the 4-bit kernels catch up)")
     boolean keepQ4;
 
+    @Option(names = "--kv-type", paramLabel = "f32|f16|q8_0", defaultValue = "f32", description = "how the KV cache"
+            + " stores keys and values: f32, f16 (half), q8_0 (llama.cpp's 8-bit blocks, computed as its flash"
+            + " attention does) (default: ${DEFAULT-VALUE})")
+    String kvType;
+
+    /** The parsed {@code --kv-type}. */
+    KvType kvType() {
+        try {
+            return KvType.parse(kvType);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
+        }
+    }
+
     Model load() throws IOException {
         if (!Files.isRegularFile(model)) {
             throw new BadInputException("no such model file: " + model);
         }
-        return Model.load(model, LoadOptions.keepF32(keepF32).widenQ4(!keepQ4));
+        KvType type = kvType();
+        try {
+            return Model.load(model, LoadOptions.keepF32(keepF32).widenQ4(!keepQ4).kvType(type));
+        } catch (IllegalArgumentException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("--kv-type")) {
+                throw new BadInputException(e.getMessage());
+            }
+            throw e;
+        }
     }
 }

@@ -23,6 +23,9 @@ final class Attention implements ComputePool.ChunkTask {
     private static final int INLINE_STEPS = 256;
 
     private final ModelConfig config;
+    private final KvType type;
+    /** llama.cpp scales Gemma's queries before attention (kq_scale 1): rounding to f16/q8_0 sees the scaled query. */
+    private final boolean preScaled;
     private final ThreadLocal<float[]> scores;
     private int layer;
     private LayerSpec ls;
@@ -38,8 +41,35 @@ final class Attention implements ComputePool.ChunkTask {
     /** Per thread: one position's weights of the unit's heads, then their softmax normalizers. */
     private final ThreadLocal<float[]> weights = ThreadLocal.withInitial(() -> new float[8]);
 
-    Attention(ModelConfig config) {
+    /** Per thread: one dequantized key row, one value row, a row's Q8_0 scales, the rounded queries and their scales. */
+    private final ThreadLocal<Rows> rows = ThreadLocal.withInitial(Rows::new);
+
+    private static final class Rows {
+        float[] k = new float[0];
+        float[] v = new float[0];
+        float[] kScale = new float[0];
+        float[] q = new float[0];
+        float[] qScale = new float[0];
+        float[] max = new float[0];
+        float[] sum = new float[0];
+
+        void ensure(int hd, int sub) {
+            if (k.length < hd || q.length < sub * hd) {
+                k = new float[hd];
+                v = new float[hd];
+                kScale = new float[hd / KvType.Q8_BLOCK + 1];
+                q = new float[sub * hd];
+                qScale = new float[sub * hd / KvType.Q8_BLOCK + 1];
+                max = new float[sub];
+                sum = new float[sub];
+            }
+        }
+    }
+
+    Attention(ModelConfig config, KvType type) {
         this.config = config;
+        this.type = type;
+        this.preScaled = config.arch() != Arch.LLAMA && config.queryScale() != 1f;
         this.scores = ThreadLocal.withInitial(() -> new float[256]);
     }
 
@@ -103,12 +133,40 @@ final class Attention implements ComputePool.ChunkTask {
         int h0 = (i % perRow) * sub;
         int hd = ls.headDim();
         int group = ls.heads() / ls.kvHeads();
-        float scale = config.queryScale();
-        float cap = config.attnSoftcap();
         KvCache c = batch.cache(seq[r]);
         int p = pos[r];
         int n = span(p);
         int start = p - n + 1;
+        int qOff = r * ls.qDim() + h0 * hd;
+        int kvOff = (h0 / group) * hd;
+        int outOff = r * ls.qDim() + h0 * hd;
+        Rows b = rows.get();
+        b.ensure(hd, sub);
+        switch (type) {
+            case F32 -> softmaxUnit(c, b, q, qOff, config.queryScale(), start, n, kvOff, outOff, false);
+            case F16 -> {
+                // llama.cpp without flash attention: Q (scaled first on Gemma) rounded to f16 for
+                // the f16 K dot, probabilities rounded to f16 for the f16 V product, f32 sums
+                float pre = preScaled ? config.queryScale() : 1f;
+                for (int j = 0; j < sub * hd; j++) {
+                    b.q[j] = Float.float16ToFloat(Float.floatToFloat16(q[qOff + j] * pre));
+                }
+                softmaxUnit(c, b, b.q, 0, preScaled ? 1f : config.queryScale(), start, n, kvOff, outOff, true);
+            }
+            case Q8_0 -> q8Unit(c, b, qOff, start, n, kvOff, outOff);
+        }
+    }
+
+    /**
+     * Scores of every position, one softmax per head, then the weighted sum of values (llama.cpp's
+     * attention without flash attention). {@code roundWeights}: the probabilities are rounded to
+     * f16 before the values are summed (ggml converts them to the f16 V's dot type).
+     */
+    private void softmaxUnit(KvCache c, Rows b, float[] qs, int qOff, float scale, int start, int n, int kvOff,
+                             int outOff, boolean roundWeights) {
+        int hd = ls.headDim();
+        int kvDim = ls.kvDim();
+        float cap = config.attnSoftcap();
         float[] sc = scores.get();
         if (sc.length < sub * n) {
             // grows with the longest context seen on this thread; no allocation once it covers it
@@ -120,30 +178,25 @@ final class Attention implements ComputePool.ChunkTask {
             w = new float[2 * sub];
             weights.set(w);
         }
-        int qOff = r * ls.qDim() + h0 * hd;
-        int kvOff = (h0 / group) * hd;
-        int kvDim = ls.kvDim();
         // scores position by position, all heads at once: sc[t*sub + h]; the page is looked up
         // once per page, then rows follow each other in it
-        float[] keys = null;
-        int k = 0;
+        java.lang.foreign.MemorySegment keys = null;
+        float[] k = b.k;
         for (int t = 0; t < n; t++) {
             int at = start + t;
             if (keys == null || KvCache.pageStart(at)) {
                 keys = c.keyPage(layer, at);
-                k = c.pageOffset(layer, at) + kvOff;
-            } else {
-                k += kvDim;
             }
+            type.load(keys, KvCache.pageRow(at), kvDim, kvOff, hd, k, 0);
             int h = 0;
             for (; h + 4 <= sub; h += 4) {
-                VectorOps.dot4(q, qOff + h * hd, hd, keys, k, hd, sc, t * sub + h);
+                VectorOps.dot4(qs, qOff + h * hd, hd, k, 0, hd, sc, t * sub + h);
             }
             for (; h + 2 <= sub; h += 2) {
-                VectorOps.dot2(q, qOff + h * hd, hd, keys, k, hd, sc, t * sub + h);
+                VectorOps.dot2(qs, qOff + h * hd, hd, k, 0, hd, sc, t * sub + h);
             }
             for (; h < sub; h++) {
-                sc[t * sub + h] = VectorOps.dot(q, qOff + h * hd, keys, k, hd);
+                sc[t * sub + h] = VectorOps.dot(qs, qOff + h * hd, k, 0, hd);
             }
         }
         // softmax per head, over its scores in position order (w[sub + h] = 1 / sum)
@@ -165,27 +218,90 @@ final class Attention implements ComputePool.ChunkTask {
             }
             w[sub + h] = 1f / sum;
         }
-        int outOff = r * ls.qDim() + h0 * hd;
         java.util.Arrays.fill(att, outOff, outOff + sub * hd, 0f);
-        float[] values = null;
-        int v = 0;
+        java.lang.foreign.MemorySegment values = null;
+        float[] v = b.v;
         for (int t = 0; t < n; t++) {
             for (int h = 0; h < sub; h++) {
-                w[h] = sc[t * sub + h] * w[sub + h];
+                float x = sc[t * sub + h] * w[sub + h];
+                w[h] = roundWeights ? Float.float16ToFloat(Float.floatToFloat16(x)) : x;
             }
             int at = start + t;
             if (values == null || KvCache.pageStart(at)) {
                 values = c.valuePage(layer, at);
-                v = c.pageOffset(layer, at) + kvOff;
-            } else {
-                v += kvDim;
             }
+            type.load(values, KvCache.pageRow(at), kvDim, kvOff, hd, v, 0);
             int h = 0;
             for (; h + 4 <= sub; h += 4) {
-                VectorOps.axpyN(w, h, 4, values, v, att, outOff + h * hd, hd, hd);
+                VectorOps.axpyN(w, h, 4, v, 0, att, outOff + h * hd, hd, hd);
             }
             if (h < sub) {
-                VectorOps.axpyN(w, h, sub - h, values, v, att, outOff + h * hd, hd, hd);
+                VectorOps.axpyN(w, h, sub - h, v, 0, att, outOff + h * hd, hd, hd);
+            }
+        }
+    }
+
+    /**
+     * llama.cpp's flash attention on the CPU with a Q8_0 cache: each head's query (scaled first
+     * on Gemma) quantized to Q8_0; per position the score sum over blocks of (key scale x query
+     * scale) x the integer dot of their quants; an online softmax (running maximum M and sum S,
+     * the accumulated values rescaled by exp(Mold - M) when the maximum rises, each value row
+     * dequantized to f32 and added times exp(s - M)); the sum divided by S at the end.
+     */
+    private void q8Unit(KvCache c, Rows b, int qOff, int start, int n, int kvOff, int outOff) {
+        int hd = ls.headDim();
+        int kvDim = ls.kvDim();
+        int blocks = hd / KvType.Q8_BLOCK;
+        float pre = preScaled ? config.queryScale() : 1f;
+        float cap = config.attnSoftcap();
+        float scale = preScaled ? 1f : config.queryScale();
+        if (cap > 0f) {
+            scale /= cap;
+        }
+        for (int h = 0; h < sub; h++) {
+            KvQuant.quantizeQ8(q, qOff + h * hd, pre, hd, b.q, h * hd, b.qScale, h * blocks);
+            b.max[h] = Float.NEGATIVE_INFINITY;
+            b.sum[h] = 0f;
+        }
+        java.util.Arrays.fill(att, outOff, outOff + sub * hd, 0f);
+        java.lang.foreign.MemorySegment keys = null;
+        java.lang.foreign.MemorySegment values = null;
+        for (int t = 0; t < n; t++) {
+            int at = start + t;
+            if (keys == null || KvCache.pageStart(at)) {
+                keys = c.keyPage(layer, at);
+                values = c.valuePage(layer, at);
+            }
+            int row = KvCache.pageRow(at);
+            KvQuant.loadQ8(keys, row, kvDim, kvOff, hd, b.k, 0, b.kScale, 0);
+            type.load(values, row, kvDim, kvOff, hd, b.v, 0);
+            for (int h = 0; h < sub; h++) {
+                float s = KvQuant.dotQ8(b.q, h * hd, b.qScale, h * blocks, b.k, 0, b.kScale, 0, blocks) * scale;
+                if (cap > 0f) {
+                    s = cap * (float) StrictMath.tanh(s);
+                }
+                float ms = 1f;
+                float vs = 1f;
+                int o = outOff + h * hd;
+                if (s > b.max[h]) {
+                    float old = b.max[h];
+                    b.max[h] = s;
+                    ms = (float) Math.exp(old - s);
+                    for (int j = 0; j < hd; j++) {
+                        att[o + j] *= ms;
+                    }
+                } else {
+                    vs = (float) Math.exp(s - b.max[h]);
+                }
+                VectorOps.axpy(vs, b.v, 0, att, o, hd);
+                b.sum[h] = b.sum[h] * ms + vs;
+            }
+        }
+        for (int h = 0; h < sub; h++) {
+            float inv = b.sum[h] == 0f ? 0f : 1f / b.sum[h];
+            int o = outOff + h * hd;
+            for (int j = 0; j < hd; j++) {
+                att[o + j] *= inv;
             }
         }
     }

@@ -1,29 +1,36 @@
 package catena.shard.model;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
- * Keys and values of one sequence for the layers of one model slice, in f32, in pages of
- * {@link KvPages#PAGE_TOKENS} positions taken from the slice's {@link KvPages}. A global layer
- * keeps every position; a sliding-window layer gives back the pages that lie wholly before the
- * window of the next pass's first row (a batched prefill writes all its rows before any of them
- * attends, so a pass keeps its window plus its own rows). A Gemma 4 KV-shared layer holds
- * nothing: its reads go to its donor layer's pages (same geometry and window), which must be in
- * the same slice. Growing never copies keys or values, so a cache holds what its positions need,
- * to a page; {@link #free()} gives everything back; {@link #bytes()} is what accounting counts.
+ * Keys and values of one sequence for the layers of one model slice, in pages of
+ * {@link KvPool#PAGE_TOKENS} positions taken from the slice's {@link KvPool} (off the heap, in
+ * the pool's {@link KvType}). A global layer keeps every position; a sliding-window layer
+ * releases the pages that lie wholly before the window of the next pass's first row (a batched
+ * prefill writes all its rows before any of them attends, so a pass keeps its window plus its own
+ * rows). A Gemma 4 KV-shared layer holds nothing: its reads go to its donor layer's pages (same
+ * geometry and window), which must be in the same slice. Growing never copies keys or values, so
+ * a cache holds what its positions need, to a page; {@link #free()} gives everything back;
+ * {@link #bytes()} is what accounting counts.
+ *
+ * <p>Pages are named by pool ids ({@link #NO_PAGE} where none is held); a cache holds one
+ * reference to each of its pages, so a page may also be held by others ({@link KvPool#retain}).
  */
 public final class KvCache {
-    private static final int SHIFT = Integer.numberOfTrailingZeros(KvPages.PAGE_TOKENS);
-    private static final int MASK = KvPages.PAGE_TOKENS - 1;
+    /** No page held at this index. */
+    static final int NO_PAGE = -1;
+    private static final int SHIFT = Integer.numberOfTrailingZeros(KvPool.PAGE_TOKENS);
+    private static final int MASK = KvPool.PAGE_TOKENS - 1;
 
-    private final KvPages pages;
+    private final KvPool pool;
     private final LayerSpec[] specs;
     private final int fromLayer;
     private final int maxPositions;
-    /** Per owned layer, page p holds positions [p*PAGE_TOKENS, (p+1)*PAGE_TOKENS); null = not taken or given back. */
-    private final float[][][] keys;
-    private final float[][][] values;
-    /** Per owned layer, pages before this index have been given back (sliding layers). */
+    /** Per owned layer, page p holds positions [p*PAGE_TOKENS, (p+1)*PAGE_TOKENS); NO_PAGE = not taken or released. */
+    private final int[][] keys;
+    private final int[][] values;
+    /** Per owned layer, pages before this index have been released (sliding layers). */
     private final int[] firstHeld;
     /** Index (into the arrays above) of the layer whose K/V each layer reads: itself or its donor. */
     private final int[] source;
@@ -32,20 +39,20 @@ public final class KvCache {
     private volatile long bytes;
     private volatile boolean freed;
 
-    KvCache(ModelConfig config, int fromLayer, int toLayer, KvPages pages) {
-        this.pages = pages;
+    KvCache(ModelConfig config, int fromLayer, int toLayer, KvPool pool) {
+        this.pool = pool;
         this.fromLayer = fromLayer;
         this.maxPositions = config.contextLength();
         int n = toLayer - fromLayer;
         this.specs = new LayerSpec[n];
-        this.keys = new float[n][][];
-        this.values = new float[n][][];
+        this.keys = new int[n][];
+        this.values = new int[n][];
         this.firstHeld = new int[n];
         this.source = new int[n];
         for (int i = 0; i < n; i++) {
             specs[i] = config.layer(fromLayer + i);
-            keys[i] = new float[0][];
-            values[i] = new float[0][];
+            keys[i] = new int[0];
+            values[i] = new int[0];
             source[i] = specs[i].kvSource() - fromLayer;
             if (source[i] < 0) {
                 throw new IllegalArgumentException("layer " + (fromLayer + i) + " reads the KV cache of layer "
@@ -64,28 +71,33 @@ public final class KvCache {
         return maxPositions;
     }
 
-    /** Bytes currently held. */
+    /** Bytes of the pages currently held. */
     public long bytes() {
         return bytes;
     }
 
+    /** The storage type of this cache's pages. */
+    public KvType type() {
+        return pool.type();
+    }
+
     /**
      * Gives every page back to the slice's pool; the cache must not be used again. Any thread:
-     * the pages are taken back at the start of the slice's next pass, so a pass running now
+     * the pages are released at the start of the slice's next pass, so a pass running now
      * still finds them.
      */
     public synchronized void free() {
         if (!freed) {
             freed = true;
-            pages.retire(this);
+            pool.retire(this);
         }
     }
 
-    /** Pass thread, from {@link KvPages#settle()}. */
-    void giveAllPages() {
+    /** Pass thread, from {@link KvPool#settle}. */
+    void releaseAllPages() {
         for (int i = 0; i < keys.length; i++) {
             for (int p = 0; p < keys[i].length; p++) {
-                give(i, p);
+                release(i, p);
             }
         }
     }
@@ -106,45 +118,47 @@ public final class KvCache {
                 // the pass's first row (position length) attends from length - window + 1 on
                 int keepFrom = Math.max(0, length - s.window() + 1) >>> SHIFT;
                 for (int p = firstHeld[i]; p < Math.min(keepFrom, keys[i].length); p++) {
-                    give(i, p);
+                    release(i, p);
                 }
                 firstHeld[i] = Math.max(firstHeld[i], keepFrom);
             }
             int last = (length + count - 1) >>> SHIFT;
             if (last >= keys[i].length) {
                 int n = Math.max(last + 1, keys[i].length * 2);
+                int old = keys[i].length;
                 keys[i] = Arrays.copyOf(keys[i], n);
                 values[i] = Arrays.copyOf(values[i], n);
+                Arrays.fill(keys[i], old, n, NO_PAGE);
+                Arrays.fill(values[i], old, n, NO_PAGE);
             }
-            int pageFloats = KvPages.PAGE_TOKENS * s.kvDim();
             for (int p = Math.max(firstHeld[i], length >>> SHIFT); p <= last; p++) {
-                if (keys[i][p] == null) {
-                    keys[i][p] = pages.take(pageFloats);
-                    values[i][p] = pages.take(pageFloats);
-                    bytes += 8L * pageFloats;
+                if (keys[i][p] == NO_PAGE) {
+                    keys[i][p] = pool.take(s.kvDim());
+                    values[i][p] = pool.take(s.kvDim());
+                    bytes += 2 * pool.type().pageBytes(s.kvDim());
                 }
             }
         }
     }
 
-    private void give(int i, int p) {
-        if (keys[i][p] != null) {
-            bytes -= 4L * (keys[i][p].length + values[i][p].length);
-            pages.give(keys[i][p]);
-            pages.give(values[i][p]);
-            keys[i][p] = null;
-            values[i][p] = null;
+    private void release(int i, int p) {
+        if (keys[i][p] != NO_PAGE) {
+            bytes -= 2 * pool.type().pageBytes(specs[i].kvDim());
+            pool.release(keys[i][p]);
+            pool.release(values[i][p]);
+            keys[i][p] = NO_PAGE;
+            values[i][p] = NO_PAGE;
         }
     }
 
     /** The page of layer {@code layer}'s keys holding position {@code pos}. */
-    float[] keyPage(int layer, int pos) {
-        return keys[source[layer - fromLayer]][pos >>> SHIFT];
+    MemorySegment keyPage(int layer, int pos) {
+        return pool.segment(keys[source[layer - fromLayer]][pos >>> SHIFT]);
     }
 
     /** The page of layer {@code layer}'s values holding position {@code pos}. */
-    float[] valuePage(int layer, int pos) {
-        return values[source[layer - fromLayer]][pos >>> SHIFT];
+    MemorySegment valuePage(int layer, int pos) {
+        return pool.segment(values[source[layer - fromLayer]][pos >>> SHIFT]);
     }
 
     /** Whether position {@code pos} is the first of its page. */
@@ -152,9 +166,17 @@ public final class KvCache {
         return (pos & MASK) == 0;
     }
 
-    /** Offset of position {@code pos} in its page of layer {@code layer}. */
-    int pageOffset(int layer, int pos) {
-        return (pos & MASK) * specs[source[layer - fromLayer]].kvDim();
+    /** Row of position {@code pos} within its page. */
+    static int pageRow(int pos) {
+        return pos & MASK;
+    }
+
+    /** Writes one position's keys and values ({@code kvDim} floats each) of layer {@code layer}. Pass thread. */
+    void store(int layer, int pos, float[] k, int kOff, float[] v, int vOff) {
+        int i = layer - fromLayer;
+        int kvDim = specs[i].kvDim();
+        pool.type().store(keyPage(layer, pos), pageRow(pos), kvDim, k, kOff);
+        pool.type().store(valuePage(layer, pos), pageRow(pos), kvDim, v, vOff);
     }
 
     void advance(int count) {

@@ -39,7 +39,11 @@ public final class Model implements AutoCloseable {
     /** Gemma 4 routed-expert buffers; null for dense models. */
     private final MoeFfn moe;
     private final Attention attention;
-    private final KvPages kvPages = new KvPages();
+    private final KvPool kvPool;
+    /** Bytes of weights this slice holds in memory (mapped or copied). */
+    private final long weightBytes;
+    /** Per model layer, the Hadamard block of a rotated (quantized) cache's keys, 0 = not rotated. */
+    private final int[] kvRotation;
     private final GatedActivation glu;
     /** Per-step timing for {@code bench --profile}; null (off) unless set. */
     private StepProfile profile;
@@ -47,7 +51,9 @@ public final class Model implements AutoCloseable {
     private ActivationTap tap;
 
     private Model(GgufFile file, Arena arena, ModelConfig config, int from, int to, Matrix tokenEmbd,
-                  float[] outputNorm, Matrix output, LayerWeights[] layers, float[] ropeFreqs, PerLayerInputs ple) {
+                  float[] outputNorm, Matrix output, LayerWeights[] layers, float[] ropeFreqs, PerLayerInputs ple,
+                  KvType kvType, long kvMemoryBytes, long weightBytes) {
+        this.weightBytes = weightBytes;
         this.file = file;
         this.arena = arena;
         this.config = config;
@@ -70,7 +76,22 @@ public final class Model implements AutoCloseable {
         this.s = new Scratch(config, from, to);
         this.ple = ple;
         this.moe = config.experts() > 0 ? new MoeFfn(config.dim(), config.eps()) : null;
-        this.attention = new Attention(config);
+        int owners = 0;
+        for (int l = from; l < to; l++) {
+            if (config.layer(l).kvDim() > 0 && config.ownsKv(l)) {
+                kvType.requireFits(l, config.layer(l).headDim());
+                owners++;
+            }
+        }
+        int[] kvDims = new int[owners];
+        for (int l = from, i = 0; l < to; l++) {
+            if (config.layer(l).kvDim() > 0 && config.ownsKv(l)) {
+                kvDims[i++] = config.layer(l).kvDim();
+            }
+        }
+        this.kvPool = new KvPool(kvType, kvDims, kvMemoryBytes);
+        this.kvRotation = KvRotation.keyBlocks(config, kvType);
+        this.attention = new Attention(config, kvType);
         this.glu = new GatedActivation(config.gelu());
     }
 
@@ -119,8 +140,8 @@ public final class Model implements AutoCloseable {
         }
         requireStageBoundary(config, from);
         requireStageBoundary(config, to);
-        WeightMemory.requireAvailable(residentBytes(file, config, from, to, options.widenQ4()),
-                "layers [" + from + ", " + to + ") of " + file.path().getFileName());
+        long resident = residentBytes(file, config, from, to, options.widenQ4());
+        WeightMemory.requireAvailable(resident, "layers [" + from + ", " + to + ") of " + file.path().getFileName());
         Weights w = new Weights(file, options.keepF32(), options.widenQ4(), arena);
         boolean head = to == config.layerCount();
         Matrix output = null;
@@ -147,7 +168,8 @@ public final class Model implements AutoCloseable {
         float[] ropeFreqs = config.arch() == Arch.GEMMA4 && w.has("rope_freqs.weight")
                 ? w.vector("rope_freqs.weight") : null;
         PerLayerInputs ple = config.pleDim() > 0 ? new PerLayerInputs(w, config, tokenEmbd, from, to) : null;
-        Model model = new Model(file, arena, config, from, to, tokenEmbd, outputNorm, output, layers, ropeFreqs, ple);
+        Model model = new Model(file, arena, config, from, to, tokenEmbd, outputNorm, output, layers, ropeFreqs, ple,
+                options.kvType(), kvBudget(options, resident), resident);
         // The repacked copies are what the kernels read; the file's pages touched while copying
         // would otherwise stay mapped and count twice in the process's RSS. Dropping them is safe:
         // anything still read from the file (F32 kept in place, routers) faults back in from it.
@@ -269,12 +291,23 @@ public final class Model implements AutoCloseable {
 
     /** A fresh KV cache for one sequence, covering this slice's layers. */
     public KvCache newCache() {
-        return new KvCache(config, from, to, kvPages);
+        return new KvCache(config, from, to, kvPool);
     }
 
-    /** Bytes of KV pages this slice keeps for reuse (given back by caches, not yet taken again). */
-    public long pooledKvBytes() {
-        return kvPages.pooledBytes();
+    /** The KV pool's byte budget: as given, or for auto what the memory limit leaves after the weights. */
+    private static long kvBudget(LoadOptions options, long weightBytes) {
+        return options.kvMemoryBytes() == KvMemory.AUTO ? KvMemory.auto(weightBytes, options.kvShare())
+                : options.kvMemoryBytes();
+    }
+
+    /** Bytes of weights this slice holds in memory. */
+    public long weightBytes() {
+        return weightBytes;
+    }
+
+    /** This slice's KV page pool (its type, budget and usage). */
+    public KvPool kvPool() {
+        return kvPool;
     }
 
     /**
@@ -329,7 +362,7 @@ public final class Model implements AutoCloseable {
         }
         int rows = batch.rows();
         s.ensure(rows);
-        kvPages.settle(batch);
+        kvPool.settle(batch);
         for (int i = 0, r = 0; i < batch.size(); i++) {
             KvCache cache = batch.cache(i);
             cache.reserve(batch.count(i));
@@ -364,6 +397,14 @@ public final class Model implements AutoCloseable {
         mark(StepProfile.Phase.QKV);
         normalizeHeads(w, ls, rows, ownsKv);
         rope(l, ls, rows, ownsKv);
+        if (kvRotation[l] > 0) {
+            // the cache holds rotated keys and values (llama.cpp's quantized-cache rotation)
+            KvRotation.rotate(s.q, 0, rows * ls.qDim(), kvRotation[l]);
+            if (ownsKv) {
+                KvRotation.rotate(s.k, 0, rows * ls.kvDim(), kvRotation[l]);
+                KvRotation.rotate(s.v, 0, rows * ls.kvDim(), KvRotation.V_BLOCK);
+            }
+        }
         mark(StepProfile.Phase.HEAD_NORM_ROPE);
         if (ownsKv) {
             storeKv(l, ls, batch, rows);
@@ -371,6 +412,9 @@ public final class Model implements AutoCloseable {
         }
         // a KV-shared layer reads its donor's cache (KvCache maps the layer), with its own window
         attention.run(l, ls, batch, rows, s.pos, s.seq, s.q, s.att);
+        if (kvRotation[l] > 0) {
+            KvRotation.rotate(s.att, 0, rows * ls.qDim(), KvRotation.V_BLOCK);
+        }
         mark(StepProfile.Phase.ATTENTION);
         if (tap != null) {
             tap.attentionHeads(l, s.att, rows, ls.qDim());
@@ -465,10 +509,7 @@ public final class Model implements AutoCloseable {
     private void storeKv(int l, LayerSpec ls, Batch batch, int rows) {
         int kvDim = ls.kvDim();
         for (int r = 0; r < rows; r++) {
-            KvCache c = batch.cache(s.seq[r]);
-            int off = c.pageOffset(l, s.pos[r]);
-            System.arraycopy(s.k, r * kvDim, c.keyPage(l, s.pos[r]), off, kvDim);
-            System.arraycopy(s.v, r * kvDim, c.valuePage(l, s.pos[r]), off, kvDim);
+            batch.cache(s.seq[r]).store(l, s.pos[r], s.k, r * kvDim, s.v, r * kvDim);
         }
     }
 
@@ -632,6 +673,7 @@ public final class Model implements AutoCloseable {
 
     @Override
     public void close() {
+        kvPool.close();
         arena.close();
         file.close();
     }

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import catena.shard.Fixtures;
 import java.nio.file.Path;
 import java.util.Random;
+import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -21,9 +24,24 @@ class BatchingTest {
         "tiny/tiny-gemma4-f32.gguf", "tiny/tiny-gemma4-ple-f32.gguf", "tiny/tiny-gemma4-moe-f32.gguf",
         "tiny/tiny-gemma3-q8_0.gguf", "tiny/tiny-gemma3-q4_0.gguf"})
     void logitsDoNotDependOnBatching(String file) throws Exception {
+        check(file, LoadOptions.keepF32(file.contains("f32")));
+    }
+
+    static Stream<Arguments> quantizedCaches() {
+        return Stream.of("tiny/tiny-gemma3-f32.gguf", "tiny/tiny-llama-f32.gguf", "tiny/tiny-gemma4-ple-f32.gguf",
+                "tiny/tiny-gemma-q8_0.gguf").flatMap(f -> Stream.of(KvType.F16, KvType.Q8_0).map(t -> Arguments.of(f, t)));
+    }
+
+    /** Each cache type keeps the invariance: f16 and q8_0 rows are written once and read the same way by any batch. */
+    @ParameterizedTest(name = "{0} kv={1}")
+    @MethodSource("quantizedCaches")
+    void logitsDoNotDependOnBatchingWithF16AndQ8Caches(String file, KvType type) throws Exception {
+        check(file, LoadOptions.keepF32(file.contains("f32")).kvType(type));
+    }
+
+    private static void check(String file, LoadOptions options) throws Exception {
         Path path = Fixtures.file(file);
-        boolean f32 = file.contains("f32");
-        try (Model m = Model.load(path, LoadOptions.keepF32(f32))) {
+        try (Model m = Model.load(path, options)) {
             int vocab = m.config().vocabSize();
             int[][] seqs = new int[3][N];
             Random rnd = new Random(7);
@@ -35,7 +53,7 @@ class BatchingTest {
             }
             float[][] reference = new float[3][];
             for (int i = 0; i < 3; i++) {
-                reference[i] = Runs.teacherForced(path, f32, seqs[i], N);
+                reference[i] = Runs.teacherForced(path, options, seqs[i], N);
             }
             // Interleaved: sequence 0 in chunks of 7, sequence 1 one token per pass, sequence 2 in chunks of 25.
             int[] chunk = {7, 1, 25};

@@ -44,7 +44,7 @@ class Gemma4Test {
             ModelConfig c = m.config();
             assertThat(c.ownsKv(0) && c.ownsKv(1) && !c.ownsKv(2) && !c.ownsKv(3)).isTrue();
             // Only layers 0 and 1 own a cache: the whole model's cache weighs what those two layers' does.
-            KvCache owners = new KvCache(c, 0, 2, new KvPages());
+            KvCache owners = new KvCache(c, 0, 2, m.kvPool());
             owners.reserve(PROMPT.length);
             KvCache cache = m.newCache();
             float[] x = new float[PROMPT.length * c.dim()];

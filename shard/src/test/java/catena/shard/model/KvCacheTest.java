@@ -28,9 +28,9 @@ class KvCacheTest {
             if (s.kvDim() == 0 || s.kvSource() != l) {
                 continue;
             }
-            int first = s.sliding() ? Math.max(0, before - s.window() + 1) / KvPages.PAGE_TOKENS : 0;
-            int last = (length - 1) / KvPages.PAGE_TOKENS;
-            b += (long) (last - first + 1) * KvPages.PAGE_TOKENS * s.kvDim() * 2 * 4;
+            int first = s.sliding() ? Math.max(0, before - s.window() + 1) / KvPool.PAGE_TOKENS : 0;
+            int last = (length - 1) / KvPool.PAGE_TOKENS;
+            b += (long) (last - first + 1) * KvPool.PAGE_TOKENS * s.kvDim() * 2 * 4;
         }
         return b;
     }
@@ -57,25 +57,30 @@ class KvCacheTest {
     @Test
     void shouldReuseAFreedCachesPagesFromTheNextPassOn() throws Exception {
         try (Model m = Model.load(GEMMA3, LoadOptions.defaults())) {
+            KvPool pool = m.kvPool();
             KvCache a = m.newCache();
             run(m, a, 40);
             long held = a.bytes();
+            long allocated = pool.allocatedBytes();
+            assertThat(pool.usedBytes()).isEqualTo(held);
             a.free();
-            assertThat(m.pooledKvBytes()).as("not before a pass has started").isZero();
+            assertThat(pool.usedBytes()).as("not before a pass has started").isEqualTo(held);
             KvCache b = m.newCache();
             run(m, b, 40);
             assertThat(b.bytes()).isEqualTo(held);
-            // b took a's pages back: what is left in the pool is what a's sliding layers had given back
-            assertThat(m.pooledKvBytes()).isLessThan(held);
+            // b took a's pages back: nothing new was allocated, and only b's pages are in use
+            assertThat(pool.allocatedBytes()).isEqualTo(allocated);
+            assertThat(pool.usedBytes()).isEqualTo(held);
             a.free(); // a second free gives nothing twice
             run(m, b, 1);
-            assertThat(m.pooledKvBytes()).isLessThan(held);
+            assertThat(pool.usedBytes()).isEqualTo(b.bytes());
         }
     }
 
     @Test
     void shouldFinishAPassPlannedBeforeItsCacheWasFreed() throws Exception {
         try (Model m = Model.load(GEMMA3, LoadOptions.defaults())) {
+            KvPool pool = m.kvPool();
             KvCache kept = m.newCache();
             KvCache freed = m.newCache();
             run(m, kept, 30);
@@ -86,9 +91,9 @@ class KvCacheTest {
             float[] x = new float[2 * m.config().dim()];
             m.embed(ids, 0, 2, x);
             m.forward(new Batch().add(kept, ids, 0, 1).add(freed, ids, 1, 1), x);
-            assertThat(m.pooledKvBytes()).isZero();
+            assertThat(pool.usedBytes()).isEqualTo(kept.bytes() + freed.bytes());
             run(m, kept, 1);
-            assertThat(m.pooledKvBytes()).isPositive();
+            assertThat(pool.usedBytes()).isEqualTo(kept.bytes());
         }
     }
 }

@@ -212,15 +212,18 @@ public final class StageActor {
                              int sequences, int waiting, long cacheBytes, int kvBlocksUsed, int kvBlocksTotal, int kvBlockTokens,
                              long batches, long rows, long multiSequenceBatches, int maxBatchSequences,
                              long preemptions, long staleDropped, long rejected, long busyNanos, long hops,
-                             long hopNanos, PrefixStats prefix) implements ClusterMessage {
+                             long hopNanos, String kvType, long kvBytesPerToken, long kvPoolUsedBytes,
+                             PrefixStats prefix) implements ClusterMessage {
         /** Stats of a stage without a prefix cache. */
         public StageStats(int replica, long epoch, int stageIndex, int fromLayer, int toLayerExclusive, int sequences,
                           int waiting, long cacheBytes, int kvBlocksUsed, int kvBlocksTotal, int kvBlockTokens,
                           long batches, long rows, long multiSequenceBatches, int maxBatchSequences, long preemptions,
-                          long staleDropped, long rejected, long busyNanos, long hops, long hopNanos) {
+                          long staleDropped, long rejected, long busyNanos, long hops, long hopNanos, String kvType,
+                          long kvBytesPerToken, long kvPoolUsedBytes) {
             this(replica, epoch, stageIndex, fromLayer, toLayerExclusive, sequences, waiting, cacheBytes, kvBlocksUsed,
                     kvBlocksTotal, kvBlockTokens, batches, rows, multiSequenceBatches, maxBatchSequences, preemptions,
-                    staleDropped, rejected, busyNanos, hops, hopNanos, PrefixStats.NONE);
+                    staleDropped, rejected, busyNanos, hops, hopNanos, kvType, kvBytesPerToken, kvPoolUsedBytes,
+                    PrefixStats.NONE);
         }
     }
 
@@ -420,7 +423,9 @@ public final class StageActor {
         modelPath = a.modelPath();
         keepF32 = a.keepF32();
         long perToken = Math.max(1, engine.kvBytesPerToken());
-        table = new SequenceTable<>(new BlockBudget(engine, settings.kvMemoryBytes(), settings.kvBlockTokens(), perToken,
+        // the engine's pool holds what its budget allows: charge blocks against that same number
+        long budget = engine.kvBudgetBytes() > 0 ? engine.kvBudgetBytes() : settings.kvMemoryBytes();
+        table = new SequenceTable<>(new BlockBudget(engine, budget, settings.kvBlockTokens(), perToken,
                 settings.prefixCache()));
         int maxRows = Math.max(1, MAX_BATCH_BYTES / (engine.dim() * Float.BYTES));
         scheduler = new StageScheduler<>(table, new StageScheduler.Settings(settings.maxBatchTokens(), maxRows,
@@ -939,7 +944,8 @@ public final class StageActor {
                 settings.kvBlockTokens(),
                 batches, rowsTotal, multiSequenceBatches, maxBatchSequences,
                 scheduler == null ? 0 : scheduler.preemptions(), staleDropped, rejected, busyNanos, hops, hopNanos,
-                loaded ? table.kv().prefixStats() : PrefixStats.NONE));
+                engine == null ? "" : engine.kvType(), engine == null ? 0 : engine.kvBytesPerToken(),
+                engine == null ? -1 : engine.kvPoolUsedBytes(), loaded ? table.kv().prefixStats() : PrefixStats.NONE));
         return Behaviors.same();
     }
 

@@ -2,6 +2,8 @@ package catena.worker.engine;
 
 import catena.shard.model.Batch;
 import catena.shard.model.KvCache;
+import catena.shard.model.KvMemory;
+import catena.shard.model.KvType;
 import catena.shard.model.LoadOptions;
 import catena.shard.model.Model;
 import catena.shard.sample.Sampler;
@@ -25,11 +27,21 @@ public final class ModelStageEngine implements StageEngine {
         this.to = to;
     }
 
-    /** Loads layers [from, to) of the GGUF at {@code path}. */
+    /** Loads layers [from, to) of the GGUF at {@code path}, with an f32 KV pool of an auto budget. */
     public static ModelStageEngine load(Path path, boolean keepF32, int from, int to) throws IOException {
+        return load(path, keepF32, from, to, KvType.F32, KvMemory.AUTO, 1);
+    }
+
+    /**
+     * Loads layers [from, to) with KV caches of {@code kvType} in a pool of {@code kvMemoryBytes}
+     * ({@link KvMemory#AUTO}: what the memory limit leaves after the weights, split among
+     * {@code kvShare} stages of this process).
+     */
+    public static ModelStageEngine load(Path path, boolean keepF32, int from, int to, KvType kvType,
+                                        long kvMemoryBytes, int kvShare) throws IOException {
         ModelFacts facts = ModelFacts.read(path);
         return new ModelStageEngine(Model.load(path, LoadOptions.keepF32(keepF32).widenQ4(LoadOptions.SERVING_WIDENS_Q4)
-                .layers(from, to)), facts, from, to);
+                .layers(from, to).kvType(kvType).kvMemory(kvMemoryBytes).kvShare(kvShare)), facts, from, to);
     }
 
     @Override
@@ -64,14 +76,22 @@ public final class ModelStageEngine implements StageEngine {
 
     @Override
     public long kvBytesPerToken() {
-        long bytes = 0;
-        for (int l = from; l < to; l++) {
-            var spec = model.config().layer(l);
-            if (spec.kvSource() == l) {
-                bytes += 2L * spec.kvDim() * Float.BYTES;
-            }
-        }
-        return bytes;
+        return model.kvPool().bytesPerToken();
+    }
+
+    @Override
+    public long kvBudgetBytes() {
+        return model.kvPool().capacityBytes();
+    }
+
+    @Override
+    public String kvType() {
+        return model.kvPool().type().flag();
+    }
+
+    @Override
+    public long kvPoolUsedBytes() {
+        return model.kvPool().usedBytes();
     }
 
     @Override

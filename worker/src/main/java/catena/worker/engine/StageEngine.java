@@ -35,6 +35,24 @@ public interface StageEngine extends AutoCloseable {
      */
     long kvBytesPerToken();
 
+    /**
+     * The bytes this stage's KV pool may hold (its caches' pages), or -1 when the engine keeps no
+     * pool of its own and the stage's configured budget applies.
+     */
+    default long kvBudgetBytes() {
+        return -1;
+    }
+
+    /** How caches store keys and values: f32, f16 or q8_0. */
+    default String kvType() {
+        return "f32";
+    }
+
+    /** Bytes of KV pages in use in the pool now (-1 without a pool). */
+    default long kvPoolUsedBytes() {
+        return -1;
+    }
+
     /** A fresh, empty cache for one sequence. */
     SequenceCache newCache();
 

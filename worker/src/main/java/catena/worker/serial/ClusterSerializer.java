@@ -134,7 +134,8 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                     .setRows(m.rows()).setMultiSequenceBatches(m.multiSequenceBatches())
                     .setMaxBatchSequences(m.maxBatchSequences()).setPreemptions(m.preemptions())
                     .setStaleDropped(m.staleDropped()).setRejected(m.rejected()).setBusyNanos(m.busyNanos()).setHops(m.hops())
-                    .setHopNanos(m.hopNanos()).setPrefixQueries(m.prefix().queries())
+                    .setHopNanos(m.hopNanos()).setKvType(m.kvType()).setKvBytesPerToken(m.kvBytesPerToken())
+                    .setKvPoolUsedBytes(m.kvPoolUsedBytes()).setPrefixQueries(m.prefix().queries())
                     .setPrefixQueryTokens(m.prefix().queryTokens()).setPrefixHitTokens(m.prefix().hitTokens())
                     .setPrefixCachedBlocks(m.prefix().cachedBlocks()).setPrefixIdleBlocks(m.prefix().idleBlocks())
                     .setPrefixEvictions(m.prefix().evictions()).setPrefixMisses(m.prefix().misses()).build()
@@ -237,6 +238,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                             p.getKvBlocksUsed(), p.getKvBlocksTotal(), p.getKvBlockTokens(), p.getBatches(), p.getRows(),
                             p.getMultiSequenceBatches(), p.getMaxBatchSequences(), p.getPreemptions(),
                             p.getStaleDropped(), p.getRejected(), p.getBusyNanos(), p.getHops(), p.getHopNanos(),
+                            p.getKvType(), p.getKvBytesPerToken(), p.getKvPoolUsedBytes(),
                             new catena.worker.engine.PrefixStats(p.getPrefixQueries(), p.getPrefixQueryTokens(),
                                     p.getPrefixHitTokens(), p.getPrefixCachedBlocks(), p.getPrefixIdleBlocks(),
                                     p.getPrefixEvictions(), p.getPrefixMisses()));
