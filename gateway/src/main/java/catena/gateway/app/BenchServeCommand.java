@@ -14,7 +14,9 @@ import java.time.Duration;
 import catena.gateway.bench.PromptSet;
 import catena.gateway.bench.RequestRecord;
 import catena.gateway.bench.ServeReport;
+import catena.gateway.bench.PrefixCounts;
 import catena.v1.GetModelInfoRequest;
+import catena.v1.GetPipelineStatsRequest;
 import catena.v1.InferenceGrpc;
 import catena.v1.ModelInfo;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -74,8 +76,12 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--output-len", description = "Tokens generated per request at most (default: ${DEFAULT-VALUE})")
     int outputLen = 64;
 
-    @Option(names = "--prefix-len", description = "Leading prompt tokens shared by every request (default: ${DEFAULT-VALUE})")
+    @Option(names = {"--prefix-len", "--system-prompt-tokens"}, description = "Leading prompt tokens shared by every request (default: ${DEFAULT-VALUE})")
     int prefixLen = 0;
+
+    @Option(names = "--prefix-groups", description = "Distinct shared prefixes (system prompts), each used by as many"
+            + " requests, in random order (default: ${DEFAULT-VALUE})")
+    int prefixGroups = 1;
 
     @Option(names = "--temperature", description = "Sampling temperature; 0 = greedy (default: ${DEFAULT-VALUE})")
     float temperature = 0f;
@@ -123,10 +129,14 @@ final class BenchServeCommand implements Callable<Integer> {
             }
             int vocab = info.getVocabSize();
             int low = Math.min(100, vocab / 2);
-            List<int[]> prompts = PromptSet.make(warmupPrompts + numPrompts, inputLen, prefixLen, low, vocab, seed);
+            List<int[]> prompts = PromptSet.make(warmupPrompts + numPrompts, inputLen, prefixLen, prefixGroups, low,
+                    vocab, seed);
+            var stats = InferenceGrpc.newBlockingStub(channel);
             return measure(new GrpcLoadClient(channel, limit, timeoutSeconds), prompts, rate, slo, limit,
                     target + " (" + info.getArchitecture() + ", " + info.getStagesCount() + " stage(s) x "
-                            + info.getReplicasCount() + " replica(s))");
+                            + info.getReplicasCount() + " replica(s))",
+                    () -> PrefixCounts.of(stats.withDeadlineAfter(30, TimeUnit.SECONDS)
+                            .getPipelineStats(GetPipelineStatsRequest.getDefaultInstance())));
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
@@ -155,12 +165,17 @@ final class BenchServeCommand implements Callable<Integer> {
             int low = Math.min(100, maxTokenId / 2);
             List<int[]> prompts = PromptSet.make(warmupPrompts + numPrompts, inputLen, prefixLen, low, maxTokenId, seed);
             return measure(new OpenAiLoadClient(http, base, name, connection.apiKey, limit, timeoutSeconds), prompts,
-                    rate, slo, limit, base + " (model " + name + ", OpenAI API)");
+                    rate, slo, limit, base + " (model " + name + ", OpenAI API)", null);
         }
     }
 
-    private int measure(LoadClient client, List<int[]> prompts, double rate, Goodput slo, int limit, String about)
-            throws Exception {
+    /**
+     * Runs the warm-up and the measured requests and prints the report; {@code prefixCounts}
+     * (null: not available) reads the servers' prefix-cache counters, before and after both.
+     */
+    private int measure(LoadClient client, List<int[]> prompts, double rate, Goodput slo, int limit, String about,
+                        java.util.function.Supplier<PrefixCounts> prefixCounts) throws Exception {
+        PrefixCounts before = prefixCounts == null ? null : prefixCounts.get();
         if (warmupPrompts > 0) {
             client.run(requests(prompts.subList(0, warmupPrompts), 0), new long[warmupPrompts], System.err, "warm-up");
         }
@@ -171,8 +186,19 @@ final class BenchServeCommand implements Callable<Integer> {
         System.out.printf("%-36s %s%n", "Target:", about);
         System.out.printf("%-36s %s%n", "Request rate / max concurrency:", requestRate + " / " + limit);
         System.out.print(report.table());
+        var figures = report.figures();
+        if (before != null) {
+            // counted over the warm-up and the measured requests alike (both ran between the reads)
+            PrefixCounts run = prefixCounts.get().minus(before);
+            int requests = warmupPrompts + numPrompts;
+            System.out.print(run.table(requests, prefixLen));
+            figures.put("prefix_query_tokens", run.queryTokens());
+            figures.put("prefix_hit_tokens", run.hitTokens());
+            figures.put("prefix_shared_hit_rate", Math.round(run.prefixHitRate(requests, prefixLen) * 1000) / 1000.0);
+            figures.put("prefix_misses", run.misses());
+        }
         if (json) {
-            System.out.println(new ObjectMapper().writeValueAsString(report.figures()));
+            System.out.println(new ObjectMapper().writeValueAsString(figures));
         }
         return report.failed() == 0 ? 0 : 1;
     }

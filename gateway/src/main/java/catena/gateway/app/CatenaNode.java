@@ -89,11 +89,19 @@ public final class CatenaNode implements AutoCloseable {
     }
 
     /** How a gateway behaves: its admission bound and how long sessions wait for a replica. */
-    public record GatewaySettings(int maxSessions, Duration failoverWait) {
+    public record GatewaySettings(int maxSessions, Duration failoverWait, double prefixWeight) {
+        /** Sequences of load a fully cached prompt is worth when routing (see catena.gateway.route.Router). */
+        public static final double DEFAULT_PREFIX_WEIGHT = 8;
+
         public GatewaySettings {
             if (maxSessions < 1) {
                 throw new IllegalArgumentException("maxSessions=" + maxSessions + ", expected >= 1");
             }
+        }
+
+        /** Prefix-aware routing with the default weight. */
+        public GatewaySettings(int maxSessions, Duration failoverWait) {
+            this(maxSessions, failoverWait, DEFAULT_PREFIX_WEIGHT);
         }
     }
 
@@ -243,7 +251,7 @@ public final class CatenaNode implements AutoCloseable {
             ServingMetrics serving = new ServingMetrics(registry, () -> running.get().runningSessions(),
                     () -> running.get().waitingSessions(), System::nanoTime);
             ActorGenerationClient client = new ActorGenerationClient(system, view, model, gateway.maxSessions(),
-                    gateway.failoverWait(), uid, serving);
+                    gateway.failoverWait(), uid, serving, gateway.prefixWeight());
             running.set(client);
             grpc.intercept(new MetricCollectingServerInterceptor(registry));
             GatewayServer server = new GatewayServer(grpc, model, client, view).start();

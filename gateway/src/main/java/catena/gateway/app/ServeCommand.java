@@ -62,6 +62,14 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--kv-block", description = "Token positions per KV block (default: ${DEFAULT-VALUE})")
     int kvBlock = 16;
 
+    @Option(names = "--prefix-cache", paramLabel = "on|off", description = "Keep the KV of computed prompt blocks"
+            + " for later prompts that start alike (default: ${DEFAULT-VALUE})")
+    String prefixCache = "on";
+
+    @Option(names = "--routing", paramLabel = "prefix|load", description = "How a gateway picks a replica: by"
+            + " cached prompt prefix weighed against load, or by load only (default: ${DEFAULT-VALUE})")
+    String routing = "prefix";
+
     @Option(names = "--max-batch-tokens", description = "Rows one stage pass takes at most, decoding rows included;"
             + " longer prompts are prefilled in chunks (default: ${DEFAULT-VALUE})")
     int maxBatchTokens = 256;
@@ -285,7 +293,7 @@ final class ServeCommand implements Callable<Integer> {
 
     private StageSettings stageSettings() {
         return new StageSettings(Sizes.parse("--kv-memory", kvMemory), kvBlock, maxBatchTokens, prefillRatio, kvBlock, maxWaiting,
-                Sizes.parse("--memory", memory), warmup);
+                Sizes.parse("--memory", memory), warmup, switchOn("--prefix-cache", prefixCache));
     }
 
     private catena.worker.config.NodeConfig.Timings timings() {
@@ -298,7 +306,20 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private CatenaNode.GatewaySettings gatewaySettings() {
-        return new CatenaNode.GatewaySettings(maxSessions, java.time.Duration.ofMillis(failoverWaitMs));
+        double weight = switch (routing) {
+            case "prefix" -> CatenaNode.GatewaySettings.DEFAULT_PREFIX_WEIGHT;
+            case "load" -> 0;
+            default -> throw new IllegalArgumentException("--routing=" + routing + ", expected prefix or load");
+        };
+        return new CatenaNode.GatewaySettings(maxSessions, java.time.Duration.ofMillis(failoverWaitMs), weight);
+    }
+
+    private static boolean switchOn(String option, String value) {
+        return switch (value) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException(option + "=" + value + ", expected on or off");
+        };
     }
 
     private ServerBuilder<?> grpc() {

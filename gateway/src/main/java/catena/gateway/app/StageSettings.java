@@ -6,12 +6,12 @@ import java.util.concurrent.ExecutorService;
 /**
  * A stage's memory and scheduling settings from the command line: the KV memory budget in bytes
  * (or {@link #AUTO}), the KV block size, the token budget of a pass (chunked prefill), the
- * positions a new sequence must find room for beyond its prompt, how many may wait, and the memory
+ * positions a new sequence must find room for beyond its prompt, how many may wait, the memory
  * a worker advertises to the plan owner (its weights and KV must fit; {@link #AUTO} = what the
- * machine or container has available at start).
+ * machine or container has available at start), and whether stages keep a prefix cache.
  */
 public record StageSettings(long kvMemoryBytes, int kvBlockTokens, int maxBatchTokens, double prefillRatio,
-                            int reserveTokens, int maxWaiting, long memoryBytes, int warmupRounds) {
+                            int reserveTokens, int maxWaiting, long memoryBytes, int warmupRounds, boolean prefixCache) {
     /** Let the node measure it. */
     public static final long AUTO = -1;
 
@@ -20,7 +20,14 @@ public record StageSettings(long kvMemoryBytes, int kvBlockTokens, int maxBatchT
      * positions reserve, 256 waiting, 2 warm-up rounds.
      */
     public static StageSettings defaults() {
-        return new StageSettings(AUTO, 16, 256, 2, 16, 256, AUTO, 2);
+        return new StageSettings(AUTO, 16, 256, 2, 16, 256, AUTO, 2, true);
+    }
+
+    /** Settings with the prefix cache on. */
+    public StageSettings(long kvMemoryBytes, int kvBlockTokens, int maxBatchTokens, double prefillRatio,
+                         int reserveTokens, int maxWaiting, long memoryBytes, int warmupRounds) {
+        this(kvMemoryBytes, kvBlockTokens, maxBatchTokens, prefillRatio, reserveTokens, maxWaiting, memoryBytes,
+                warmupRounds, true);
     }
 
     public StageSettings {
@@ -49,7 +56,13 @@ public record StageSettings(long kvMemoryBytes, int kvBlockTokens, int maxBatchT
     /** The same settings with {@code rounds} warm-up rounds. */
     public StageSettings withWarmupRounds(int rounds) {
         return new StageSettings(kvMemoryBytes, kvBlockTokens, maxBatchTokens, prefillRatio, reserveTokens, maxWaiting,
-                memoryBytes, rounds);
+                memoryBytes, rounds, prefixCache);
+    }
+
+    /** The same settings with the prefix cache on or off. */
+    public StageSettings withPrefixCache(boolean on) {
+        return new StageSettings(kvMemoryBytes, kvBlockTokens, maxBatchTokens, prefillRatio, reserveTokens, maxWaiting,
+                memoryBytes, warmupRounds, on);
     }
 
     /** Memory the worker offers to the plan owner. */
@@ -76,6 +89,6 @@ public record StageSettings(long kvMemoryBytes, int kvBlockTokens, int maxBatchT
 
     StageActor.Settings toActorSettings(long advertised, ExecutorService compute) {
         return new StageActor.Settings(kvBudget(kvMemoryBytes), kvBlockTokens, maxBatchTokens, prefillRatio, reserveTokens,
-                maxWaiting, advertised, Runtime.getRuntime().availableProcessors(), warmupRounds, compute);
+                maxWaiting, advertised, Runtime.getRuntime().availableProcessors(), warmupRounds, compute, prefixCache);
     }
 }

@@ -27,6 +27,9 @@ public final class ServeReport {
     private final Histogram itl = histogram();
     private final Histogram e2e = histogram();
     private final String firstError;
+    /** TTFT of the first request sent (ns; -1 if it failed), and the TTFTs of the others. */
+    private final long firstTtft;
+    private final Histogram laterTtft = histogram();
 
     public ServeReport(List<RequestRecord> records, Goodput goodput) {
         this.goodput = goodput;
@@ -38,6 +41,18 @@ public final class ServeReport {
         long start = Long.MAX_VALUE;
         long end = Long.MIN_VALUE;
         String error = null;
+        RequestRecord first = null;
+        for (RequestRecord r : records) {
+            if (first == null || r.sentNanos() < first.sentNanos()) {
+                first = r;
+            }
+        }
+        for (RequestRecord r : records) {
+            if (r != first && r.ok() && r.ttftNanos() >= 0) {
+                record(laterTtft, r.ttftNanos());
+            }
+        }
+        this.firstTtft = first == null || !first.ok() ? -1 : first.ttftNanos();
         for (RequestRecord r : records) {
             start = Math.min(start, r.sentNanos());
             end = Math.max(end, r.endNanos());
@@ -112,6 +127,12 @@ public final class ServeReport {
             m.put("goodput_req_s", round(seconds == 0 ? 0 : good / seconds));
         }
         put(m, "ttft", ttft);
+        // A cold first request against warm later ones (a shared system prompt and a prefix cache).
+        m.put("ttft_first_ms", round(firstTtft / 1e6));
+        m.put("ttft_later_ms_median", laterTtft.getTotalCount() == 0 ? 0
+                : round(laterTtft.getValueAtPercentile(50) / 1000.0));
+        m.put("ttft_later_over_first", firstTtft <= 0 || laterTtft.getTotalCount() == 0 ? 0
+                : round(laterTtft.getValueAtPercentile(50) * 1000.0 / firstTtft));
         put(m, "tpot", tpot);
         put(m, "itl", itl);
         put(m, "e2el", e2e);
@@ -147,6 +168,10 @@ public final class ServeReport {
         if (goodput.isSet()) {
             b.append(String.format(Locale.ROOT, "%-36s %s%n", "Request goodput (req/s):", f.get("goodput_req_s")));
         }
+        b.append(String.format(Locale.ROOT, "%-36s %s%n", "TTFT of the first request (ms):", f.get("ttft_first_ms")));
+        b.append(String.format(Locale.ROOT, "%-36s %s%n", "Median TTFT of the others (ms):",
+                f.get("ttft_later_ms_median")));
+        b.append(String.format(Locale.ROOT, "%-36s %s%n", "Others' median / first:", f.get("ttft_later_over_first")));
         for (String[] row : new String[][] {{"ttft", "Time to First Token"}, {"tpot", "Time per Output Token (excl. 1st)"},
                 {"itl", "Inter-token Latency"}, {"e2el", "End-to-end Latency"}}) {
             b.append(String.format(Locale.ROOT, "---- %s ----%n", row[1]));

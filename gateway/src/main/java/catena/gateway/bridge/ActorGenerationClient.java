@@ -3,6 +3,7 @@ package catena.gateway.bridge;
 import catena.gateway.cluster.TopologyView;
 import catena.gateway.metrics.ServingMetrics;
 import catena.gateway.model.ServedModel;
+import catena.gateway.route.PrefixMirror;
 import catena.gateway.route.ReplicaLoad;
 import catena.gateway.route.ReplicaOccupancy;
 import catena.gateway.route.Router;
@@ -13,6 +14,8 @@ import catena.gateway.session.GenerationSession;
 import catena.gateway.session.GenerationSink;
 import catena.worker.actor.StageActor;
 import catena.worker.plan.Topology;
+import catena.worker.prefix.BlockHash;
+import catena.worker.prefix.PrefixChain;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +33,8 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 /**
  * Runs each generation as a {@link GenerationSession} actor placed by the {@link Router} on the
  * ready replica with the most room (loads polled from each replica's stage 0, plus what this
- * gateway sent since). Tells every running session when the topology changes, so sessions on a
+ * gateway sent since), weighed against how much of the prompt each replica is believed to cache
+ * (a {@link PrefixMirror} of the prompts sent to it). Tells every running session when the topology changes, so sessions on a
  * replica that lost a stage fail over at once. At most {@code maxSessions} generations run in
  * this gateway; KV memory is admitted by the stages themselves.
  */
@@ -38,6 +42,8 @@ public final class ActorGenerationClient implements GenerationClient, Generation
     private static final Duration STATS_TIMEOUT = Duration.ofSeconds(5);
     /** How often each ready replica's stage 0 is asked for its load. */
     static final Duration LOAD_POLL = Duration.ofMillis(250);
+    /** KV block size assumed before the first report (the stages' default --kv-block). */
+    static final int DEFAULT_BLOCK_TOKENS = 16;
 
     private final ActorSystem<?> system;
     private final TopologyView view;
@@ -45,7 +51,8 @@ public final class ActorGenerationClient implements GenerationClient, Generation
     private final int maxSessions;
     private final Duration failoverWait;
     private final SequenceIds ids;
-    private final Router router = new Router(0);
+    private final Router router;
+    private final PrefixMirror mirror = new PrefixMirror();
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicLong sessionNames = new AtomicLong();
     private final Map<Long, ActorRef<GenerationSession.Command>> sessions = new ConcurrentHashMap<>();
@@ -54,8 +61,9 @@ public final class ActorGenerationClient implements GenerationClient, Generation
     private final ServingMetrics metrics;
 
     public ActorGenerationClient(ActorSystem<?> system, TopologyView view, ServedModel model, int maxSessions,
-                                 Duration failoverWait, long incarnationUid, ServingMetrics metrics) {
+                                 Duration failoverWait, long incarnationUid, ServingMetrics metrics, double prefixWeight) {
         this.metrics = metrics;
+        this.router = new Router(prefixWeight);
         this.system = system;
         this.view = view;
         this.model = model;
@@ -118,22 +126,45 @@ public final class ActorGenerationClient implements GenerationClient, Generation
     }
 
     @Override
-    public synchronized Topology.Replica place(int promptTokens) {
+    public synchronized Topology.Replica place(int[] prompt) {
         List<Topology.Replica> ready = view.current().ready();
         if (ready.isEmpty()) {
             return null;
         }
+        int blockTokens = blockTokens(ready);
+        // Like a stage, only blocks before the prompt's last token count (that one is always computed).
+        BlockHash[] chain = router.prefixAware() && prompt.length > 1
+                ? PrefixChain.of(prompt, prompt.length - 1, blockTokens) : new BlockHash[0];
         List<ReplicaLoad> loads = new ArrayList<>(ready.size());
-        for (Topology.Replica r : ready) {
+        int[] cached = new int[ready.size()];
+        for (int i = 0; i < ready.size(); i++) {
+            Topology.Replica r = ready.get(i);
             StageActor.StageStats s = reported.get(r.index());
             boolean fresh = s != null && s.epoch() == r.epoch();
+            cached[i] = mirror.cachedBlocks(r.index(), r.epoch(), chain) * blockTokens;
             loads.add(new ReplicaLoad(r.index(), r.epoch(), occupancy.own(r.index()), fresh ? occupancy.others(r.index()) : 0,
                     fresh ? (long) (s.kvBlocksTotal() - s.kvBlocksUsed()) * s.kvBlockTokens() : Long.MAX_VALUE,
-                    fresh ? (long) s.kvBlocksTotal() * s.kvBlockTokens() : 0, 0));
+                    fresh ? (long) s.kvBlocksTotal() * s.kvBlockTokens() : 0, cached[i]));
         }
-        Topology.Replica chosen = ready.get(router.choose(loads, promptTokens));
+        int pick = router.choose(loads, prompt.length);
+        Topology.Replica chosen = ready.get(pick);
         occupancy.started(chosen.index()); // within the lock, so a burst of sessions sees each other
+        if (chain.length > 0) {
+            mirror.sent(chosen.index(), chosen.epoch(), chain);
+            metrics.routed(chain.length * blockTokens, cached[pick]);
+        }
         return chosen;
+    }
+
+    /** Positions per KV block of the replicas, as reported (all stages of a fleet share the setting). */
+    private int blockTokens(List<Topology.Replica> ready) {
+        for (Topology.Replica r : ready) {
+            StageActor.StageStats s = reported.get(r.index());
+            if (s != null && s.kvBlockTokens() > 0) {
+                return s.kvBlockTokens();
+            }
+        }
+        return DEFAULT_BLOCK_TOKENS;
     }
 
     @Override
@@ -162,6 +193,7 @@ public final class ActorGenerationClient implements GenerationClient, Generation
                     STATS_TIMEOUT, system.scheduler()).whenComplete((s, failure) -> {
                         if (s != null) {
                             reported.put(r.index(), s);
+                            mirror.capacity(r.index(), s.epoch(), s.kvBlocksTotal());
                             occupancy.reported(r.index(), s.sequences() + s.waiting());
                         }
                     });

@@ -130,7 +130,9 @@ public final class InferenceService extends InferenceGrpc.InferenceImplBase {
                         .setKvBlocksUsed(s.kvBlocksUsed()).setKvBlocksTotal(s.kvBlocksTotal())
                         .setPreemptions(s.preemptions()).setStaleDropped(s.staleDropped()).setRejected(s.rejected())
                         .setKvType(s.kvType()).setKvBytesPerToken(s.kvBytesPerToken())
-                        .setKvPoolUsedBytes(s.kvPoolUsedBytes()));
+                        .setKvPoolUsedBytes(s.kvPoolUsedBytes())
+                        .setPrefixQueryTokens(s.prefix().queryTokens()).setPrefixHitTokens(s.prefix().hitTokens())
+                        .setPrefixCachedBlocks(s.prefix().cachedBlocks()).setPrefixMisses(s.prefix().misses()));
             }
             responses.onNext(b.build());
             responses.onCompleted();

@@ -36,6 +36,8 @@ public final class ServingMetrics {
     private final Timer queue;
     private final Counter promptTokens;
     private final Counter generationTokens;
+    private final Counter routedTokens;
+    private final Counter routedCachedTokens;
 
     /**
      * Metrics in {@code registry}; {@code running} and {@code waiting} tell the requests the
@@ -56,6 +58,10 @@ public final class ServingMetrics {
                 .register(registry);
         this.generationTokens = Counter.builder("catena.generation.tokens")
                 .description("Tokens generated and sent to clients.").register(registry);
+        this.routedTokens = Counter.builder("catena.route.prefix.tokens").description("Prompt tokens in full KV"
+                + " blocks of requests routed with prefix affinity.").register(registry);
+        this.routedCachedTokens = Counter.builder("catena.route.prefix.cached.tokens").description("Of those, the"
+                + " tokens the chosen replica was believed to cache (the gateway's mirror).").register(registry);
         Gauge.builder("catena.num.requests.running", running::getAsInt)
                 .description("Requests running on a replica now.").register(registry);
         Gauge.builder("catena.num.requests.waiting", waiting::getAsInt)
@@ -68,6 +74,15 @@ public final class ServingMetrics {
             slos[i] = Duration.ofNanos(Math.round(bucketsSeconds[i] * 1e9));
         }
         return Timer.builder(name).description(help).serviceLevelObjectives(slos).register(registry);
+    }
+
+    /**
+     * A request was routed: {@code blockTokens} prompt tokens in full KV blocks, of which the chosen
+     * replica was believed (by this gateway's mirror) to cache {@code cachedTokens}.
+     */
+    public void routed(int blockTokens, int cachedTokens) {
+        routedTokens.increment(blockTokens);
+        routedCachedTokens.increment(cachedTokens);
     }
 
     /** A request waited {@code nanos} for its first replica. */

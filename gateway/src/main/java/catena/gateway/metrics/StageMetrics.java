@@ -59,7 +59,8 @@ public final class StageMetrics {
         e.last = first;
         Tags tags = Tags.of("replica", Integer.toString(first.replica()), "stage", Integer.toString(first.stageIndex()),
                 "layers", first.fromLayer() + "-" + first.toLayerExclusive());
-        gauge(e, tags, "catena.kv.cache.usage.perc", "KV-cache blocks in use, as a fraction (1 = full).",
+        gauge(e, tags, "catena.kv.cache.usage.perc", "KV-cache blocks in use, as a fraction (1 = full; idle"
+                + " prefix-cache blocks count as free).",
                 s -> s.kvBlocksTotal() == 0 ? 0 : (double) s.kvBlocksUsed() / s.kvBlocksTotal());
         gauge(e, tags, "catena.stage.kv.blocks.used", "KV-cache blocks in use.", StageStats::kvBlocksUsed);
         gauge(e, tags, "catena.stage.kv.blocks.total", "KV-cache blocks the stage's budget holds.",
@@ -84,6 +85,23 @@ public final class StageMetrics {
         counter(e, tags, "catena.stage.hops", "Ring messages received from the previous stage.", StageStats::hops);
         counter(e, tags, "catena.stage.hop.seconds", "Summed transit of those messages (wall clocks); divided by"
                 + " the hops, the hop latency into this stage.", s -> s.hopNanos() / 1e9);
+        counter(e, tags, "catena.prefix.cache.queries", "Prompt tokens looked up in the stage's prefix cache (stage"
+                + " 0).", s -> s.prefix().queryTokens());
+        counter(e, tags, "catena.prefix.cache.hits", "Prompt tokens found in the prefix cache (attached, not"
+                + " computed); divided by the queries, the hit rate.", s -> s.prefix().hitTokens());
+        counter(e, tags, "catena.prefix.cache.lookups", "Prompts looked up in the prefix cache.",
+                s -> s.prefix().queries());
+        gauge(e, tags, "catena.prefix.cache.hit.rate", "Prompt tokens found cached over tokens looked up since the"
+                + " stage loaded.", s -> s.prefix().queryTokens() == 0 ? 0
+                        : (double) s.prefix().hitTokens() / s.prefix().queryTokens());
+        gauge(e, tags, "catena.prefix.cache.blocks", "KV blocks in the prefix cache (in use or idle).",
+                s -> s.prefix().cachedBlocks());
+        gauge(e, tags, "catena.prefix.cache.idle.blocks", "Cached KV blocks no sequence uses (reclaimable; counted as"
+                + " free in the usage).", s -> s.prefix().idleBlocks());
+        counter(e, tags, "catena.prefix.cache.evictions", "Idle cached blocks evicted for room.",
+                s -> s.prefix().evictions());
+        counter(e, tags, "catena.prefix.cache.misses", "Sequences this later stage lacked stage 0's cached blocks"
+                + " for (re-run without the cache).", s -> s.prefix().misses());
         return e;
     }
 

@@ -48,10 +48,10 @@ public final class GenerationSession {
     /** Where sessions place sequences; implemented by the bridge. Thread-safe. */
     public interface Placement {
         /**
-         * A ready replica for a prompt of {@code promptTokens}, counted as running one more
+         * A ready replica for {@code prompt} (not modified), counted as running one more
          * sequence of this gateway from now on; null when none is ready.
          */
-        Topology.Replica place(int promptTokens);
+        Topology.Replica place(int[] prompt);
 
         /** A sequence placed on {@code replica} ended there (finished, failed over or cancelled). */
         void ended(int replica);
@@ -119,6 +119,8 @@ public final class GenerationSession {
     private Topology.Replica replica;
     private long sequenceId;
     private int attempts;
+    /** Whether stage 0 may take the prompt's leading blocks from its prefix cache (not after a later stage missed them). */
+    private boolean prefixCache = true;
     private boolean finished;
     private boolean paused;
     private String lastInterruption = "";
@@ -180,7 +182,7 @@ public final class GenerationSession {
             replica = null;
             return false;
         }
-        Topology.Replica r = placement.place(log.resumePrompt().length);
+        Topology.Replica r = placement.place(log.resumePrompt());
         if (r == null) {
             return false;
         }
@@ -193,7 +195,7 @@ public final class GenerationSession {
         paused = false;
         int[] prompt = log.resumePrompt();
         r.first().tell(new StageActor.Start(sequenceId, r.epoch(), prompt, log.delivered(), request.sampling(),
-                log.remaining(), endIds, request.logprobs(), sink));
+                log.remaining(), endIds, request.logprobs(), sink, prefixCache));
         timers.startSingleTimer(TokenTimeout.INSTANCE, TOKEN_TIMEOUT);
         ctx.getLog().debug("sequence [{}] on replica [{}] epoch [{}] from step {} (attempt {})", sequenceId, r.index(),
                 r.epoch(), log.delivered(), attempts);
@@ -236,7 +238,11 @@ public final class GenerationSession {
         }
         return switch (e) {
             case SequenceEvent.TokenSampled t -> onToken(t);
-            case SequenceEvent.SequenceInterrupted i -> failover(i.reason());
+            case SequenceEvent.SequenceInterrupted i -> {
+                // a later stage lacked the prefix blocks stage 0 took from its cache: recompute them
+                prefixCache &= !i.prefixMiss();
+                yield failover(i.reason());
+            }
             case SequenceEvent.SequenceProgress p -> onProgress(p);
             case SequenceEvent.SequenceRejected r -> {
                 release();

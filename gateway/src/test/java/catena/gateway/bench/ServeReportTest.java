@@ -46,4 +46,35 @@ class ServeReportTest {
         assertThatThrownBy(() -> Goodput.parse("ttft=5")).hasMessageContaining("--goodput=ttft=5");
         assertThatThrownBy(() -> Goodput.parse("e2e:5")).hasMessageContaining("unknown metric 'e2e'");
     }
+
+    @Test
+    void shouldSetTheFirstRequestsTtftAgainstTheMedianOfTheOthersWhenTheyShareAPrefix() {
+        // sent out of order: the first sent (at 0) has TTFT 1000 ms, the others 100, 200, 300 ms
+        RequestRecord first = new RequestRecord(0, new long[] {1000 * MS}, 1000 * MS, 10, null);
+        RequestRecord b = new RequestRecord(2000 * MS, new long[] {2200 * MS}, 2200 * MS, 10, null);
+        RequestRecord c = new RequestRecord(1000 * MS, new long[] {1100 * MS}, 1100 * MS, 10, null);
+        RequestRecord d = new RequestRecord(3000 * MS, new long[] {3300 * MS}, 3300 * MS, 10, null);
+        var f = new ServeReport(List.of(b, first, c, d), Goodput.NONE).figures();
+        assertThat((double) f.get("ttft_first_ms")).isEqualTo(1000.0);
+        assertThat((double) f.get("ttft_later_ms_median")).isCloseTo(200, org.assertj.core.data.Offset.offset(0.2));
+        assertThat((double) f.get("ttft_later_over_first")).isCloseTo(0.2, org.assertj.core.data.Offset.offset(0.001));
+    }
+
+    @Test
+    void shouldGiveEachOfTheGroupsPrefixToAsManyPromptsInAShuffledOrder() {
+        List<int[]> p = PromptSet.make(40, 20, 16, 4, 100, 1000, 9);
+        java.util.Map<Integer, Integer> perGroup = new java.util.HashMap<>();
+        java.util.Map<Integer, Integer> groupOf = new java.util.HashMap<>();
+        boolean roundRobin = true;
+        for (int i = 0; i < p.size(); i++) {
+            int key = p.get(i)[0] * 100_000 + p.get(i)[15];
+            perGroup.merge(key, 1, Integer::sum);
+            int g = groupOf.computeIfAbsent(key, k -> groupOf.size());
+            roundRobin &= g == i % 4;
+        }
+        assertThat(perGroup).hasSize(4).allSatisfy((k, v) -> assertThat(v).isEqualTo(10));
+        assertThat(roundRobin).as("groups in a shuffled order, not in turn").isFalse();
+        assertThat(p.get(0)[16]).isNotEqualTo(p.get(1)[16]);
+        assertThat(PromptSet.make(40, 20, 16, 4, 100, 1000, 9).get(7)).containsExactly(p.get(7));
+    }
 }

@@ -85,7 +85,7 @@ class WorkerAutoscalerTest {
         return Behaviors.receive(StageActor.Command.class).onMessage(StageActor.GetStats.class, m -> {
             int w = waiting.get();
             m.replyTo().tell(new StageActor.StageStats(0, 1, index, index, index + 1, w > 0 ? 8 : 0, w, 0, 10, 64, 16,
-                    0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+                    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "f32", 0, 0));
             return Behaviors.same();
         }).build();
     }

@@ -29,9 +29,31 @@ class RouterTest {
 
     @Test
     void shouldPreferTheReplicaHoldingThePromptPrefixUnlessItIsMuchBusier() {
-        Router router = new Router(0.5);
+        Router router = new Router(4);
+        // 8 of 10 tokens cached: worth 3.2 sequences of load
         assertThat(router.choose(List.of(load(0, 2, 50, 0), load(1, 4, 50, 8)), 10)).isEqualTo(1);
-        assertThat(router.choose(List.of(load(0, 2, 50, 0), load(1, 9, 50, 8)), 10)).isEqualTo(0);
+        assertThat(router.choose(List.of(load(0, 2, 50, 0), load(1, 6, 50, 8)), 10)).isEqualTo(0);
+    }
+
+    @Test
+    void shouldNotChooseAFullReplicaForAffinityAlone() {
+        Router router = new Router(100);
+        // replica 1 caches 8 of 40 tokens but has room for 20 of the other 32
+        assertThat(router.choose(List.of(load(0, 5, 50, 0), load(1, 0, 20, 8)), 40)).isZero();
+        // with room for the uncached part only, it fits
+        assertThat(router.choose(List.of(load(0, 5, 50, 0), load(1, 0, 32, 8)), 40)).isEqualTo(1);
+    }
+
+    @Test
+    void shouldIgnoreTheCacheWhenThePrefixWeightIsZero() {
+        assertThat(new Router(0).choose(List.of(load(0, 1, 500, 0), load(1, 2, 500, 100)), 100)).isZero();
+        assertThat(new Router(0).prefixAware()).isFalse();
+    }
+
+    @Test
+    void shouldRefuseANegativePrefixWeight() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Router(-1))
+                .hasMessage("prefixWeight=-1.0, expected >= 0");
     }
 
     @Test

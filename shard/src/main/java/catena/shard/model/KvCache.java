@@ -151,6 +151,104 @@ public final class KvCache {
         }
     }
 
+    /**
+     * Shares positions [firstPosition, firstPosition + positions) — whole pages, all written (below
+     * {@link #length()}) — as a block holding each of their pages of every layer (a sliding layer's
+     * page already released is absent from it). No pass may run meanwhile (the caller runs between
+     * passes): it adds page holders, as a pass does.
+     */
+    public KvBlock share(int firstPosition, int positions) {
+        if ((firstPosition & MASK) != 0 || (positions & MASK) != 0 || positions <= 0
+                || firstPosition + positions > length) {
+            throw new IllegalArgumentException("share of positions [" + firstPosition + ", " + (firstPosition + positions)
+                    + "): expected whole pages of " + KvPool.PAGE_TOKENS + " below the length " + length);
+        }
+        int first = firstPosition >>> SHIFT;
+        int n = positions >>> SHIFT;
+        int[][] k = new int[keys.length][];
+        int[][] v = new int[keys.length][];
+        for (int i = 0; i < keys.length; i++) {
+            k[i] = new int[ownsPages(i) ? n : 0];
+            v[i] = new int[k[i].length];
+            for (int p = 0; p < k[i].length; p++) {
+                int at = first + p;
+                int key = at < keys[i].length ? keys[i][at] : NO_PAGE;
+                k[i][p] = key;
+                v[i][p] = key == NO_PAGE ? NO_PAGE : values[i][at];
+                if (key != NO_PAGE) {
+                    pool.retain(key);
+                    pool.retain(v[i][p]);
+                }
+            }
+        }
+        return new KvBlock(pool, first, n, k, v);
+    }
+
+    /**
+     * Makes {@code blocks}, consecutive from position 0, the start of this empty cache, read-only:
+     * every layer holds their pages (a sliding layer only those its next position still attends),
+     * and the length becomes their positions. Throws if a page needed is absent from its block.
+     * No pass may run meanwhile.
+     */
+    public void attach(java.util.List<KvBlock> blocks, int positions) {
+        if (length != 0 || freed) {
+            throw new IllegalStateException("attach to a cache of length " + length + (freed ? ", freed" : "")
+                    + ", expected an empty one");
+        }
+        int total = 0;
+        for (KvBlock b : blocks) {
+            if (b.firstPage != total) {
+                throw new IllegalArgumentException("attach: block at page " + b.firstPage + ", expected page " + total);
+            }
+            total += b.pages;
+        }
+        if (total << SHIFT != positions || positions > maxPositions) {
+            throw new IllegalArgumentException("attach: blocks of " + (total << SHIFT) + " positions, expected "
+                    + positions + " within " + maxPositions);
+        }
+        int[] keepFrom = new int[keys.length];
+        for (int i = 0; i < keys.length; i++) {
+            LayerSpec s = specs[i];
+            // what the first pass after them attends: as reserve() would keep at this length
+            keepFrom[i] = s.sliding() ? Math.max(0, positions - s.window() + 1) >>> SHIFT : 0;
+            for (KvBlock b : blocks) {
+                for (int p = Math.max(0, keepFrom[i] - b.firstPage); ownsPages(i) && p < b.pages; p++) {
+                    if (b.keys[i][p] == NO_PAGE) {
+                        throw new IllegalStateException("attach: layer " + (fromLayer + i) + " page "
+                                + (b.firstPage + p) + " is absent from its shared block");
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < keys.length; i++) {
+            if (!ownsPages(i)) {
+                continue;
+            }
+            keys[i] = new int[total];
+            values[i] = new int[total];
+            Arrays.fill(keys[i], NO_PAGE);
+            Arrays.fill(values[i], NO_PAGE);
+            long pageBytes = pool.type().pageBytes(specs[i].kvDim());
+            for (KvBlock b : blocks) {
+                for (int p = Math.max(0, keepFrom[i] - b.firstPage); p < b.pages; p++) {
+                    int at = b.firstPage + p;
+                    keys[i][at] = b.keys[i][p];
+                    values[i][at] = b.values[i][p];
+                    pool.retain(keys[i][at]);
+                    pool.retain(values[i][at]);
+                    bytes += 2 * pageBytes;
+                }
+            }
+            firstHeld[i] = keepFrom[i];
+        }
+        length = positions;
+    }
+
+    /** Whether layer i holds pages of its own (not a KV-shared layer, not without KV). */
+    private boolean ownsPages(int i) {
+        return specs[i].kvDim() != 0 && source[i] == i;
+    }
+
     /** The page of layer {@code layer}'s keys holding position {@code pos}. */
     MemorySegment keyPage(int layer, int pos) {
         return pool.segment(keys[source[layer - fromLayer]][pos >>> SHIFT]);

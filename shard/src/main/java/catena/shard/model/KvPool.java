@@ -50,6 +50,8 @@ public final class KvPool implements AutoCloseable {
     private PageClass[] classOf = new PageClass[CHUNK_PAGES];
     private int pageCount;
     private final List<KvCache> retired = new ArrayList<>();
+    /** Shared blocks let go of since the last pass (the prefix cache evicted them). */
+    private final List<KvBlock> retiredBlocks = new ArrayList<>();
     private volatile long usedBytes;
     private volatile long allocatedBytes;
     private volatile int usedPages;
@@ -250,19 +252,31 @@ public final class KvPool implements AutoCloseable {
         retired.add(cache);
     }
 
+    /** Notes a released shared block; its hold on its pages ends at the next {@link #settle}. Any thread. */
+    synchronized void retire(KvBlock block) {
+        retiredBlocks.add(block);
+    }
+
     /**
      * Releases the pages of the caches freed since the last pass, before this pass takes any; a
      * freed cache that is still in {@code batch} (its pass was planned before the free) keeps its
-     * pages until a later pass.
+     * pages until a later pass. Released shared blocks let go of their pages (a cache in the batch
+     * holds its own reference to any it reads).
      */
     void settle(Batch batch) {
         List<KvCache> now;
+        List<KvBlock> blocks;
         synchronized (this) {
-            if (retired.isEmpty()) {
+            if (retired.isEmpty() && retiredBlocks.isEmpty()) {
                 return;
             }
             now = new ArrayList<>(retired);
             retired.clear();
+            blocks = new ArrayList<>(retiredBlocks);
+            retiredBlocks.clear();
+        }
+        for (KvBlock b : blocks) {
+            b.releasePages();
         }
         for (KvCache c : now) {
             if (inBatch(batch, c)) {

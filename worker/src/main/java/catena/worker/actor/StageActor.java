@@ -8,6 +8,7 @@ import catena.worker.actor.SequenceEvent.SequenceProgress;
 import catena.worker.actor.SequenceEvent.SequenceRejected;
 import catena.worker.actor.SequenceEvent.TokenSampled;
 import catena.worker.engine.BlockBudget;
+import catena.worker.engine.PrefixStats;
 import catena.worker.engine.StageEngine;
 import catena.worker.engine.StageEngineFactory;
 import catena.worker.engine.StageWarmup;
@@ -66,7 +67,14 @@ public final class StageActor {
      */
     public record Settings(long kvMemoryBytes, int kvBlockTokens, int maxBatchTokens, double prefillRatio,
                            int reserveTokens, int maxWaiting, long memoryBytes, int cores, int warmupRounds,
-                           ExecutorService compute) {
+                           ExecutorService compute, boolean prefixCache) {
+        /** Settings with the prefix cache on. */
+        public Settings(long kvMemoryBytes, int kvBlockTokens, int maxBatchTokens, double prefillRatio,
+                        int reserveTokens, int maxWaiting, long memoryBytes, int cores, int warmupRounds,
+                        ExecutorService compute) {
+            this(kvMemoryBytes, kvBlockTokens, maxBatchTokens, prefillRatio, reserveTokens, maxWaiting, memoryBytes,
+                    cores, warmupRounds, compute, true);
+        }
     }
 
     /** Messages a stage understands. */
@@ -105,11 +113,18 @@ public final class StageActor {
     /**
      * Start a sequence (sent to stage 0 under {@code epoch}): run {@code prompt} (the prompt plus
      * any tokens already streamed on another attempt, {@code firstStep} of them), then generate up
-     * to maxTokens more; {@code logprobs}: alternatives to report with each token (-1 = none).
+     * to maxTokens more; {@code logprobs}: alternatives to report with each token (-1 = none);
+     * {@code prefixCache}: whether stage 0 may take the prompt's leading blocks from its prefix cache.
      */
     public record Start(long sequenceId, long epoch, int[] prompt, int firstStep, SamplingParams sampling,
-                        int maxTokens, int[] endIds, int logprobs, ActorRef<SequenceEvent> sink)
+                        int maxTokens, int[] endIds, int logprobs, ActorRef<SequenceEvent> sink, boolean prefixCache)
             implements Command, ClusterMessage {
+        /** A start that may use the prefix cache. */
+        public Start(long sequenceId, long epoch, int[] prompt, int firstStep, SamplingParams sampling, int maxTokens,
+                     int[] endIds, int logprobs, ActorRef<SequenceEvent> sink) {
+            this(sequenceId, epoch, prompt, firstStep, sampling, maxTokens, endIds, logprobs, sink, true);
+        }
+
         @Override
         public String toString() {
             return "Start[" + sequenceId + ", epoch " + epoch + ", prompt=" + prompt.length + " tokens, firstStep="
@@ -119,9 +134,14 @@ public final class StageActor {
 
     /**
      * Rows of one sequence inside a {@link Forward}: {@code count} consecutive rows; {@code sample}:
-     * the last row ends the known tokens; {@code start}: set on the sequence's first rows (else null).
+     * the last row ends the known tokens; {@code start}: set on the sequence's first rows (else null);
+     * {@code cachedPrefix}: on the first rows, the leading prompt positions stage 0 took from its
+     * prefix cache (the rows start after them; every later stage attaches the same positions).
      */
-    public record Rows(long sequenceId, int count, boolean sample, Start start) {
+    public record Rows(long sequenceId, int count, boolean sample, Start start, int cachedPrefix) {
+        public Rows(long sequenceId, int count, boolean sample, Start start) {
+            this(sequenceId, count, sample, start, 0);
+        }
     }
 
     /**
@@ -188,14 +208,25 @@ public final class StageActor {
      * Counters: replica, epoch and layers (stageIndex -1 = not in a replica); sequences held and
      * waiting for admission, KV bytes held and blocks used / total; batches and rows since load,
      * batches of more than one sequence and the largest batch; preemptions, messages dropped for a
-     * stale epoch, sequences refused for lack of KV memory.
+     * stale epoch, sequences refused for lack of KV memory; the prefix cache's counters.
      */
     public record StageStats(int replica, long epoch, int stageIndex, int fromLayer, int toLayerExclusive,
                              int sequences, int waiting, long cacheBytes, int kvBlocksUsed, int kvBlocksTotal, int kvBlockTokens,
                              long batches, long rows, long multiSequenceBatches, int maxBatchSequences,
                              long preemptions, long staleDropped, long rejected, long busyNanos, long hops,
-                             long hopNanos, String kvType, long kvBytesPerToken, long kvPoolUsedBytes)
-            implements ClusterMessage {
+                             long hopNanos, String kvType, long kvBytesPerToken, long kvPoolUsedBytes,
+                             PrefixStats prefix) implements ClusterMessage {
+        /** Stats of a stage without a prefix cache. */
+        public StageStats(int replica, long epoch, int stageIndex, int fromLayer, int toLayerExclusive, int sequences,
+                          int waiting, long cacheBytes, int kvBlocksUsed, int kvBlocksTotal, int kvBlockTokens,
+                          long batches, long rows, long multiSequenceBatches, int maxBatchSequences, long preemptions,
+                          long staleDropped, long rejected, long busyNanos, long hops, long hopNanos, String kvType,
+                          long kvBytesPerToken, long kvPoolUsedBytes) {
+            this(replica, epoch, stageIndex, fromLayer, toLayerExclusive, sequences, waiting, cacheBytes, kvBlocksUsed,
+                    kvBlocksTotal, kvBlockTokens, batches, rows, multiSequenceBatches, maxBatchSequences, preemptions,
+                    staleDropped, rejected, busyNanos, hops, hopNanos, kvType, kvBytesPerToken, kvPoolUsedBytes,
+                    PrefixStats.NONE);
+        }
     }
 
     private record Loaded(Assign assign, StageEngine engine, Throwable failure) implements Command {
@@ -396,7 +427,8 @@ public final class StageActor {
         long perToken = Math.max(1, engine.kvBytesPerToken());
         // the engine's pool holds what its budget allows: charge blocks against that same number
         long budget = engine.kvBudgetBytes() > 0 ? engine.kvBudgetBytes() : settings.kvMemoryBytes();
-        table = new SequenceTable<>(new BlockBudget(engine, budget, settings.kvBlockTokens(), perToken));
+        table = new SequenceTable<>(new BlockBudget(engine, budget, settings.kvBlockTokens(), perToken,
+                settings.prefixCache()));
         int maxRows = Math.max(1, MAX_BATCH_BYTES / (engine.dim() * Float.BYTES));
         scheduler = new StageScheduler<>(table, new StageScheduler.Settings(settings.maxBatchTokens(), maxRows,
                 settings.reserveTokens(), settings.maxWaiting(), settings.prefillRatio()));
@@ -490,15 +522,17 @@ public final class StageActor {
         if (table.wasFreed(m.sequenceId()) || table.get(m.sequenceId()) != null) {
             return;
         }
-        switch (scheduler.offer(m.sequenceId(), m, m.prompt())) {
+        switch (scheduler.offer(m.sequenceId(), m, m.prompt(), m.prefixCache())) {
             case QUEUED -> {
                 StageSequence<Start> s = table.get(m.sequenceId());
                 if (engine.hasHead()) {
                     s.initHistory(m.prompt(), m.maxTokens());
                 }
                 watch(m.sink(), m.sequenceId());
-                // Queued: it waits for KV memory or for the prompts ahead of it (oldest first).
-                m.sink().tell(new SequenceProgress(m.sequenceId(), 0, true));
+                if (!s.admitted()) {
+                    // It waits for KV memory or for the prompts ahead of it (oldest first).
+                    m.sink().tell(new SequenceProgress(m.sequenceId(), 0, true));
+                }
                 requestPass();
             }
             case TOO_LARGE -> {
@@ -651,7 +685,7 @@ public final class StageActor {
         }
         Job job = new Job(pass.entries().size(), engine.hasHead());
         for (Entry<Start> e : pass.entries()) {
-            job.add(e.sequence(), e.rows(), e.sample(), e.first() ? e.sequence().start : null);
+            job.add(e.sequence(), e.rows(), e.sample(), e.first() ? e.sequence().start : null, e.cachedPrefix());
         }
         job.tokens = pass.tokens();
         job.rows = pass.rows();
@@ -677,7 +711,9 @@ public final class StageActor {
                 clash |= inBatch.contains(r.sequenceId());
             }
             int fRows = f.data().length / dim;
-            if (clash || (!taken.isEmpty() && rows + fRows > maxRows)) {
+            // A sequence attaching cached blocks waits for the passes before it: the rows that
+            // complete those blocks here may be in an earlier message not yet computed.
+            if (clash || (!taken.isEmpty() && (rows + fRows > maxRows || attachesPrefix(f)))) {
                 break;
             }
             inbox.poll();
@@ -699,7 +735,10 @@ public final class StageActor {
             for (Rows r : f.sequences()) {
                 StageSequence<Start> s = arrive(r);
                 if (s != null) {
-                    arrived.add(new Entry<>(s, r.count(), r.sample(), r.start() != null));
+                    boolean first = r.start() != null;
+                    int cached = first ? r.cachedPrefix() : 0;
+                    arrived.add(new Entry<>(s, r.count(), r.sample(), first, cached > 0 ? r.start().prompt() : null,
+                            cached));
                     where.put(s, new int[] {fi, src});
                 }
                 src += r.count();
@@ -707,6 +746,7 @@ public final class StageActor {
         }
         Pass<Start> pass = scheduler.reserveArrived(arrived);
         tellPreempted(pass.preempted());
+        tellMissed(pass.missed());
         if (pass.isEmpty()) {
             return inbox.isEmpty() ? null : laterStageJob();
         }
@@ -719,7 +759,7 @@ public final class StageActor {
             Forward f = taken.get(at[0]);
             System.arraycopy(f.data(), at[1] * dim, x, row * dim, e.rows() * dim);
             System.arraycopy(f.tokens(), at[1], tokens, row, e.rows());
-            job.add(e.sequence(), e.rows(), e.sample(), e.first() ? e.sequence().start : null);
+            job.add(e.sequence(), e.rows(), e.sample(), e.first() ? e.sequence().start : null, e.cachedPrefix());
             row += e.rows();
         }
         job.rows = row;
@@ -740,6 +780,25 @@ public final class StageActor {
         }
         watch(r.start().sink(), r.sequenceId());
         return s;
+    }
+
+    private static boolean attachesPrefix(Forward f) {
+        for (Rows r : f.sequences()) {
+            if (r.start() != null && r.cachedPrefix() > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Sequences whose cached prefix this stage lacks: re-run (by their sessions) without the cache. */
+    private void tellMissed(List<StageSequence<Start>> missed) {
+        for (StageSequence<Start> s : missed) {
+            unwatch(s.start.sink(), s.id);
+            s.start.sink().tell(new SequenceInterrupted(s.id, "stage " + assignment.stageIndex() + " of replica "
+                    + assignment.replica() + " no longer caches the prompt's first " + s.cachedPrefix
+                    + " positions that stage 0 took from its prefix cache", true));
+        }
     }
 
     private void tellPreempted(List<StageSequence<Start>> preempted) {
@@ -780,6 +839,7 @@ public final class StageActor {
                 }
             }
         }
+        published(job);
         if (engine.hasHead()) {
             List<Fed> fed = new ArrayList<>(job.size);
             for (int i = 0; i < job.size; i++) {
@@ -794,7 +854,7 @@ public final class StageActor {
             List<Rows> out = new ArrayList<>(job.size);
             for (int i = 0; i < job.size; i++) {
                 if (table.get(job.seqs[i].id) == job.seqs[i]) {
-                    out.add(new Rows(job.seqs[i].id, job.counts[i], job.sample[i], job.starts[i]));
+                    out.add(new Rows(job.seqs[i].id, job.counts[i], job.sample[i], job.starts[i], job.cached[i]));
                 }
             }
             if (out.size() == job.size) {
@@ -805,6 +865,16 @@ public final class StageActor {
             }
         }
         requestPass();
+    }
+
+    /** Tells the KV budget what the pass wrote, so the blocks it completed join the prefix cache. */
+    private void published(Job job) {
+        for (int i = 0, row = 0; i < job.size; row += job.counts[i], i++) {
+            StageSequence<Start> s = job.seqs[i];
+            if (table.get(s.id) == s && s.cache() == job.caches[i]) {
+                table.kv().wrote(job.caches[i], job.tokens, row, job.counts[i]);
+            }
+        }
     }
 
     /** Sends on the rows of the sequences still held after some were freed during the pass. */
@@ -826,7 +896,7 @@ public final class StageActor {
             if (table.get(job.seqs[i].id) == job.seqs[i]) {
                 System.arraycopy(job.x, src * dim, x, dst * dim, n * dim);
                 System.arraycopy(job.tokens, src, tokens, dst, n);
-                out.add(new Rows(job.seqs[i].id, n, job.sample[i], job.starts[i]));
+                out.add(new Rows(job.seqs[i].id, n, job.sample[i], job.starts[i], job.cached[i]));
                 dst += n;
             }
             src += n;
@@ -897,7 +967,7 @@ public final class StageActor {
                 batches, rowsTotal, multiSequenceBatches, maxBatchSequences,
                 scheduler == null ? 0 : scheduler.preemptions(), staleDropped, rejected, busyNanos, hops, hopNanos,
                 engine == null ? "" : engine.kvType(), engine == null ? 0 : engine.kvBytesPerToken(),
-                engine == null ? -1 : engine.kvPoolUsedBytes()));
+                engine == null ? -1 : engine.kvPoolUsedBytes(), loaded ? table.kv().prefixStats() : PrefixStats.NONE));
         return Behaviors.same();
     }
 
@@ -975,6 +1045,8 @@ public final class StageActor {
         final int[] counts;
         final boolean[] sample;
         final Start[] starts;
+        /** On a sequence's first rows: the prompt positions stage 0 took from its prefix cache. */
+        final int[] cached;
         final int[] sampled;
         final SequenceEvent.Logprob[] logprobs;
         final int[] steps;
@@ -994,14 +1066,16 @@ public final class StageActor {
             counts = new int[capacity];
             sample = new boolean[capacity];
             starts = new Start[capacity];
+            cached = new int[capacity];
             sampled = new int[capacity];
             logprobs = new SequenceEvent.Logprob[capacity];
             steps = new int[capacity];
             this.head = head;
         }
 
-        void add(StageSequence<Start> s, int count, boolean sampleLast, Start start) {
+        void add(StageSequence<Start> s, int count, boolean sampleLast, Start start, int cachedPrefix) {
             int i = size++;
+            cached[i] = start == null ? 0 : cachedPrefix;
             seqs[i] = s;
             caches[i] = s.cache();
             counts[i] = count;

@@ -1,8 +1,10 @@
 package catena.worker.engine;
 
 import catena.shard.model.Batch;
+import catena.shard.model.KvBlock;
 import catena.shard.model.KvCache;
 import catena.shard.model.KvMemory;
+import catena.shard.model.KvPool;
 import catena.shard.model.KvType;
 import catena.shard.model.LoadOptions;
 import catena.shard.model.Model;
@@ -10,6 +12,8 @@ import catena.shard.sample.Sampler;
 import catena.shard.sample.SamplingParams;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** The engine's model slice as a {@link StageEngine}: maps only the tensors of its layers. */
 public final class ModelStageEngine implements StageEngine {
@@ -97,6 +101,46 @@ public final class ModelStageEngine implements StageEngine {
     @Override
     public SequenceCache newCache() {
         return new Cache(model.newCache());
+    }
+
+    /**
+     * Blocks of whole pages, and no sliding window shorter than a block: a block is shared right
+     * after the pass that completes it, and a sliding layer still holds all of its pages then only
+     * if its window spans the block.
+     */
+    @Override
+    public boolean canShare(int blockTokens) {
+        if (blockTokens % KvPool.PAGE_TOKENS != 0) {
+            return false;
+        }
+        for (int l = from; l < to; l++) {
+            var spec = model.config().layer(l);
+            if (spec.sliding() && spec.window() < blockTokens) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public SharedKv share(SequenceCache cache, int firstPosition, int positions) {
+        return new Shared(((Cache) cache).kv.share(firstPosition, positions));
+    }
+
+    @Override
+    public void attach(SequenceCache cache, List<SharedKv> blocks, int positions) {
+        List<KvBlock> kv = new ArrayList<>(blocks.size());
+        for (SharedKv b : blocks) {
+            kv.add(((Shared) b).block);
+        }
+        ((Cache) cache).kv.attach(kv, positions);
+    }
+
+    private record Shared(KvBlock block) implements SharedKv {
+        @Override
+        public void release() {
+            block.release();
+        }
     }
 
     @Override

@@ -56,6 +56,32 @@ public interface StageEngine extends AutoCloseable {
     /** A fresh, empty cache for one sequence. */
     SequenceCache newCache();
 
+    /**
+     * Whether this engine can share blocks of {@code blockTokens} positions between caches (the
+     * prefix cache): false unless its storage is paged in units that divide the block.
+     */
+    default boolean canShare(int blockTokens) {
+        return false;
+    }
+
+    /**
+     * Shares positions [firstPosition, firstPosition + positions) of {@code cache}, which are written
+     * and will never be written again (they lie before its length): the block keeps their memory
+     * until released, whatever becomes of the cache. Called between passes (none running).
+     */
+    default SharedKv share(SequenceCache cache, int firstPosition, int positions) {
+        throw new UnsupportedOperationException("this engine does not share KV blocks");
+    }
+
+    /**
+     * Makes the blocks, in order from position 0, the start of the empty {@code cache}, read-only:
+     * its length becomes their positions and its next pass continues after them. Called between
+     * passes (none running).
+     */
+    default void attach(SequenceCache cache, java.util.List<SharedKv> blocks, int positions) {
+        throw new UnsupportedOperationException("this engine does not share KV blocks");
+    }
+
     /** Embeds {@code n} tokens into {@code x[0 .. n*dim)} (first stage only). */
     void embed(int[] tokens, int n, float[] x);
 

@@ -38,16 +38,37 @@ public interface StageKv {
     void release(SequenceCache cache);
 
     /**
-     * Leading positions of {@code tokens[0 .. len)} whose KV this stage holds in its prefix cache
-     * (a multiple of {@link #blockTokens()}; 0 without a prefix cache).
+     * Leading positions of {@code tokens[0 .. len)} whose KV this stage holds in its prefix cache:
+     * a multiple of {@link #blockTokens()} below {@code len} (at least one token is left to run, whose
+     * logits the sequence needs); 0 without a prefix cache. Counts a prefix query and its hit.
      */
     default int cachedPrefix(int[] tokens, int len) {
         return 0;
     }
 
-    /** Attaches the first {@code n} positions (from {@link #cachedPrefix}) to an empty cache; false if no longer held. */
+    /**
+     * Attaches the first {@code n} positions of {@code tokens} (a multiple of {@link #blockTokens()})
+     * from the prefix cache to the empty {@code cache}, shared read-only; false (nothing attached)
+     * if they are no longer all held.
+     */
     default boolean attachPrefix(SequenceCache cache, int[] tokens, int n) {
         return n == 0;
+    }
+
+    /**
+     * A pass wrote {@code tokens[off .. off+n)} at the end of {@code cache} (its length already
+     * counts them): the blocks they complete join the prefix cache. Called between passes.
+     */
+    default void wrote(SequenceCache cache, int[] tokens, int off, int n) {
+    }
+
+    /** The prefix cache's counters (all zero without one). */
+    default PrefixStats prefixStats() {
+        return PrefixStats.NONE;
+    }
+
+    /** A later stage lacked blocks stage 0 attached (the sequence is re-run without the cache). */
+    default void prefixMissed() {
     }
 
     /** Bytes held by all caches now. */

@@ -6,8 +6,8 @@ import catena.shard.sample.SamplingParams;
  * Runs a freshly loaded stage's code paths through the JIT before it takes traffic: a prefill
  * (several rows of one sequence), single-sequence decode and batched decode, with the head and
  * the sampler on the last stage. Without it the first requests after a start or a failover run
- * interpreted and C1-compiled kernels for seconds. The caches it makes are dropped afterwards;
- * the results are not used.
+ * interpreted and C1-compiled kernels for seconds. The caches it makes are freed afterwards
+ * (their pages return to the pool at the stage's next pass); the results are not used.
  */
 public final class StageWarmup {
     /** Rows of the warm-up prefill (longer prompts reuse the same kernels). */
@@ -41,6 +41,11 @@ public final class StageWarmup {
             java.util.Arrays.fill(ones, 1);
             for (int step = 0; step < 2; step++) {
                 pass(engine, caches, ones, BATCH, dim);
+            }
+            // Freed, not dropped: their pages belong to the stage's pool, whose budget the stage
+            // charges in full; pages kept here would be missing when the budget is full.
+            for (SequenceCache c : caches) {
+                c.free();
             }
         }
         return System.nanoTime() - t0;

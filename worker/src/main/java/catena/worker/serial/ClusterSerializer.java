@@ -137,13 +137,17 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                     .setMaxBatchSequences(m.maxBatchSequences()).setPreemptions(m.preemptions())
                     .setStaleDropped(m.staleDropped()).setRejected(m.rejected()).setBusyNanos(m.busyNanos()).setHops(m.hops())
                     .setHopNanos(m.hopNanos()).setKvType(m.kvType()).setKvBytesPerToken(m.kvBytesPerToken())
-                    .setKvPoolUsedBytes(m.kvPoolUsedBytes()).build()
+                    .setKvPoolUsedBytes(m.kvPoolUsedBytes()).setPrefixQueries(m.prefix().queries())
+                    .setPrefixQueryTokens(m.prefix().queryTokens()).setPrefixHitTokens(m.prefix().hitTokens())
+                    .setPrefixCachedBlocks(m.prefix().cachedBlocks()).setPrefixIdleBlocks(m.prefix().idleBlocks())
+                    .setPrefixEvictions(m.prefix().evictions()).setPrefixMisses(m.prefix().misses()).build()
                     .toByteArray();
             case SequenceEvent.TokenSampled m -> sampled(m).toByteArray();
             case SequenceEvent.SequenceFailed m -> catena.cluster.v1.SequenceFailed.newBuilder()
                     .setSequenceId(m.sequenceId()).setReason(m.reason()).build().toByteArray();
             case SequenceEvent.SequenceInterrupted m -> catena.cluster.v1.SequenceInterrupted.newBuilder()
-                    .setSequenceId(m.sequenceId()).setReason(m.reason()).build().toByteArray();
+                    .setSequenceId(m.sequenceId()).setReason(m.reason()).setPrefixMiss(m.prefixMiss()).build()
+                    .toByteArray();
             case SequenceEvent.SequenceRejected m -> catena.cluster.v1.SequenceRejected.newBuilder()
                     .setSequenceId(m.sequenceId()).setReason(m.reason()).setRetryable(m.retryable()).build()
                     .toByteArray();
@@ -239,7 +243,10 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                             p.getKvBlocksUsed(), p.getKvBlocksTotal(), p.getKvBlockTokens(), p.getBatches(), p.getRows(),
                             p.getMultiSequenceBatches(), p.getMaxBatchSequences(), p.getPreemptions(),
                             p.getStaleDropped(), p.getRejected(), p.getBusyNanos(), p.getHops(), p.getHopNanos(),
-                            p.getKvType(), p.getKvBytesPerToken(), p.getKvPoolUsedBytes());
+                            p.getKvType(), p.getKvBytesPerToken(), p.getKvPoolUsedBytes(),
+                            new catena.worker.engine.PrefixStats(p.getPrefixQueries(), p.getPrefixQueryTokens(),
+                                    p.getPrefixHitTokens(), p.getPrefixCachedBlocks(), p.getPrefixIdleBlocks(),
+                                    p.getPrefixEvictions(), p.getPrefixMisses()));
                 }
                 case SAMPLED -> {
                     var p = catena.cluster.v1.TokenSampled.parseFrom(bytes);
@@ -254,7 +261,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                 }
                 case INTERRUPTED -> {
                     var p = catena.cluster.v1.SequenceInterrupted.parseFrom(bytes);
-                    yield new SequenceEvent.SequenceInterrupted(p.getSequenceId(), p.getReason());
+                    yield new SequenceEvent.SequenceInterrupted(p.getSequenceId(), p.getReason(), p.getPrefixMiss());
                 }
                 case REJECTED -> {
                     var p = catena.cluster.v1.SequenceRejected.parseFrom(bytes);
@@ -282,7 +289,8 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                 .setSampling(Sampling.newBuilder().setTemperature(s.temperature()).setTopK(s.topK()).setTopP(s.topP())
                         .setMinP(s.minP()).setRepetitionPenalty(s.repetitionPenalty())
                         .setRepetitionWindow(s.repetitionWindow()).setSeed(s.seed()))
-                .setMaxTokens(m.maxTokens()).setLogprobs(m.logprobs()).setSink(ref(m.sink()));
+                .setMaxTokens(m.maxTokens()).setLogprobs(m.logprobs()).setSink(ref(m.sink()))
+                .setNoPrefixCache(!m.prefixCache());
         for (int t : m.prompt()) {
             b.addPrompt(t);
         }
@@ -297,7 +305,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
         SamplingParams params = new SamplingParams(s.getTemperature(), s.getTopK(), s.getTopP(), s.getMinP(),
                 s.getRepetitionPenalty(), s.getRepetitionWindow(), s.getSeed());
         return new StageActor.Start(p.getSequenceId(), p.getEpoch(), ints(p.getPromptList()), p.getFirstStep(), params,
-                p.getMaxTokens(), ints(p.getEndIdsList()), p.getLogprobs(), resolve(p.getSink()));
+                p.getMaxTokens(), ints(p.getEndIdsList()), p.getLogprobs(), resolve(p.getSink()), !p.getNoPrefixCache());
     }
 
     private static catena.cluster.v1.TokenSampled sampled(SequenceEvent.TokenSampled m) {
@@ -328,7 +336,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                 .setSentMicros(m.sentMicros());
         for (StageActor.Rows r : m.sequences()) {
             SequenceRows.Builder rb = SequenceRows.newBuilder().setSequenceId(r.sequenceId()).setCount(r.count())
-                    .setSample(r.sample());
+                    .setSample(r.sample()).setCachedPrefix(r.cachedPrefix());
             if (r.start() != null) {
                 rb.setStart(start(r.start()));
             }
@@ -346,7 +354,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
         List<StageActor.Rows> rows = new ArrayList<>(p.getSequencesCount());
         for (SequenceRows r : p.getSequencesList()) {
             rows.add(new StageActor.Rows(r.getSequenceId(), r.getCount(), r.getSample(),
-                    r.hasStart() ? start(r.getStart()) : null));
+                    r.hasStart() ? start(r.getStart()) : null, r.getCachedPrefix()));
         }
         float[] data = new float[p.getData().size() / Float.BYTES];
         p.getData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);

@@ -61,19 +61,30 @@ public final class StageScheduler<T> {
 
     /**
      * Rows of one sequence in a pass: {@code first} = its first rows on this stage (they carry its
-     * start); {@code tokens}: on stage 0 the ids taken from the sequence's pending tokens, else null.
+     * start); {@code tokens}: on stage 0 the ids taken from the sequence's pending tokens, on later
+     * stages the sequence's prompt when {@code cachedPrefix > 0}, else null; {@code cachedPrefix}:
+     * on first rows, the leading prompt positions stage 0 attached from its prefix cache (the rows
+     * start after them), which a later stage must attach from its own.
      */
-    public record Entry<T>(StageSequence<T> sequence, int rows, boolean sample, boolean first, int[] tokens) {
+    public record Entry<T>(StageSequence<T> sequence, int rows, boolean sample, boolean first, int[] tokens,
+                           int cachedPrefix) {
         public Entry(StageSequence<T> sequence, int rows, boolean sample, boolean first) {
-            this(sequence, rows, sample, first, null);
+            this(sequence, rows, sample, first, null, 0);
         }
     }
 
     /**
      * A pass: entries in row order, the token id of every row (stage 0: taken from the pending
-     * tokens), and the sequences preempted to make room (already freed from the table).
+     * tokens), the sequences preempted to make room, and (later stages) the sequences whose prefix
+     * stage 0 took from its cache but this stage no longer holds, to be re-run without the cache
+     * (both already freed from the table).
      */
-    public record Pass<T>(List<Entry<T>> entries, int[] tokens, int rows, List<StageSequence<T>> preempted) {
+    public record Pass<T>(List<Entry<T>> entries, int[] tokens, int rows, List<StageSequence<T>> preempted,
+                          List<StageSequence<T>> missed) {
+        public Pass(List<Entry<T>> entries, int[] tokens, int rows, List<StageSequence<T>> preempted) {
+            this(entries, tokens, rows, preempted, List.of());
+        }
+
         public boolean isEmpty() {
             return entries.isEmpty();
         }
@@ -99,6 +110,14 @@ public final class StageScheduler<T> {
 
     /** Stage 0: queues a new sequence whose {@code prompt} runs first, unless it can never fit or the queue is full. */
     public Admission offer(long id, T start, int[] prompt) {
+        return offer(id, start, prompt, true);
+    }
+
+    /**
+     * As {@link #offer(long, Object, int[])}; {@code usePrefix}: whether the prompt's leading blocks
+     * may come from the prefix cache (false for a sequence re-run after a later stage missed them).
+     */
+    public Admission offer(long id, T start, int[] prompt, boolean usePrefix) {
         StageKv kv = table.kv();
         if (kv.blocksFor(prompt.length + settings.reserveTokens()) > kv.totalBlocks()) {
             return Admission.TOO_LARGE;
@@ -107,6 +126,7 @@ public final class StageScheduler<T> {
             return Admission.QUEUE_FULL;
         }
         StageSequence<T> s = table.add(id, start);
+        s.usePrefix = usePrefix;
         s.addPending(prompt, 0, prompt.length);
         // Admitted at once when it fits, so that a burst only waits (and counts against the queue
         // bound) for the memory it cannot have yet, not for the next pass to be planned.
@@ -147,7 +167,7 @@ public final class StageScheduler<T> {
             }
             int[] ids = new int[take];
             s.takePending(take, ids, 0);
-            entries.add(new Entry<>(s, take, s.pendingLen == 0, !s.startSent, ids));
+            entries.add(new Entry<>(s, take, s.pendingLen == 0, !s.startSent, ids, s.startSent ? 0 : s.cachedPrefix));
             s.startSent = true;
             if (!decode) {
                 prefillLeft -= take;
@@ -176,19 +196,30 @@ public final class StageScheduler<T> {
     public Pass<T> reserveArrived(List<Entry<T>> arrived) {
         List<Entry<T>> entries = new ArrayList<>();
         List<StageSequence<T>> preempted = new ArrayList<>();
+        List<StageSequence<T>> missed = new ArrayList<>();
         int rows = 0;
         for (Entry<T> e : arrived) {
             StageSequence<T> s = e.sequence();
             if (table.get(s.id) != s) {
                 continue;
             }
+            boolean fresh = !s.admitted();
             table.admit(s);
+            if (fresh && e.cachedPrefix() > 0) {
+                s.cachedPrefix = e.cachedPrefix();
+                if (!table.kv().attachPrefix(s.cache, e.tokens(), e.cachedPrefix())) {
+                    table.kv().prefixMissed();
+                    table.free(s.id);
+                    missed.add(s);
+                    continue;
+                }
+            }
             if (reserve(s, e.rows(), entries, preempted)) {
                 entries.add(e);
                 rows += e.rows();
             }
         }
-        return new Pass<>(entries, null, rows, preempted);
+        return new Pass<>(entries, null, rows, preempted, missed);
     }
 
     private static boolean decodes(StageSequence<?> s) {
@@ -235,6 +266,24 @@ public final class StageScheduler<T> {
             }
             table.admit(s);
             promised += need;
+            attachCached(s);
+        }
+    }
+
+    /**
+     * Takes the leading blocks of a new sequence's prompt from the prefix cache: they are attached
+     * to its cache and leave its pending tokens, so only the rest is computed. The admission check
+     * above counted the whole prompt, which bounds what the attach makes un-evictable.
+     */
+    private void attachCached(StageSequence<T> s) {
+        if (!s.usePrefix || s.startSent || s.cache.length() != 0) {
+            return;
+        }
+        StageKv kv = table.kv();
+        int n = kv.cachedPrefix(s.pendingTokens(), s.pendingLen);
+        if (n > 0 && kv.attachPrefix(s.cache, s.pendingTokens(), n)) {
+            s.takePending(n, new int[n], 0);
+            s.cachedPrefix = n;
         }
     }
 }

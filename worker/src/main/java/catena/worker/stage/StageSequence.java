@@ -17,6 +17,10 @@ public final class StageSequence<T> {
     SequenceCache cache;
     int[] pending = new int[0];
     int pendingLen;
+    /** Whether this stage may take the sequence's leading blocks from its prefix cache. */
+    public boolean usePrefix = true;
+    /** Positions of its prompt attached from the prefix cache instead of computed (0: none). */
+    public int cachedPrefix;
     /** Whether stage 0 has sent the sequence's first rows (which carry its start). */
     public boolean startSent;
     /** Last stage: prompt + generated ids. */
@@ -54,6 +58,11 @@ public final class StageSequence<T> {
         }
         System.arraycopy(tokens, off, pending, pendingLen, len);
         pendingLen += len;
+    }
+
+    /** The pending tokens (the first {@link #pending()} of them); not to be modified. */
+    int[] pendingTokens() {
+        return pending;
     }
 
     /** Removes the first {@code n} pending tokens into {@code out[at ..]}. */

@@ -390,8 +390,7 @@ class StageActorTest {
         long id = nextSequenceId++;
         refs.get(0).tell(new StageActor.Start(id, EPOCH, prompt, 0, SamplingParams.GREEDY, 2, new int[0], -1,
                 sink.getRef()));
-        assertThat(sink.expectMessageClass(SequenceEvent.SequenceProgress.class))
-                .isEqualTo(new SequenceEvent.SequenceProgress(id, 0, true));
+        // admitted at once: no "waiting" message, only the chunks
         assertThat(sink.expectMessageClass(SequenceEvent.SequenceProgress.class))
                 .isEqualTo(new SequenceEvent.SequenceProgress(id, 64, false));
         assertThat(sink.expectMessageClass(SequenceEvent.SequenceProgress.class))
@@ -442,5 +441,86 @@ class StageActorTest {
         TestProbe<SequenceEvent> sink = KIT.createTestProbe();
         refs.get(0).tell(start(nextSequenceId++, new int[] {1}, 3, sink));
         assertThat(sink.expectMessageClass(SequenceEvent.SequenceInterrupted.class).reason()).contains("left");
+    }
+
+    private static List<ActorRef<StageActor.Command>> ringWithPrefixCache(boolean... prefixCache) {
+        List<ActorRef<StageActor.Command>> refs = new ArrayList<>();
+        for (boolean on : prefixCache) {
+            refs.add(KIT.spawn(StageActor.create(ToyEngine.factory(LAYERS, VOCAB, 256, 0), new StageActor.Settings(
+                    1L << 30, 4, 64, 0, 0, 64, 1L << 30, 1, 0, java.util.concurrent.Executors.newSingleThreadExecutor(),
+                    on))));
+        }
+        assign(refs, EPOCH);
+        return refs;
+    }
+
+    private static int[] generate(ActorRef<StageActor.Command> first, StageActor.Start start,
+                                  TestProbe<SequenceEvent> sink) {
+        first.tell(start);
+        int[] got = new int[start.maxTokens()];
+        for (int i = 0; i < got.length; i++) {
+            got[i] = sink.expectMessageClass(TokenSampled.class).token();
+        }
+        return got;
+    }
+
+    private static StageActor.StageStats stats(ActorRef<StageActor.Command> stage) {
+        TestProbe<StageActor.StageStats> probe = KIT.createTestProbe();
+        stage.tell(new StageActor.GetStats(probe.getRef()));
+        return probe.receiveMessage();
+    }
+
+    private static final int[] SYSTEM = {5, 8, 13, 21, 34, 55, 89, 44, 33, 77, 10, 87, 97 - 1, 83, 80, 66, 46};
+
+    private static int[] withSystem(int... tail) {
+        int[] p = java.util.Arrays.copyOf(SYSTEM, SYSTEM.length + tail.length);
+        System.arraycopy(tail, 0, p, SYSTEM.length, tail.length);
+        return p;
+    }
+
+    @Test
+    void shouldTakeTheSharedStartFromThePrefixCacheOnEveryStageWhenALaterPromptRepeatsIt() {
+        var refs = ringWithPrefixCache(true, true, true);
+        TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+        int[] a = withSystem(1, 2, 3);
+        long idA = nextSequenceId++;
+        assertThat(generate(refs.get(0), start(idA, a, 4, sink), sink)).containsExactly(expected(a, 4));
+        for (var r : refs) {
+            r.tell(new StageActor.Free(idA));
+        }
+        int[] b = withSystem(9, 9);
+        // the toy stages check every row's position against their caches: rows that start at the
+        // wrong position after an attach fail the pass instead of producing tokens
+        assertThat(generate(refs.get(0), start(nextSequenceId++, b, 4, sink), sink)).containsExactly(expected(b, 4));
+        assertThat(stats(refs.get(0)).prefix().hitTokens()).isEqualTo(16);
+        assertThat(stats(refs.get(0)).prefix().queries()).isEqualTo(2);
+        for (var r : refs) {
+            assertThat(stats(r).prefix().cachedBlocks()).isGreaterThanOrEqualTo(4);
+            assertThat(stats(r).prefix().misses()).isZero();
+        }
+    }
+
+    @Test
+    void shouldInterruptWithAPrefixMissAndServeTheRerunWithoutTheCacheWhenALaterStageLacksTheBlocks() {
+        var refs = ringWithPrefixCache(true, false);
+        TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+        int[] a = withSystem(1, 2, 3);
+        assertThat(generate(refs.get(0), start(nextSequenceId++, a, 2, sink), sink)).containsExactly(expected(a, 2));
+        int[] b = withSystem(4);
+        long idB = nextSequenceId++;
+        refs.get(0).tell(start(idB, b, 3, sink));
+        var missed = sink.expectMessageClass(SequenceEvent.SequenceInterrupted.class);
+        assertThat(missed.sequenceId()).isEqualTo(idB);
+        assertThat(missed.prefixMiss()).isTrue();
+        assertThat(missed.reason()).isEqualTo("stage 1 of replica 0 no longer caches the prompt's first 16 positions"
+                + " that stage 0 took from its prefix cache");
+        assertThat(stats(refs.get(1)).prefix()).isEqualTo(catena.worker.engine.PrefixStats.NONE);
+        for (var r : refs) {
+            r.tell(new StageActor.Free(idB));
+        }
+        var rerun = new StageActor.Start(nextSequenceId++, EPOCH, b, 0, SamplingParams.GREEDY, 3, new int[0], -1,
+                sink.getRef(), false);
+        assertThat(generate(refs.get(0), rerun, sink)).containsExactly(expected(b, 3));
+        assertThat(stats(refs.get(0)).prefix().hitTokens()).isEqualTo(16);
     }
 }

@@ -16,6 +16,8 @@ public class ToyEngine implements StageEngine {
     private final int context;
     private final long delayMillis;
     private final java.util.concurrent.atomic.AtomicInteger freed = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger shared = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong attached = new java.util.concurrent.atomic.AtomicLong();
 
     public ToyEngine(int from, int to, int layers, int vocab, int context, long delayMillis) {
         this.from = from;
@@ -74,6 +76,48 @@ public class ToyEngine implements StageEngine {
     @Override
     public SequenceCache newCache() {
         return new Cache(to - from);
+    }
+
+    @Override
+    public boolean canShare(int blockTokens) {
+        return true;
+    }
+
+    @Override
+    public SharedKv share(SequenceCache cache, int firstPosition, int positions) {
+        Cache c = (Cache) cache;
+        if (firstPosition + positions > c.length) {
+            throw new IllegalStateException("share of positions [" + firstPosition + ", " + (firstPosition + positions)
+                    + ") of a cache of length " + c.length);
+        }
+        shared.incrementAndGet();
+        java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+        return () -> {
+            if (!released.compareAndSet(false, true)) {
+                throw new IllegalStateException("shared block released twice");
+            }
+            shared.decrementAndGet();
+        };
+    }
+
+    @Override
+    public void attach(SequenceCache cache, java.util.List<SharedKv> blocks, int positions) {
+        Cache c = (Cache) cache;
+        if (c.length != 0) {
+            throw new IllegalStateException("attach to a cache of length " + c.length);
+        }
+        c.length = positions;
+        attached.addAndGet(positions);
+    }
+
+    /** Shared blocks made and not yet released. */
+    public int sharedBlocks() {
+        return shared.get();
+    }
+
+    /** Positions attached from shared blocks so far. */
+    public long attachedPositions() {
+        return attached.get();
     }
 
     @Override

@@ -80,6 +80,9 @@ class ClusterSerializerTest {
                 new StageActor.StageStats(1, 9, 0, 0, 2, 3, 1, 4096, 5, 64, 16, 10, 55, 4, 3, 2, 7, 1, 123_456_789L, 12,
                         3_456_000L, "q8_0", 2176, 69_632),
                 new SequenceEvent.SequenceInterrupted(5, "preempted"),
+                new SequenceEvent.SequenceInterrupted(6, "stage 1 lacks the cached prefix", true),
+                new StageActor.StageStats(1, 9, 0, 0, 2, 3, 1, 4096, 5, 64, 16, 10, 55, 4, 3, 2, 7, 1, 123_456_789L, 12,
+                        3_456_000L, "f16", 1088, 4096, new catena.worker.engine.PrefixStats(4, 4000, 3000, 70, 20, 5, 1)),
                 new SequenceEvent.SequenceRejected(5, "queue full", true),
                 new SequenceEvent.SequenceProgress(5, 48, false),
                 new SequenceEvent.SequenceProgress(6, 0, true),
@@ -92,5 +95,20 @@ class ClusterSerializerTest {
         for (Object m : messages) {
             assertThat(roundTrip(m)).isEqualTo(m);
         }
+    }
+
+    @Test
+    void shouldCarryTheCachedPrefixAndTheNoCacheFlagWhenStageZeroUsedItsPrefixCache() {
+        TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+        StageActor.Start start = new StageActor.Start(7, 11, new int[] {2, 17, 99}, 0, SamplingParams.GREEDY, 32,
+                new int[0], -1, sink.getRef(), false);
+        StageActor.Forward f = new StageActor.Forward(11, List.of(new StageActor.Rows(7, 1, true, start, 32)),
+                new int[] {99}, new float[4], 4, 0);
+        StageActor.Forward back = roundTrip(f);
+        assertThat(back.sequences().getFirst().cachedPrefix()).isEqualTo(32);
+        assertThat(back.sequences().getFirst().start().prefixCache()).isFalse();
+        StageActor.Start on = roundTrip(new StageActor.Start(8, 11, new int[] {2}, 0, SamplingParams.GREEDY, 4,
+                new int[0], -1, sink.getRef()));
+        assertThat(on.prefixCache()).isTrue();
     }
 }
