@@ -42,7 +42,10 @@ public final class GenerationSession {
     static final int RESUME_AT = 2;
     /** Last line of defence: an attempt with no token for this long (while not paused) is re-placed. */
     static final Duration TOKEN_TIMEOUT = Duration.ofSeconds(60);
-    /** Attempts after which a sequence that keeps being interrupted fails. */
+    /**
+     * Interruptions after which a sequence fails. Preemptions do not count: they are the stage's
+     * memory policy at work, each one lets older sequences finish, and the client must see a pause.
+     */
     static final int MAX_ATTEMPTS = 64;
 
     /** Where sessions place sequences; implemented by the bridge. Thread-safe. */
@@ -119,6 +122,8 @@ public final class GenerationSession {
     private Topology.Replica replica;
     private long sequenceId;
     private int attempts;
+    /** Attempts that ended in a preemption (not counted against MAX_ATTEMPTS). */
+    private int preemptions;
     /** Whether stage 0 may take the prompt's leading blocks from its prefix cache (not after a later stage missed them). */
     private boolean prefixCache = true;
     private boolean finished;
@@ -178,7 +183,7 @@ public final class GenerationSession {
     }
 
     private boolean tryPlace() {
-        if (attempts >= MAX_ATTEMPTS) {
+        if (attempts - preemptions >= MAX_ATTEMPTS) {
             replica = null;
             return false;
         }
@@ -195,7 +200,7 @@ public final class GenerationSession {
         paused = false;
         int[] prompt = log.resumePrompt();
         r.first().tell(new StageActor.Start(sequenceId, r.epoch(), prompt, log.delivered(), request.sampling(),
-                log.remaining(), endIds, request.logprobs(), sink, prefixCache));
+                log.remaining(), endIds, request.logprobs(), sink, prefixCache, attempts > 1));
         timers.startSingleTimer(TokenTimeout.INSTANCE, TOKEN_TIMEOUT);
         ctx.getLog().debug("sequence [{}] on replica [{}] epoch [{}] from step {} (attempt {})", sequenceId, r.index(),
                 r.epoch(), log.delivered(), attempts);
@@ -214,8 +219,8 @@ public final class GenerationSession {
         ctx.getLog().info("sequence [{}] re-submitted after {} tokens: {}", sequenceId, log.delivered(), why);
         lastInterruption = why;
         release();
-        if (attempts >= MAX_ATTEMPTS) {
-            return fail(GenerationFailure.Kind.UNAVAILABLE, "the sequence was interrupted " + attempts
+        if (attempts - preemptions >= MAX_ATTEMPTS) {
+            return fail(GenerationFailure.Kind.UNAVAILABLE, "the sequence was interrupted " + (attempts - preemptions)
                     + " times; last: " + why);
         }
         return placing();
@@ -241,6 +246,9 @@ public final class GenerationSession {
             case SequenceEvent.SequenceInterrupted i -> {
                 // a later stage lacked the prefix blocks stage 0 took from its cache: recompute them
                 prefixCache &= !i.prefixMiss();
+                if (i.preempted()) {
+                    preemptions++;
+                }
                 yield failover(i.reason());
             }
             case SequenceEvent.SequenceProgress p -> onProgress(p);

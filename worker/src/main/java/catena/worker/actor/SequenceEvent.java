@@ -61,11 +61,17 @@ public sealed interface SequenceEvent extends ClusterMessage {
      * The sequence was stopped through no fault of its own (preempted for KV memory, the stage is
      * draining or no longer in that replica's plan); its blocks are freed here. The session
      * re-submits it with the tokens streamed so far; with {@code prefixMiss} (a later stage lacked
-     * prefix blocks stage 0 took from its cache) without the prefix cache.
+     * prefix blocks stage 0 took from its cache) without the prefix cache; {@code preempted}: the
+     * stage ran out of KV memory (the session does not count it as a failed attempt).
      */
-    record SequenceInterrupted(long sequenceId, String reason, boolean prefixMiss) implements SequenceEvent {
+    record SequenceInterrupted(long sequenceId, String reason, boolean prefixMiss, boolean preempted)
+            implements SequenceEvent {
         public SequenceInterrupted(long sequenceId, String reason) {
-            this(sequenceId, reason, false);
+            this(sequenceId, reason, false, false);
+        }
+
+        public SequenceInterrupted(long sequenceId, String reason, boolean prefixMiss) {
+            this(sequenceId, reason, prefixMiss, false);
         }
     }
 

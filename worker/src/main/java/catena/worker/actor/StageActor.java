@@ -117,12 +117,19 @@ public final class StageActor {
      * {@code prefixCache}: whether stage 0 may take the prompt's leading blocks from its prefix cache.
      */
     public record Start(long sequenceId, long epoch, int[] prompt, int firstStep, SamplingParams sampling,
-                        int maxTokens, int[] endIds, int logprobs, ActorRef<SequenceEvent> sink, boolean prefixCache)
+                        int maxTokens, int[] endIds, int logprobs, ActorRef<SequenceEvent> sink, boolean prefixCache,
+                        boolean resumed)
             implements Command, ClusterMessage {
-        /** A start that may use the prefix cache. */
+        /** A first attempt that may use the prefix cache. */
         public Start(long sequenceId, long epoch, int[] prompt, int firstStep, SamplingParams sampling, int maxTokens,
                      int[] endIds, int logprobs, ActorRef<SequenceEvent> sink) {
-            this(sequenceId, epoch, prompt, firstStep, sampling, maxTokens, endIds, logprobs, sink, true);
+            this(sequenceId, epoch, prompt, firstStep, sampling, maxTokens, endIds, logprobs, sink, true, false);
+        }
+
+        /** A first attempt. */
+        public Start(long sequenceId, long epoch, int[] prompt, int firstStep, SamplingParams sampling, int maxTokens,
+                     int[] endIds, int logprobs, ActorRef<SequenceEvent> sink, boolean prefixCache) {
+            this(sequenceId, epoch, prompt, firstStep, sampling, maxTokens, endIds, logprobs, sink, prefixCache, false);
         }
 
         @Override
@@ -522,17 +529,16 @@ public final class StageActor {
         if (table.wasFreed(m.sequenceId()) || table.get(m.sequenceId()) != null) {
             return;
         }
-        switch (scheduler.offer(m.sequenceId(), m, m.prompt(), m.prefixCache())) {
+        switch (scheduler.offer(m.sequenceId(), m, m.prompt(), m.prefixCache(), m.resumed())) {
             case QUEUED -> {
                 StageSequence<Start> s = table.get(m.sequenceId());
                 if (engine.hasHead()) {
                     s.initHistory(m.prompt(), m.maxTokens());
                 }
                 watch(m.sink(), m.sequenceId());
-                if (!s.admitted()) {
-                    // It waits for KV memory or for the prompts ahead of it (oldest first).
-                    m.sink().tell(new SequenceProgress(m.sequenceId(), 0, true));
-                }
+                // It waits for KV memory or, admitted, for the prompts ahead of it to be prefilled
+                // (oldest first): neither is a loss, however long it takes under load.
+                m.sink().tell(new SequenceProgress(m.sequenceId(), 0, true));
                 requestPass();
             }
             case TOO_LARGE -> {
@@ -775,6 +781,7 @@ public final class StageActor {
             return s;
         }
         s = table.add(r.sequenceId(), r.start());
+        s.resumed = r.start().resumed();
         if (engine.hasHead()) {
             s.initHistory(r.start().prompt(), r.start().maxTokens());
         }
@@ -805,7 +812,7 @@ public final class StageActor {
         for (StageSequence<Start> s : preempted) {
             unwatch(s.start.sink(), s.id);
             s.start.sink().tell(new SequenceInterrupted(s.id, "preempted: stage " + assignment.stageIndex()
-                    + " of replica " + assignment.replica() + " ran out of KV memory"));
+                    + " of replica " + assignment.replica() + " ran out of KV memory", false, true));
         }
     }
 

@@ -146,7 +146,8 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
             case SequenceEvent.SequenceFailed m -> catena.cluster.v1.SequenceFailed.newBuilder()
                     .setSequenceId(m.sequenceId()).setReason(m.reason()).build().toByteArray();
             case SequenceEvent.SequenceInterrupted m -> catena.cluster.v1.SequenceInterrupted.newBuilder()
-                    .setSequenceId(m.sequenceId()).setReason(m.reason()).setPrefixMiss(m.prefixMiss()).build()
+                    .setSequenceId(m.sequenceId()).setReason(m.reason()).setPrefixMiss(m.prefixMiss())
+                    .setPreempted(m.preempted()).build()
                     .toByteArray();
             case SequenceEvent.SequenceRejected m -> catena.cluster.v1.SequenceRejected.newBuilder()
                     .setSequenceId(m.sequenceId()).setReason(m.reason()).setRetryable(m.retryable()).build()
@@ -261,7 +262,8 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                 }
                 case INTERRUPTED -> {
                     var p = catena.cluster.v1.SequenceInterrupted.parseFrom(bytes);
-                    yield new SequenceEvent.SequenceInterrupted(p.getSequenceId(), p.getReason(), p.getPrefixMiss());
+                    yield new SequenceEvent.SequenceInterrupted(p.getSequenceId(), p.getReason(), p.getPrefixMiss(),
+                            p.getPreempted());
                 }
                 case REJECTED -> {
                     var p = catena.cluster.v1.SequenceRejected.parseFrom(bytes);
@@ -290,7 +292,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                         .setMinP(s.minP()).setRepetitionPenalty(s.repetitionPenalty())
                         .setRepetitionWindow(s.repetitionWindow()).setSeed(s.seed()))
                 .setMaxTokens(m.maxTokens()).setLogprobs(m.logprobs()).setSink(ref(m.sink()))
-                .setNoPrefixCache(!m.prefixCache());
+                .setNoPrefixCache(!m.prefixCache()).setResumed(m.resumed());
         for (int t : m.prompt()) {
             b.addPrompt(t);
         }
@@ -305,7 +307,8 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
         SamplingParams params = new SamplingParams(s.getTemperature(), s.getTopK(), s.getTopP(), s.getMinP(),
                 s.getRepetitionPenalty(), s.getRepetitionWindow(), s.getSeed());
         return new StageActor.Start(p.getSequenceId(), p.getEpoch(), ints(p.getPromptList()), p.getFirstStep(), params,
-                p.getMaxTokens(), ints(p.getEndIdsList()), p.getLogprobs(), resolve(p.getSink()), !p.getNoPrefixCache());
+                p.getMaxTokens(), ints(p.getEndIdsList()), p.getLogprobs(), resolve(p.getSink()), !p.getNoPrefixCache(),
+                p.getResumed());
     }
 
     private static catena.cluster.v1.TokenSampled sampled(SequenceEvent.TokenSampled m) {

@@ -17,7 +17,7 @@ public final class SequenceTable<T> {
     private static final int FREED_REMEMBERED = 1 << 16;
 
     private final StageKv kv;
-    private final Map<Long, StageSequence<T>> sequences = new LinkedHashMap<>();
+    private final LinkedHashMap<Long, StageSequence<T>> sequences = new LinkedHashMap<>();
     private final Map<Long, Boolean> freed = new LinkedHashMap<>(1024, 0.75f, false) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
@@ -49,6 +49,16 @@ public final class SequenceTable<T> {
         return s;
     }
 
+    /**
+     * Adds a sequence ahead of every waiting one: a sequence that was admitted before (preempted,
+     * or moved from a lost replica) resumes before new work, as its client is mid-stream.
+     */
+    public StageSequence<T> addFirst(long id, T start) {
+        StageSequence<T> s = new StageSequence<>(id, start);
+        sequences.putFirst(id, s);
+        return s;
+    }
+
     /** Gives the sequence an empty cache and makes it the youngest admitted one. */
     public void admit(StageSequence<T> s) {
         if (s.cache == null) {
@@ -77,11 +87,12 @@ public final class SequenceTable<T> {
         return all;
     }
 
-    /** The youngest admitted sequence, or null. */
+    /** The next victim of a preemption: the youngest admitted fresh sequence, else the youngest resumed one; or null. */
     public StageSequence<T> youngest() {
         StageSequence<T> y = null;
         for (StageSequence<T> s : sequences.values()) {
-            if (s.cache != null && (y == null || s.order > y.order)) {
+            if (s.cache != null && (y == null || (y.resumed && !s.resumed)
+                    || (y.resumed == s.resumed && s.order > y.order))) {
                 y = s;
             }
         }

@@ -118,14 +118,24 @@ public final class StageScheduler<T> {
      * may come from the prefix cache (false for a sequence re-run after a later stage missed them).
      */
     public Admission offer(long id, T start, int[] prompt, boolean usePrefix) {
+        return offer(id, start, prompt, usePrefix, false);
+    }
+
+    /**
+     * As above; {@code resumed}: the sequence has streamed tokens already (it was preempted, or its
+     * replica was lost) and continues from prompt + those tokens. It waits ahead of new sequences
+     * and is never refused for a full queue: its client was promised the rest of the stream.
+     */
+    public Admission offer(long id, T start, int[] prompt, boolean usePrefix, boolean resumed) {
         StageKv kv = table.kv();
         if (kv.blocksFor(prompt.length + settings.reserveTokens()) > kv.totalBlocks()) {
             return Admission.TOO_LARGE;
         }
-        if (table.waiting() >= settings.maxWaiting()) {
+        if (!resumed && table.waiting() >= settings.maxWaiting()) {
             return Admission.QUEUE_FULL;
         }
-        StageSequence<T> s = table.add(id, start);
+        StageSequence<T> s = resumed ? table.addFirst(id, start) : table.add(id, start);
+        s.resumed = resumed;
         s.usePrefix = usePrefix;
         s.addPending(prompt, 0, prompt.length);
         // Admitted at once when it fits, so that a burst only waits (and counts against the queue

@@ -17,6 +17,11 @@ public final class StageSequence<T> {
     SequenceCache cache;
     int[] pending = new int[0];
     int pendingLen;
+    /**
+     * Re-submitted after an interruption (its client is mid-stream): preempted only when no fresh
+     * sequence is left, so that a resumed sequence is not the next victim again and again.
+     */
+    public boolean resumed;
     /** Whether this stage may take the sequence's leading blocks from its prefix cache. */
     public boolean usePrefix = true;
     /** Positions of its prompt attached from the prefix cache instead of computed (0: none). */

@@ -372,7 +372,7 @@ class StageActorTest {
         refs.get(0).tell(start(nextSequenceId++, p, 100, older));
         refs.get(0).tell(start(nextSequenceId++, p, 100, younger));
         younger.fishForMessage(Duration.ofSeconds(5), m -> m instanceof SequenceEvent.SequenceInterrupted i
-                && i.reason().contains("KV memory") ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                && i.preempted() && i.reason().contains("KV memory") ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
                 : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
         TestProbe<StageActor.StageStats> stats = KIT.createTestProbe();
         refs.get(0).tell(new StageActor.GetStats(stats.getRef()));
@@ -390,7 +390,8 @@ class StageActorTest {
         long id = nextSequenceId++;
         refs.get(0).tell(new StageActor.Start(id, EPOCH, prompt, 0, SamplingParams.GREEDY, 2, new int[0], -1,
                 sink.getRef()));
-        // admitted at once: no "waiting" message, only the chunks
+        assertThat(sink.expectMessageClass(SequenceEvent.SequenceProgress.class))
+                .isEqualTo(new SequenceEvent.SequenceProgress(id, 0, true));
         assertThat(sink.expectMessageClass(SequenceEvent.SequenceProgress.class))
                 .isEqualTo(new SequenceEvent.SequenceProgress(id, 64, false));
         assertThat(sink.expectMessageClass(SequenceEvent.SequenceProgress.class))
@@ -519,7 +520,7 @@ class StageActorTest {
             r.tell(new StageActor.Free(idB));
         }
         var rerun = new StageActor.Start(nextSequenceId++, EPOCH, b, 0, SamplingParams.GREEDY, 3, new int[0], -1,
-                sink.getRef(), false);
+                tokensOnly(sink), false);
         assertThat(generate(refs.get(0), rerun, sink)).containsExactly(expected(b, 3));
         assertThat(stats(refs.get(0)).prefix().hitTokens()).isEqualTo(16);
     }

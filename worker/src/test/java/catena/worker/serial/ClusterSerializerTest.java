@@ -79,7 +79,8 @@ class ClusterSerializerTest {
                 new StageActor.GetStats(stats.getRef()),
                 new StageActor.StageStats(1, 9, 0, 0, 2, 3, 1, 4096, 5, 64, 16, 10, 55, 4, 3, 2, 7, 1, 123_456_789L, 12,
                         3_456_000L, "q8_0", 2176, 69_632),
-                new SequenceEvent.SequenceInterrupted(5, "preempted"),
+                new SequenceEvent.SequenceInterrupted(5, "preempted", false, true),
+                new SequenceEvent.SequenceInterrupted(7, "draining"),
                 new SequenceEvent.SequenceInterrupted(6, "stage 1 lacks the cached prefix", true),
                 new StageActor.StageStats(1, 9, 0, 0, 2, 3, 1, 4096, 5, 64, 16, 10, 55, 4, 3, 2, 7, 1, 123_456_789L, 12,
                         3_456_000L, "f16", 1088, 4096, new catena.worker.engine.PrefixStats(4, 4000, 3000, 70, 20, 5, 1)),
@@ -110,5 +111,15 @@ class ClusterSerializerTest {
         StageActor.Start on = roundTrip(new StageActor.Start(8, 11, new int[] {2}, 0, SamplingParams.GREEDY, 4,
                 new int[0], -1, sink.getRef()));
         assertThat(on.prefixCache()).isTrue();
+        assertThat(on.resumed()).isFalse();
+    }
+
+    @Test
+    void shouldCarryTheResumedFlagWhenTheGatewayReSubmitsASequence() {
+        TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+        StageActor.Start back = roundTrip(new StageActor.Start(9, 11, new int[] {2, 5}, 1, SamplingParams.GREEDY, 4,
+                new int[0], -1, sink.getRef(), true, true));
+        assertThat(back.resumed()).isTrue();
+        assertThat(back.firstStep()).isEqualTo(1);
     }
 }

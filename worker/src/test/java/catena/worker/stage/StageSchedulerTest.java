@@ -185,4 +185,40 @@ class StageSchedulerTest {
         assertThat(t.kv().freeBlocks()).isEqualTo(10);
         assertThat(t.size()).isZero();
     }
+
+    @Test
+    void shouldQueueAResumedSequenceAheadOfNewOnesWhenTheQueueIsFull() {
+        // 10 blocks of 4 tokens; at most one new sequence may wait.
+        SequenceTable<String> t = table(10);
+        var s = new StageScheduler<>(t, new StageScheduler.Settings(64, 1000, 0, 1));
+        assertThat(s.offer(1, "running", prompt(36))).isEqualTo(StageScheduler.Admission.QUEUED);
+        assertThat(t.get(1).admitted()).isTrue();
+        assertThat(s.offer(2, "new, waits", prompt(32))).isEqualTo(StageScheduler.Admission.QUEUED);
+        assertThat(s.offer(3, "new, refused", prompt(4))).isEqualTo(StageScheduler.Admission.QUEUE_FULL);
+        // a preempted stream comes back with its prompt and the tokens it has streamed
+        assertThat(s.offer(4, "resumed", prompt(16), true, true)).isEqualTo(StageScheduler.Admission.QUEUED);
+        assertThat(t.get(4).admitted()).isFalse();
+
+        t.free(1);
+        s.nextFirstPass();
+        assertThat(t.get(4).admitted()).as("the resumed one goes first").isTrue();
+        assertThat(t.get(2).admitted()).as("8 blocks do not fit in the 6 left").isFalse();
+    }
+
+    @Test
+    void shouldPreemptAFreshSequenceBeforeAResumedOneWhenBlocksRunOut() {
+        SequenceTable<String> t = table(4);
+        var s = new StageScheduler<>(t, new StageScheduler.Settings(64, 1000, 0, 10));
+        s.offer(1, "fresh, older", prompt(8));
+        compute(s.nextFirstPass());
+        s.offer(2, "resumed, admitted last", prompt(8), true, true);
+        compute(s.nextFirstPass());
+        assertThat(t.youngest().id).as("a resumed sequence is the last victim").isEqualTo(1L);
+        assertThat(t.kv().freeBlocks()).isZero();
+        t.get(1).addPending(new int[] {7}, 0, 1);
+        t.get(2).addPending(new int[] {7}, 0, 1);
+        StageScheduler.Pass<String> pass = s.nextFirstPass();
+        assertThat(pass.preempted()).extracting(q -> q.id).containsExactly(1L);
+        assertThat(pass.entries()).extracting(e -> e.sequence().id).containsExactly(2L);
+    }
 }
