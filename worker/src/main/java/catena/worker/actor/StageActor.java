@@ -402,7 +402,13 @@ public final class StageActor {
             try {
                 StageEngine e = engines.open(Path.of(m.modelPath()), m.keepF32(), m.fromLayer(), m.toLayerExclusive());
                 // Before Assigned: the replica turns ready (and health SERVING) only with warm kernels.
-                long nanos = StageWarmup.run(e, settings.warmupRounds());
+                long nanos;
+                try {
+                    nanos = StageWarmup.run(e, settings.warmupRounds());
+                } catch (RuntimeException | Error warmupFailure) {
+                    e.close(); // its mapped weights and pool must not outlive a failed load
+                    throw warmupFailure;
+                }
                 if (nanos > 0) {
                     log.info("stage warmed up layers [{}, {}) in {} ms", m.fromLayer(), m.toLayerExclusive(),
                             nanos / 1_000_000);
@@ -686,12 +692,17 @@ public final class StageActor {
     private Job firstStageJob() {
         Pass<Start> pass = scheduler.nextFirstPass();
         tellPreempted(pass.preempted());
+        tellTooLarge(pass.tooLarge());
         if (pass.isEmpty()) {
             return null;
         }
         Job job = new Job(pass.entries().size(), engine.hasHead());
         for (Entry<Start> e : pass.entries()) {
             job.add(e.sequence(), e.rows(), e.sample(), e.first() ? e.sequence().start : null, e.cachedPrefix());
+            if (e.first()) {
+                // No longer waiting: the session's watchdog runs again until the first token.
+                e.sequence().start.sink().tell(new SequenceProgress(e.sequence().id, e.cachedPrefix(), false));
+            }
         }
         job.tokens = pass.tokens();
         job.rows = pass.rows();
@@ -753,6 +764,7 @@ public final class StageActor {
         Pass<Start> pass = scheduler.reserveArrived(arrived);
         tellPreempted(pass.preempted());
         tellMissed(pass.missed());
+        tellTooLarge(pass.tooLarge());
         if (pass.isEmpty()) {
             return inbox.isEmpty() ? null : laterStageJob();
         }
@@ -805,6 +817,18 @@ public final class StageActor {
             s.start.sink().tell(new SequenceInterrupted(s.id, "stage " + assignment.stageIndex() + " of replica "
                     + assignment.replica() + " no longer caches the prompt's first " + s.cachedPrefix
                     + " positions that stage 0 took from its prefix cache", true));
+        }
+    }
+
+    private void tellTooLarge(List<StageSequence<Start>> tooLarge) {
+        for (StageSequence<Start> s : tooLarge) {
+            rejected++;
+            unwatch(s.start.sink(), s.id);
+            s.start.sink().tell(new SequenceRejected(s.id, "the sequence has grown past the "
+                    + (long) table.kv().totalBlocks() * table.kv().blockTokens() + " positions (" + table.kv().totalBlocks()
+                    + " KV blocks of " + table.kv().blockTokens() + " tokens, --kv-memory) that stage "
+                    + assignment.stageIndex() + " of replica " + assignment.replica() + " holds; ask for fewer max"
+                    + " tokens or give the workers more KV memory", false));
         }
     }
 

@@ -76,13 +76,14 @@ public final class StageScheduler<T> {
     /**
      * A pass: entries in row order, the token id of every row (stage 0: taken from the pending
      * tokens), the sequences preempted to make room, and (later stages) the sequences whose prefix
-     * stage 0 took from its cache but this stage no longer holds, to be re-run without the cache
-     * (both already freed from the table).
+     * stage 0 took from its cache but this stage no longer holds, to be re-run without the cache,
+     * and the sequences grown past what this stage's whole KV budget holds, which no preemption
+     * can serve (all already freed from the table).
      */
     public record Pass<T>(List<Entry<T>> entries, int[] tokens, int rows, List<StageSequence<T>> preempted,
-                          List<StageSequence<T>> missed) {
+                          List<StageSequence<T>> missed, List<StageSequence<T>> tooLarge) {
         public Pass(List<Entry<T>> entries, int[] tokens, int rows, List<StageSequence<T>> preempted) {
-            this(entries, tokens, rows, preempted, List.of());
+            this(entries, tokens, rows, preempted, List.of(), List.of());
         }
 
         public boolean isEmpty() {
@@ -139,14 +140,21 @@ public final class StageScheduler<T> {
         s.usePrefix = usePrefix;
         s.addPending(prompt, 0, prompt.length);
         // Admitted at once when it fits, so that a burst only waits (and counts against the queue
-        // bound) for the memory it cannot have yet, not for the next pass to be planned.
+        // bound) for the memory it cannot have yet, not for the next pass to be planned. Its prefix
+        // is attached when the next pass is planned: a pass may be running now, and attaching
+        // retains pages that pass may be releasing.
         admitWaiting();
         return Admission.QUEUED;
     }
 
-    /** Stage 0: admits what fits, then gathers the next pass. */
+    /** Stage 0, with no pass running: admits what fits, attaches cached prefixes, then gathers the next pass. */
     public Pass<T> nextFirstPass() {
         admitWaiting();
+        for (StageSequence<T> s : table.all()) {
+            if (s.admitted() && !s.prefixChecked) {
+                attachCached(s);
+            }
+        }
         List<StageSequence<T>> ready = new ArrayList<>();
         int decoding = 0;
         for (StageSequence<T> s : table.all()) {
@@ -164,6 +172,7 @@ public final class StageScheduler<T> {
         int prefillLeft = settings.prefillBudget(decoding, table.kv().blockTokens());
         List<Entry<T>> entries = new ArrayList<>();
         List<StageSequence<T>> preempted = new ArrayList<>();
+        List<StageSequence<T>> tooLarge = new ArrayList<>();
         int rows = 0;
         for (StageSequence<T> s : ready) {
             if (!s.admitted() || rows == settings.maxRows()) {
@@ -172,7 +181,7 @@ public final class StageScheduler<T> {
             boolean decode = decodes(s);
             int take = decode ? 1 : Math.min(s.pendingLen, prefillLeft);
             take = Math.min(take, settings.maxRows() - rows);
-            if (take <= 0 || !reserve(s, take, entries, preempted)) {
+            if (take <= 0 || !reserve(s, take, entries, preempted, tooLarge)) {
                 continue;
             }
             int[] ids = new int[take];
@@ -195,7 +204,7 @@ public final class StageScheduler<T> {
             System.arraycopy(e.tokens(), 0, tokens, at, e.rows());
             at += e.rows();
         }
-        return new Pass<>(entries, tokens, total, preempted);
+        return new Pass<>(entries, tokens, total, preempted, List.of(), tooLarge);
     }
 
     /**
@@ -207,6 +216,7 @@ public final class StageScheduler<T> {
         List<Entry<T>> entries = new ArrayList<>();
         List<StageSequence<T>> preempted = new ArrayList<>();
         List<StageSequence<T>> missed = new ArrayList<>();
+        List<StageSequence<T>> tooLarge = new ArrayList<>();
         int rows = 0;
         for (Entry<T> e : arrived) {
             StageSequence<T> s = e.sequence();
@@ -224,12 +234,12 @@ public final class StageScheduler<T> {
                     continue;
                 }
             }
-            if (reserve(s, e.rows(), entries, preempted)) {
+            if (reserve(s, e.rows(), entries, preempted, tooLarge)) {
                 entries.add(e);
                 rows += e.rows();
             }
         }
-        return new Pass<>(entries, null, rows, preempted, missed);
+        return new Pass<>(entries, null, rows, preempted, missed, tooLarge);
     }
 
     private static boolean decodes(StageSequence<?> s) {
@@ -238,10 +248,19 @@ public final class StageScheduler<T> {
 
     /**
      * Reserves {@code rows} for {@code s}, preempting the youngest admitted sequences until they fit;
-     * false if {@code s} itself was preempted (or nothing could make room).
+     * false if {@code s} itself was preempted (or nothing could make room). A sequence that would
+     * need more than the whole budget is freed into {@code tooLarge} instead, preempting nothing:
+     * re-submitted, it would only grow back to the same wall (a later stage can hold less than
+     * stage 0, which admitted it, and any stage less than prompt + max tokens).
      */
-    private boolean reserve(StageSequence<T> s, int rows, List<Entry<T>> entries, List<StageSequence<T>> preempted) {
+    private boolean reserve(StageSequence<T> s, int rows, List<Entry<T>> entries, List<StageSequence<T>> preempted,
+                            List<StageSequence<T>> tooLarge) {
         StageKv kv = table.kv();
+        if (kv.blocksFor(s.cache.length() + rows) > kv.totalBlocks()) {
+            table.free(s.id);
+            tooLarge.add(s);
+            return false;
+        }
         while (!kv.tryReserve(s.cache, rows)) {
             StageSequence<T> victim = table.youngest();
             if (victim == null) {
@@ -276,7 +295,6 @@ public final class StageScheduler<T> {
             }
             table.admit(s);
             promised += need;
-            attachCached(s);
         }
     }
 
@@ -286,6 +304,7 @@ public final class StageScheduler<T> {
      * above counted the whole prompt, which bounds what the attach makes un-evictable.
      */
     private void attachCached(StageSequence<T> s) {
+        s.prefixChecked = true;
         if (!s.usePrefix || s.startSent || s.cache.length() != 0) {
             return;
         }

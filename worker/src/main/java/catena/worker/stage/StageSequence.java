@@ -24,6 +24,8 @@ public final class StageSequence<T> {
     public boolean resumed;
     /** Whether this stage may take the sequence's leading blocks from its prefix cache. */
     public boolean usePrefix = true;
+    /** Whether stage 0 has looked its prompt up in the prefix cache (once, when planning a pass). */
+    public boolean prefixChecked;
     /** Positions of its prompt attached from the prefix cache instead of computed (0: none). */
     public int cachedPrefix;
     /** Whether stage 0 has sent the sequence's first rows (which carry its start). */

@@ -390,8 +390,11 @@ class StageActorTest {
         long id = nextSequenceId++;
         refs.get(0).tell(new StageActor.Start(id, EPOCH, prompt, 0, SamplingParams.GREEDY, 2, new int[0], -1,
                 sink.getRef()));
+        // queued, then running: the session's watchdog stops, then runs again
         assertThat(sink.expectMessageClass(SequenceEvent.SequenceProgress.class))
                 .isEqualTo(new SequenceEvent.SequenceProgress(id, 0, true));
+        assertThat(sink.expectMessageClass(SequenceEvent.SequenceProgress.class))
+                .isEqualTo(new SequenceEvent.SequenceProgress(id, 0, false));
         assertThat(sink.expectMessageClass(SequenceEvent.SequenceProgress.class))
                 .isEqualTo(new SequenceEvent.SequenceProgress(id, 64, false));
         assertThat(sink.expectMessageClass(SequenceEvent.SequenceProgress.class))
@@ -419,6 +422,9 @@ class StageActorTest {
         // Once the first ends and its owner frees it, the second runs.
         first.expectMessageClass(TokenSampled.class);
         refs.get(0).tell(new StageActor.Free(firstId));
+        // running (from the 8 positions its prompt shares with the first's, in the prefix cache)
+        assertThat(second.expectMessageClass(SequenceEvent.SequenceProgress.class))
+                .isEqualTo(new SequenceEvent.SequenceProgress(id, 8, false));
         assertThat(second.expectMessageClass(TokenSampled.class).sequenceId()).isEqualTo(id);
     }
 

@@ -67,6 +67,10 @@ class PrefixSchedulingTest {
         assertThat(kv.freeBlocks()).isEqualTo(100);
 
         s.offer(2, "b", concat(system, prompt(70, 5)));
+        // admitted at once, but attached only when a pass is planned (none runs then)
+        assertThat(t.get(2).admitted()).isTrue();
+        assertThat(t.get(2).cache().length()).isZero();
+        assertThat(kv.prefixStats().queries()).isEqualTo(1);
         var pass = s.nextFirstPass();
         assertThat(pass.entries()).hasSize(1);
         var e = pass.entries().getFirst();

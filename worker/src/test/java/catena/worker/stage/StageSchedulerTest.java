@@ -221,4 +221,20 @@ class StageSchedulerTest {
         assertThat(pass.preempted()).extracting(q -> q.id).containsExactly(1L);
         assertThat(pass.entries()).extracting(e -> e.sequence().id).containsExactly(2L);
     }
+
+    @Test
+    void shouldRejectRatherThanPreemptASequenceThatOutgrowsTheWholeBudget() {
+        // 4 blocks of 4 tokens: a 12-token prompt fits; at 16 positions a 17th cannot, however many are preempted.
+        SequenceTable<String> t = table(4);
+        var s = new StageScheduler<>(t, new StageScheduler.Settings(64, 1000, 0, 10));
+        s.offer(1, "other", prompt(2));
+        s.offer(2, "long", prompt(12));
+        compute(s.nextFirstPass());
+        t.get(2).addPending(new int[] {7, 8, 9, 10, 11}, 0, 5);
+        StageScheduler.Pass<String> pass = s.nextFirstPass();
+        assertThat(pass.tooLarge()).extracting(q -> q.id).containsExactly(2L);
+        assertThat(pass.preempted()).as("nothing is preempted for it").isEmpty();
+        assertThat(t.get(2)).isNull();
+        assertThat(t.get(1).admitted()).isTrue();
+    }
 }
