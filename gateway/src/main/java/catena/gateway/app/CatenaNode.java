@@ -64,6 +64,8 @@ public final class CatenaNode implements AutoCloseable {
     private final Supplier<CompletionStage<List<StageActor.StageStats>>> stageReports;
     private MetricsServer metrics;
     private OpenAiServer openAi;
+    /** A worker's readiness (its stage loaded or a spare; not loading, not draining); null elsewhere. */
+    private java.util.function.BooleanSupplier workerReady;
 
     private CatenaNode(ActorSystem<Void> system, GatewayServer server, TopologyView view, GenerationClient client,
                        ServedModel model, List<ExecutorService> executors, PrometheusMeterRegistry registry,
@@ -113,7 +115,8 @@ public final class CatenaNode implements AutoCloseable {
     /** As {@link #serveMetrics(int)}; with {@code keys}, {@code /metrics} answers only a bearer key of them. */
     public synchronized int serveMetrics(int port, ApiKeys keys) throws IOException {
         if (metrics == null) {
-            metrics = MetricsServer.start(port, registry, stageReports, view == null ? null : view::serving, keys);
+            metrics = MetricsServer.start(port, registry, stageReports, view != null ? view::serving : workerReady,
+                    keys);
         }
         return metrics.port();
     }
@@ -226,7 +229,19 @@ public final class CatenaNode implements AutoCloseable {
         Supplier<CompletionStage<List<StageActor.StageStats>>> own = () -> stageRef.thenCompose(s ->
                 AskPattern.<StageActor.Command, StageActor.StageStats>ask(s, StageActor.GetStats::new,
                         Duration.ofSeconds(5), system.scheduler())).thenApply(List::of);
-        return new CatenaNode(system, null, null, null, null, List.of(compute), newRegistry(), own);
+        CatenaNode node = new CatenaNode(system, null, null, null, null, List.of(compute), newRegistry(), own);
+        node.workerReady = () -> {
+            try {
+                return stageRef.thenCompose(s -> AskPattern.<StageActor.Command, Boolean>ask(s, StageActor.IsReady::new,
+                        Duration.ofSeconds(2), system.scheduler())).toCompletableFuture().get(3, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                return false; // no answer in time: not ready, as a kubelet would conclude
+            }
+        };
+        return node;
     }
 
     /** Cluster remoting as configured, over TLS when {@code clusterTls} (a directory of PEM files) is given. */

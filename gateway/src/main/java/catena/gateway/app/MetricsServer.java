@@ -47,7 +47,9 @@ final class MetricsServer implements AutoCloseable {
 
     /**
      * Starts serving on {@code port} (0 = any free port). With {@code serving} (a gateway), also
-     * {@code GET /ready}: 200 while a replica is ready, else 503 — the readiness probe a kubelet
+     * {@code GET /ready}: 200 while {@code serving} holds (a gateway: a replica is ready; a worker:
+     * its stage has loaded its slot's layers or waits as a spare, and is not draining), else 503 —
+     * the readiness probe a kubelet
      * can use when gRPC runs over TLS (its gRPC probes speak plaintext only). With {@code keys}
      * (non-null), {@code /metrics} needs {@code Authorization: Bearer KEY} of them; {@code /ready}
      * stays open for probes.

@@ -49,7 +49,7 @@ public record StageSettings(long kvMemoryBytes, int kvBlockTokens, int maxBatchT
         }
         if (kvBlockTokens < 1 || maxBatchTokens < 1 || reserveTokens < 0) {
             throw new IllegalArgumentException("--kv-block=" + kvBlockTokens + ", --max-batch-tokens=" + maxBatchTokens
-                    + ": expected >= 1");
+                    + ", reserve tokens=" + reserveTokens + ": expected >= 1, >= 1, >= 0");
         }
     }
 

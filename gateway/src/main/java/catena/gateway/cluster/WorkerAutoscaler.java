@@ -104,7 +104,9 @@ public final class WorkerAutoscaler {
     }
 
     private void onTick() {
-        if (!applying) {
+        // No report yet (the singleton just moved, or every ask failed) says nothing of the load:
+        // taken as an idle fleet, it could shrink a busy pool.
+        if (!applying && !latest.isEmpty()) {
             applying = true;
             List<StageLoad> loads = List.copyOf(latest.values());
             // The scaler rejects time going backwards; a wall clock may step back a little.

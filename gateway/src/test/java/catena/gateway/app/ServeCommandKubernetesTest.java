@@ -56,6 +56,6 @@ class ServeCommandKubernetesTest {
     void shouldRefuseABadDuration() {
         assertThat(refused("serve", "--role", "worker", "--discovery", "kubernetes-api", "--k8s-namespace", "ns",
                 "--k8s-selector", "a=b", "--k8s-pod-name", "w-0", "--k8s-founder-wait", "soon"))
-                .isEqualTo("catena: --k8s-founder-wait=soon, expected a duration such as 500ms, 30s, 10m or 1h");
+                .isEqualTo("catena: --k8s-founder-wait=soon, expected a duration from 0 to 366 days such as 500ms, 30s, 10m or 1h");
     }
 }

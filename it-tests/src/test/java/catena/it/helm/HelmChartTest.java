@@ -157,10 +157,18 @@ class HelmChartTest {
                 .containsEntry("prometheus.io/port", "9191").containsEntry("prometheus.io/path", "/metrics");
 
         Container worker = container(one(objects, StatefulSet.class).getSpec().getTemplate());
-        assertThat(worker.getReadinessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("pekko");
+        // ready = layers loaded (or a spare), which only the worker's own /ready knows
+        assertThat(worker.getReadinessProbe().getTcpSocket()).isNull();
+        assertThat(worker.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/ready");
+        assertThat(worker.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("metrics");
         assertThat(worker.getLivenessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("pekko");
         assertThat(worker.getPorts()).extracting(p -> p.getName() + ":" + p.getContainerPort())
                 .containsExactly("pekko:2552", "metrics:9090");
+
+        Container noHttp = container(one(CHART.render(Map.of("worker.metrics.enabled", false)), StatefulSet.class)
+                .getSpec().getTemplate());
+        assertThat(noHttp.getReadinessProbe().getHttpGet()).isNull();
+        assertThat(noHttp.getReadinessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("pekko");
     }
 
     @Test

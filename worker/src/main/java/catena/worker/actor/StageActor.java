@@ -190,6 +190,15 @@ public final class StageActor {
     public record GetStats(ActorRef<StageStats> replyTo) implements Command, ClusterMessage {
     }
 
+    /**
+     * Local (the worker's readiness endpoint): true when the stage serves its slot, or holds none
+     * and waits for one (a spare); false while it loads layers or drains. A kubelet then counts a
+     * replaced worker pod ready only once its layers are loaded, so a rolling update moves on only
+     * when the replica it left is whole again.
+     */
+    public record IsReady(ActorRef<Boolean> replyTo) implements Command {
+    }
+
     /** Stop admitting, let the sequences move or finish, then reply (from the node's shutdown). Local only. */
     public record Drain(ActorRef<Done> replyTo) implements Command {
     }
@@ -315,6 +324,7 @@ public final class StageActor {
         return Behaviors.receive(Command.class)
                 .onMessage(Loaded.class, this::onLoaded)
                 .onMessage(Describe.class, m -> describe(m, false))
+                .onMessage(IsReady.class, m -> ready(m, false))
                 .onSignal(PostStop.class, s -> stop())
                 .onAnyMessage(m -> {
                     if (stash.isFull()) {
@@ -340,6 +350,7 @@ public final class StageActor {
         return Behaviors.receive(Command.class)
                 .onMessage(Assign.class, this::load)
                 .onMessage(Describe.class, m -> describe(m, false))
+                .onMessage(IsReady.class, m -> ready(m, true))
                 .onMessage(GetStats.class, this::onGetStats)
                 .onMessage(Start.class, m -> interrupt(m, why))
                 .onMessage(Computed.class, m -> {
@@ -378,6 +389,7 @@ public final class StageActor {
                 })
                 .onMessage(Describe.class, m -> describe(m, true))
                 .onMessage(DrainTimeout.class, m -> drained())
+                .onMessage(IsReady.class, m -> ready(m, false))
                 .onMessage(Command.class, m -> {
                     Behavior<Command> b = onServing(m);
                     return table == null || table.size() == 0 ? drained() : b;
@@ -467,6 +479,11 @@ public final class StageActor {
         return serving();
     }
 
+    private Behavior<Command> ready(IsReady m, boolean ready) {
+        m.replyTo().tell(ready);
+        return Behaviors.same();
+    }
+
     private Behavior<Command> describe(Describe m, boolean draining) {
         Assign a = assignment;
         m.replyTo().tell(new WorkerDescription(ctx.getSelf(), settings.memoryBytes(), settings.cores(),
@@ -491,6 +508,7 @@ public final class StageActor {
                 }
             }
             case Describe m -> describe(m, drainReply != null);
+            case IsReady m -> ready(m, drainReply == null);
             case Start m -> onStart(m);
             case Forward m -> onForward(m);
             case NextTokens m -> onNextTokens(m);
@@ -1025,6 +1043,7 @@ public final class StageActor {
         return Behaviors.receive(Command.class)
                 .onMessage(Start.class, m -> interrupt(m, "stage has left"))
                 .onMessage(Describe.class, m -> describe(m, true))
+                .onMessage(IsReady.class, m -> ready(m, false))
                 .onSignal(PostStop.class, s -> stop())
                 .onAnyMessage(m -> Behaviors.same())
                 .build();

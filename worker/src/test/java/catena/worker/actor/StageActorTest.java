@@ -368,9 +368,12 @@ class StageActorTest {
         var refs = ring(1, ToyEngine.factory(LAYERS, VOCAB, 4096, 0), perToken * 4 * 8);
         TestProbe<SequenceEvent> older = KIT.createTestProbe();
         TestProbe<SequenceEvent> younger = KIT.createTestProbe();
+        // Distinct prompts: identical ones would share every block through the prefix cache (their
+        // greedy tokens are identical too) and never run out before the older outgrows the budget.
         int[] p = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+        int[] q = {13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24};
         refs.get(0).tell(start(nextSequenceId++, p, 100, older));
-        refs.get(0).tell(start(nextSequenceId++, p, 100, younger));
+        refs.get(0).tell(start(nextSequenceId++, q, 100, younger));
         younger.fishForMessage(Duration.ofSeconds(5), m -> m instanceof SequenceEvent.SequenceInterrupted i
                 && i.preempted() && i.reason().contains("KV memory") ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
                 : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
@@ -448,6 +451,39 @@ class StageActorTest {
         TestProbe<SequenceEvent> sink = KIT.createTestProbe();
         refs.get(0).tell(start(nextSequenceId++, new int[] {1}, 3, sink));
         assertThat(sink.expectMessageClass(SequenceEvent.SequenceInterrupted.class).reason()).contains("left");
+    }
+
+    @Test
+    void shouldBeReadyWhenWaitingOrServingButNotWhileLoadingOrAfterDraining() throws Exception {
+        java.util.concurrent.CountDownLatch loadMayEnd = new java.util.concurrent.CountDownLatch(1);
+        StageEngineFactory toy = ToyEngine.factory(LAYERS, VOCAB, 256, 0);
+        StageEngineFactory slow = (path, keepF32, from, to) -> {
+            try {
+                loadMayEnd.await();
+            } catch (InterruptedException e) {
+                throw new java.io.InterruptedIOException();
+            }
+            return toy.open(path, keepF32, from, to);
+        };
+        ActorRef<StageActor.Command> stage = KIT.spawn(StageActor.create(slow, settings(1L << 30)));
+        TestProbe<Boolean> ready = KIT.createTestProbe();
+        stage.tell(new StageActor.IsReady(ready.getRef()));
+        assertThat(ready.receiveMessage()).as("unassigned: a spare waiting for a slot").isTrue();
+
+        TestProbe<StageActor.AssignReply> assigned = KIT.createTestProbe();
+        stage.tell(new StageActor.Assign("toy.gguf", false, 0, EPOCH, 0, 1, 0, 4, stage, assigned.getRef()));
+        stage.tell(new StageActor.IsReady(ready.getRef()));
+        assertThat(ready.receiveMessage()).as("loading").isFalse();
+        loadMayEnd.countDown();
+        assertThat(assigned.receiveMessage()).isInstanceOf(StageActor.Assigned.class);
+        stage.tell(new StageActor.IsReady(ready.getRef()));
+        assertThat(ready.receiveMessage()).as("serving its slot").isTrue();
+
+        TestProbe<org.apache.pekko.Done> done = KIT.createTestProbe();
+        stage.tell(new StageActor.Drain(done.getRef()));
+        done.expectMessage(org.apache.pekko.Done.getInstance());
+        stage.tell(new StageActor.IsReady(ready.getRef()));
+        assertThat(ready.receiveMessage()).as("drained").isFalse();
     }
 
     private static List<ActorRef<StageActor.Command>> ringWithPrefixCache(boolean... prefixCache) {
