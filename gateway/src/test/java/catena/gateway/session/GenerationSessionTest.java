@@ -1,0 +1,148 @@
+package catena.gateway.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import catena.gateway.ToyTokenizer;
+import catena.shard.sample.SamplingParams;
+import catena.worker.actor.SequenceEvent;
+import catena.worker.actor.StageActor;
+import catena.worker.plan.Topology;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The session's rules for interruptions, against a probe standing in for the replica's one stage:
+ * what it re-submits, how, and when it gives up.
+ */
+class GenerationSessionTest {
+    private static final ActorTestKit KIT = ActorTestKit.create();
+    private static final int[] PROMPT = {5, 6, 7};
+
+    @AfterAll
+    static void shutdown() {
+        KIT.shutdownTestKit();
+    }
+
+    /** One ready replica whose only stage is {@code stage}. */
+    private record OneReplica(TestProbe<StageActor.Command> stage, AtomicLong ids) implements GenerationSession.Placement {
+        @Override
+        public Topology.Replica place(int[] prompt) {
+            return new Topology.Replica(0, 1, true, List.of(new Topology.Stage(0, 0, 4, stage.getRef())));
+        }
+
+        @Override
+        public void ended(int replica) {
+        }
+
+        @Override
+        public void queued(long nanos) {
+        }
+
+        @Override
+        public Topology current() {
+            return null;
+        }
+
+        @Override
+        public long nextSequenceId() {
+            return ids.incrementAndGet();
+        }
+    }
+
+    /** Records what the client would see. */
+    private static final class Client implements GenerationSink {
+        final CompletableFuture<GenerationFailure> failed = new CompletableFuture<>();
+        final StringBuilder text = new StringBuilder();
+
+        @Override
+        public boolean isReady() {
+            return true;
+        }
+
+        @Override
+        public void onOutput(GenerationOutput output) {
+            text.append(output.text());
+        }
+
+        @Override
+        public void onCompleted() {
+        }
+
+        @Override
+        public void onFailed(GenerationFailure failure) {
+            failed.complete(failure);
+        }
+    }
+
+    private static StageActor.Start startOn(TestProbe<StageActor.Command> stage) {
+        StageActor.Command c = stage.fishForMessage(Duration.ofSeconds(5), m -> m instanceof StageActor.Start
+                ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore()).getLast();
+        return (StageActor.Start) c;
+    }
+
+    private static Client session(TestProbe<StageActor.Command> stage) {
+        Client client = new Client();
+        GenerationRequest request = new GenerationRequest(PROMPT, SamplingParams.GREEDY, 4, List.of(),
+                GenerationRequest.NO_LOGPROBS);
+        KIT.spawn(GenerationSession.create(request, new OneReplica(stage, new AtomicLong()), new ToyTokenizer(97),
+                new int[0], client, Duration.ofSeconds(5), () -> { }));
+        return client;
+    }
+
+    @Test
+    void shouldResubmitAsResumedWithTheTokensSoFarWhenPreemptedMoreTimesThanTheAttemptLimit() {
+        TestProbe<StageActor.Command> stage = KIT.createTestProbe();
+        Client client = session(stage);
+        StageActor.Start first = startOn(stage);
+        assertThat(first.resumed()).isFalse();
+        assertThat(first.prompt()).containsExactly(PROMPT);
+        first.sink().tell(new SequenceEvent.TokenSampled(first.sequenceId(), 40, 0, SequenceEvent.EndReason.NONE));
+        StageActor.Start s = first;
+        for (int i = 0; i < GenerationSession.MAX_ATTEMPTS + 6; i++) {
+            s.sink().tell(new SequenceEvent.SequenceInterrupted(s.sequenceId(), "preempted", false, true));
+            StageActor.Start next = startOn(stage);
+            assertThat(next.sequenceId()).isNotEqualTo(s.sequenceId());
+            assertThat(next.resumed()).isTrue();
+            assertThat(next.prompt()).containsExactly(5, 6, 7, 40);
+            assertThat(next.firstStep()).isEqualTo(1);
+            s = next;
+        }
+        assertThat(client.failed).isNotDone();
+    }
+
+    @Test
+    void shouldFailUnavailableWhenInterruptedForOtherReasonsUpToTheAttemptLimit() throws Exception {
+        TestProbe<StageActor.Command> stage = KIT.createTestProbe();
+        Client client = session(stage);
+        StageActor.Start s = startOn(stage);
+        for (int i = 1; i < GenerationSession.MAX_ATTEMPTS; i++) {
+            s.sink().tell(new SequenceEvent.SequenceInterrupted(s.sequenceId(), "stage is draining"));
+            s = startOn(stage);
+            assertThat(s.resumed()).isTrue();
+        }
+        s.sink().tell(new SequenceEvent.SequenceInterrupted(s.sequenceId(), "stage is draining"));
+        GenerationFailure f = client.failed.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(f.kind()).isEqualTo(GenerationFailure.Kind.UNAVAILABLE);
+        assertThat(f.message()).isEqualTo("the sequence was interrupted " + GenerationSession.MAX_ATTEMPTS
+                + " times; last: stage is draining");
+    }
+
+    @Test
+    void shouldStopUsingThePrefixCacheAfterAPrefixMiss() {
+        TestProbe<StageActor.Command> stage = KIT.createTestProbe();
+        session(stage);
+        StageActor.Start s = startOn(stage);
+        assertThat(s.prefixCache()).isTrue();
+        s.sink().tell(new SequenceEvent.SequenceInterrupted(s.sequenceId(), "stage 1 lacks the prefix", true));
+        StageActor.Start rerun = startOn(stage);
+        assertThat(rerun.prefixCache()).isFalse();
+        assertThat(rerun.resumed()).isTrue();
+    }
+}
