@@ -70,6 +70,7 @@ final class GrpcGenerationSink implements GenerationSink {
             case RESOURCE_EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
             case INTERNAL -> Status.INTERNAL;
         };
-        out.onError(status.withDescription(failure.message()).asRuntimeException());
+        out.onError(status.withDescription(failure.message()).asRuntimeException(
+                RetryPushback.trailers(failure.kind() == GenerationFailure.Kind.RESOURCE_EXHAUSTED, failure.retryAfter())));
     }
 }

@@ -22,7 +22,7 @@ final class StatusMapper {
                     Status.UNAVAILABLE.withDescription(u.getMessage()).asRuntimeException();
             case catena.gateway.bridge.OverloadedException o -> Status.RESOURCE_EXHAUSTED
                     .withDescription(o.getMessage() + " (retry after " + o.retryAfter().toMillis() + " ms)")
-                    .asRuntimeException();
+                    .asRuntimeException(RetryPushback.trailers(true, o.retryAfter()));
             default -> {
                 String id = UUID.randomUUID().toString().substring(0, 8);
                 LOG.error("internal error [{}]", id, e);

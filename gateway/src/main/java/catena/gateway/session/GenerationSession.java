@@ -254,8 +254,10 @@ public final class GenerationSession {
             case SequenceEvent.SequenceProgress p -> onProgress(p);
             case SequenceEvent.SequenceRejected r -> {
                 release();
-                yield fail(GenerationFailure.Kind.RESOURCE_EXHAUSTED, r.reason()
-                        + (r.retryable() ? "; retry later" : ""));
+                yield fail(r.retryable()
+                        ? new GenerationFailure(GenerationFailure.Kind.RESOURCE_EXHAUSTED, r.reason() + "; retry later",
+                                GenerationFailure.ROOM_RETRY)
+                        : new GenerationFailure(GenerationFailure.Kind.RESOURCE_EXHAUSTED, r.reason()));
             }
             case SequenceEvent.SequenceFailed f -> {
                 release();
@@ -349,10 +351,14 @@ public final class GenerationSession {
     }
 
     private Behavior<Command> fail(GenerationFailure.Kind kind, String message) {
-        ctx.getLog().warn("sequence [{}] failed: {}", sequenceId, message);
+        return fail(new GenerationFailure(kind, message));
+    }
+
+    private Behavior<Command> fail(GenerationFailure failure) {
+        ctx.getLog().warn("sequence [{}] failed: {}", sequenceId, failure.message());
         finished = true;
         release();
-        out.onFailed(new GenerationFailure(kind, message));
+        out.onFailed(failure);
         return Behaviors.stopped();
     }
 

@@ -296,6 +296,8 @@ class EmbeddedGatewayTest {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
                     assertThat(e.getStatus().getDescription())
                             .isEqualTo("too many concurrent generations (limit 1); retry later (retry after 1000 ms)");
+                    // gRPC's own retry advice, which clients with a retry policy obey
+                    assertThat(e.getTrailers().get(RetryPushback.KEY)).isEqualTo("1000");
                 });
     }
 

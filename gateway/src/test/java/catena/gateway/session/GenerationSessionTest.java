@@ -145,4 +145,23 @@ class GenerationSessionTest {
         assertThat(rerun.prefixCache()).isFalse();
         assertThat(rerun.resumed()).isTrue();
     }
+
+    @Test
+    void shouldFailWithRetryAdviceOnlyWhenTheStageMayTakeTheSequenceLater() throws Exception {
+        TestProbe<StageActor.Command> stage = KIT.createTestProbe();
+        Client full = session(stage);
+        StageActor.Start s = startOn(stage);
+        s.sink().tell(new SequenceEvent.SequenceRejected(s.sequenceId(), "replica 0 has 8 sequences waiting", true));
+        GenerationFailure f = full.failed.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(f.kind()).isEqualTo(GenerationFailure.Kind.RESOURCE_EXHAUSTED);
+        assertThat(f.message()).isEqualTo("replica 0 has 8 sequences waiting; retry later");
+        assertThat(f.retryAfter()).isEqualTo(GenerationFailure.ROOM_RETRY);
+
+        Client never = session(stage);
+        StageActor.Start t = startOn(stage);
+        t.sink().tell(new SequenceEvent.SequenceRejected(t.sequenceId(), "the prompt needs 9 KV blocks", false));
+        GenerationFailure g = never.failed.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(g.message()).isEqualTo("the prompt needs 9 KV blocks");
+        assertThat(g.retryAfter()).isNull();
+    }
 }
