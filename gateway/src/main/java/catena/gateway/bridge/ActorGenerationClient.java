@@ -144,7 +144,8 @@ public final class ActorGenerationClient implements GenerationClient, Generation
             cached[i] = mirror.cachedBlocks(r.index(), r.epoch(), chain) * blockTokens;
             loads.add(new ReplicaLoad(r.index(), r.epoch(), occupancy.own(r.index()), fresh ? occupancy.others(r.index()) : 0,
                     fresh ? (long) (s.kvBlocksTotal() - s.kvBlocksUsed()) * s.kvBlockTokens() : Long.MAX_VALUE,
-                    fresh ? (long) s.kvBlocksTotal() * s.kvBlockTokens() : 0, cached[i]));
+                    fresh ? (long) s.kvBlocksTotal() * s.kvBlockTokens() : 0, cached[i],
+                    chain.length > 0 ? mirror.fill(r.index(), r.epoch()) : 0));
         }
         int pick = router.choose(loads, prompt.length);
         Topology.Replica chosen = ready.get(pick);

@@ -63,6 +63,12 @@ public final class PrefixMirror {
         r.trim();
     }
 
+    /** How full of remembered blocks {@code replica}'s cache is believed to be under {@code epoch}, 0..1. */
+    public synchronized double fill(int replica, long epoch) {
+        Replica r = replicas.get(replica);
+        return r == null || r.epoch != epoch ? 0 : Math.min(1.0, (double) r.blocks.size() / r.capacity);
+    }
+
     /** Blocks remembered for {@code replica}. */
     public synchronized int size(int replica) {
         Replica r = replicas.get(replica);

@@ -10,7 +10,11 @@ import java.util.List;
  * times the fraction of the prompt it caches, lowest wins; so a replica holding the whole prompt
  * wins unless it runs {@code prefixWeight} more sequences than another. Unlike llm-d's min-max
  * normalized queue score, the load stays in sequences, so "much busier" means the same at any
- * scale. Ties go to more free KV capacity, then the lower index. Pure; no state.
+ * scale. A prompt no replica caches at all goes, load being equal, where the cache is emptiest:
+ * its fill (0..1) weighs as much as a fully cached prompt, so a new system prompt does not join
+ * the ones a replica already holds while another has room, where they would evict one another
+ * (seen as 3 of 4 system prompts on one replica that holds 2.5). Ties go to more free KV
+ * capacity, then the lower index. Pure; no state.
  */
 public final class Router {
     private final double prefixWeight;
@@ -30,9 +34,13 @@ public final class Router {
 
     /** Index into {@code replicas} of the choice for a prompt of {@code promptTokens} tokens; -1 if empty. */
     public int choose(List<ReplicaLoad> replicas, int promptTokens) {
+        boolean cold = true;
+        for (ReplicaLoad r : replicas) {
+            cold &= r.prefixTokens() == 0;
+        }
         int best = -1;
         for (int i = 0; i < replicas.size(); i++) {
-            if (best < 0 || better(replicas.get(i), replicas.get(best), promptTokens)) {
+            if (best < 0 || better(replicas.get(i), replicas.get(best), promptTokens, cold)) {
                 best = i;
             }
         }
@@ -45,18 +53,23 @@ public final class Router {
         return r.load() - prefixWeight * cached;
     }
 
+    /** As {@link #score}; for a prompt cached nowhere ({@code cold}), plus the fill of the replica's cache. */
+    double score(ReplicaLoad r, int promptTokens, boolean cold) {
+        return score(r, promptTokens) + (cold ? prefixWeight * Math.clamp(r.cacheFill(), 0.0, 1.0) : 0);
+    }
+
     private static boolean fits(ReplicaLoad r, int promptTokens) {
         return r.kvFreeTokens() >= promptTokens - Math.min(promptTokens, r.prefixTokens());
     }
 
-    private boolean better(ReplicaLoad a, ReplicaLoad b, int promptTokens) {
+    private boolean better(ReplicaLoad a, ReplicaLoad b, int promptTokens, boolean cold) {
         boolean aFits = fits(a, promptTokens);
         boolean bFits = fits(b, promptTokens);
         if (aFits != bFits) {
             return aFits;
         }
-        double sa = score(a, promptTokens);
-        double sb = score(b, promptTokens);
+        double sa = score(a, promptTokens, cold);
+        double sb = score(b, promptTokens, cold);
         if (sa != sb) {
             return sa < sb;
         }

@@ -72,4 +72,27 @@ class RouterTest {
         assertThat(a.next()).isNotEqualTo(a1);
         assertThat(b.next() >>> 40).isNotEqualTo(a1 >>> 40);
     }
+
+    @Test
+    void shouldPlaceAPromptCachedNowhereWhereTheCacheIsEmptiestWhenLoadsAreClose() {
+        Router router = new Router(8);
+        // replica 0 holds two system prompts (fill 0.8) and runs 1; replica 1 holds one (0.4) and runs 3
+        List<ReplicaLoad> l = List.of(new ReplicaLoad(0, 1, 1, 0, 500, 1000, 0, 0.8),
+                new ReplicaLoad(1, 1, 3, 0, 500, 1000, 0, 0.4));
+        assertThat(router.choose(l, 1000)).isEqualTo(1);
+        // much busier: load wins again
+        List<ReplicaLoad> busy = List.of(new ReplicaLoad(0, 1, 1, 0, 500, 1000, 0, 0.8),
+                new ReplicaLoad(1, 1, 6, 0, 500, 1000, 0, 0.4));
+        assertThat(router.choose(busy, 1000)).isZero();
+    }
+
+    @Test
+    void shouldIgnoreTheFillWhenSomeReplicaCachesThePromptOrRoutingIsLoadOnly() {
+        List<ReplicaLoad> l = List.of(new ReplicaLoad(0, 1, 1, 0, 500, 1000, 0, 0.0),
+                new ReplicaLoad(1, 1, 1, 0, 500, 1000, 900, 1.0));
+        assertThat(new Router(8).choose(l, 1000)).as("affinity, not fill").isEqualTo(1);
+        List<ReplicaLoad> cold = List.of(new ReplicaLoad(0, 1, 1, 0, 500, 1000, 0, 0.9),
+                new ReplicaLoad(1, 1, 2, 0, 500, 1000, 0, 0.0));
+        assertThat(new Router(0).choose(cold, 1000)).as("load only").isZero();
+    }
 }
