@@ -641,10 +641,7 @@ public final class StageActor {
         if (ids != null && table != null) {
             ctx.getLog().info("stage: the owner of {} sequence(s) is gone ({}); freeing them", ids.size(), sink.path());
             for (long id : ids) {
-                table.free(id);
-            }
-            if (table.waiting() > 0) {
-                requestPass();
+                free(id); // the sink's entry is gone already: its unwatch finds nothing to undo
             }
         }
     }
