@@ -1,5 +1,7 @@
 package catena.shard.kernel;
 
+import catena.shard.tensor.Q4Matrix;
+import catena.shard.tensor.Q4_0;
 import catena.shard.tensor.Q8Matrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -35,6 +37,26 @@ final class BenchMatrices {
                 seg.set(Q8Matrix.F16, blk, Float.floatToFloat16(0.01f));
             }
             ms[c] = Q8Matrix.fromBlocks(seg, rows, cols, arena);
+        }
+        return ms;
+    }
+
+    /** As {@link #q8Copies} for Q4_0 held as 4 bits. */
+    static Q4Matrix[] q4Copies(Arena arena, int rows, int cols, long totalBytes) {
+        long bytes = (long) rows * (cols / Q4_0.BLOCK) * Q4_0.BLOCK_BYTES;
+        int copies = (int) Math.max(1, totalBytes / bytes);
+        Q4Matrix[] ms = new Q4Matrix[copies];
+        long seed = 0x9E3779B97F4A7C15L;
+        for (int c = 0; c < copies; c++) {
+            MemorySegment seg = arena.allocate(bytes, 64);
+            for (long o = 0; o + 8 <= bytes; o += 8) {
+                seed = seed * 6364136223846793005L + 1442695040888963407L;
+                seg.set(ValueLayout.JAVA_LONG_UNALIGNED, o, seed);
+            }
+            for (long blk = 0; blk < bytes; blk += Q4_0.BLOCK_BYTES) {
+                seg.set(Q8Matrix.F16, blk, Float.floatToFloat16(0.01f));
+            }
+            ms[c] = Q4Matrix.fromBlocks(seg, rows, cols, arena);
         }
         return ms;
     }

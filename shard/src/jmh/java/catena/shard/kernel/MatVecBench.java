@@ -1,6 +1,6 @@
 package catena.shard.kernel;
 
-import catena.shard.tensor.Q8Matrix;
+import catena.shard.tensor.Matrix;
 import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -40,8 +40,12 @@ public class MatVecBench {
     @Param({"2", "1"})
     public int threads;
 
+    /** Weight type: q8_0, or q4_0 held as 4 bits (same rows and columns, 20 bytes per 32 weights instead of 36). */
+    @Param({"q8_0", "q4_0"})
+    public String type;
+
     private Arena arena;
-    private Q8Matrix[] ms;
+    private Matrix[] ms;
     private float[] x;
     private float[] out;
     private int next;
@@ -50,7 +54,8 @@ public class MatVecBench {
     public void setUp() {
         int[] s = BenchMatrices.shape(shape);
         arena = Arena.ofShared();
-        ms = BenchMatrices.q8Copies(arena, s[0], s[1], "cold".equals(mode) ? 1L << 30 : 0);
+        long total = "cold".equals(mode) ? 1L << 30 : 0;
+        ms = "q4_0".equals(type) ? BenchMatrices.q4Copies(arena, s[0], s[1], total) : BenchMatrices.q8Copies(arena, s[0], s[1], total);
         x = BenchMatrices.floats(s[1]);
         out = new float[s[0]];
         ComputePool.setThreads(threads);
@@ -63,7 +68,7 @@ public class MatVecBench {
 
     @Benchmark
     public float[] vector() {
-        Q8Matrix w = ms[next];
+        Matrix w = ms[next];
         next = next + 1 == ms.length ? 0 : next + 1;
         MatMul.matmul(w, x, out, 1);
         return out;
@@ -71,7 +76,7 @@ public class MatVecBench {
 
     @Benchmark
     public float[] scalar() {
-        Q8Matrix w = ms[next];
+        Matrix w = ms[next];
         next = next + 1 == ms.length ? 0 : next + 1;
         ScalarKernels.matmul(w, x, 0, out, 0, 1);
         return out;
