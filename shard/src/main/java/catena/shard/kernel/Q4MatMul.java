@@ -6,7 +6,6 @@ import static catena.shard.kernel.VectorMatMul.BLOCK_SHIFT;
 import static catena.shard.kernel.VectorMatMul.F;
 import static catena.shard.kernel.VectorMatMul.FOLD;
 import static catena.shard.kernel.VectorMatMul.LE;
-import static catena.shard.kernel.VectorMatMul.PARTS_PER_LOAD;
 import static catena.shard.kernel.VectorMatMul.M1;
 import static catena.shard.kernel.VectorMatMul.M2;
 import static catena.shard.kernel.VectorMatMul.SCALE_BYTES;
@@ -30,7 +29,6 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -58,13 +56,15 @@ final class Q4MatMul {
     private static final int HIGH = 0xF0;
     /** Bytes of a block holding its low (and, shifted, its high) nibbles. */
     private static final int HALF = BLOCK / 2;
-    /** The first L lanes of a B-sized load (all of them unless L = 4, where B is 8 bytes). */
-    private static final VectorMask<Byte> HEAD = B.indexInRange(0, F.length());
 
     private Q4MatMul() {
     }
 
     static void rows(Q4Matrix w, float[] x, int xOff, MemorySegment x8, float[] out, int outOff, int n, int from, int to) {
+        if (!VectorMatMul.HOLDS_Q4) {
+            throw new IllegalStateException("Q4_0 kernels need vectors of 8 floats or more, this machine's have "
+                    + F.length() + ": Q4_0 weights are widened to Q8_0 at load here");
+        }
         MemorySegment q = w.quants();
         MemorySegment sc = w.scales();
         int cols = w.cols();
@@ -111,20 +111,9 @@ final class Q4MatMul {
      * loop in the engine (not in a micro-benchmark) and every vector was boxed.
      */
 
-    /** The L bytes at {@code at}, zero-extended to ints. */
+    /** The L bytes at {@code at}, zero-extended to ints (L >= 8: a byte vector of exactly L lanes, see {@link VectorMatMul#HOLDS_Q4}). */
     private static IntVector ints(MemorySegment q, long at) {
-        return PARTS_PER_LOAD == 1
-                ? (IntVector) ByteVector.fromMemorySegment(B, q, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)
-                : fourInts(q, at);
-    }
-
-    /**
-     * {@link #ints} for L = 4, where the smallest byte vector (8 bytes) would read past a matrix's
-     * last block: a masked load (slow, but only 128-bit vector machines take it; a masked load in
-     * the common path made the decode loop too big for C2, which then left calls out of it).
-     */
-    private static IntVector fourInts(MemorySegment q, long at) {
-        return (IntVector) ByteVector.fromMemorySegment(B, q, at, LE, HEAD).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+        return (IntVector) ByteVector.fromMemorySegment(B, q, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
     }
 
     /*
