@@ -50,7 +50,7 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--multiple", defaultValue = "32", paramLabel = "M", description = "round FFN widths to a multiple of M, so matrices can stay Q8_0 (default ${DEFAULT-VALUE}; 1 = exact ratio)")
     int multiple;
 
-    @Option(names = "--importance", defaultValue = "rms", paramLabel = "MEASURE", description = "FFN neuron score: rms (root mean square of h, default), activation (mean |h|) or weight (norm of the ffn_up row); each x norm of the ffn_down column")
+    @Option(names = "--importance", defaultValue = "rms", paramLabel = "MEASURE", description = "FFN neuron score: rms (root mean square of h, default), activation (mean |h|) or weight (norm of the ffn_up row), each x norm of the ffn_down column; or obs (greedy Optimal Brain Surgeon: the neurons whose removal leaves the least error after the least-squares refit of the rest, on the calibration Gram matrix)")
     String importance;
 
     @Option(names = "--repair-from", defaultValue = "student", paramLabel = "WHO", description = "FFN repair: student (default: the pruned model's own activations, layer by layer, fitted to the teacher's layer outputs) or teacher (the teacher's activations, fitted to its FFN outputs)")
@@ -80,7 +80,8 @@ final class PruneCommand implements Callable<Integer> {
             case "activation" -> Importance.Measure.ACTIVATION;
             case "weight" -> Importance.Measure.WEIGHT;
             case "rms" -> Importance.Measure.RMS;
-            default -> throw new BadInputException("--importance=" + importance + ", expected activation, rms or weight");
+            case "obs" -> Importance.Measure.OBS;
+            default -> throw new BadInputException("--importance=" + importance + ", expected activation, rms, weight or obs");
         };
         boolean sequential = switch (repairFrom.toLowerCase(Locale.ROOT)) {
             case "student" -> true;

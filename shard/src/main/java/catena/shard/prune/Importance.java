@@ -23,7 +23,12 @@ public final class Importance {
         /** root mean square activation × the norm of the down column */
         RMS,
         /** norm of the neuron's up row × norm of its down column (no calibration) */
-        WEIGHT
+        WEIGHT,
+        /**
+         * the error left after the least-squares refit of the kept neurons, removed greedily
+         * ({@link SurgeonSelection}); a set, not a per-neuron score, so {@link #neuronScores} refuses it
+         */
+        OBS
     }
 
     private Importance() {
@@ -54,6 +59,9 @@ public final class Importance {
      * row-major; {@code meanAbs[j]} the calibration's mean |h_j| (ignored by {@link Measure#WEIGHT}).
      */
     public static double[] neuronScores(Measure m, double[] meanAbs, float[] down, float[] up, int dim, int ffn) {
+        if (m == Measure.OBS) {
+            throw new IllegalArgumentException("importance " + m + " selects a set (SurgeonSelection), not scores");
+        }
         double[] s = new double[ffn];
         for (int j = 0; j < ffn; j++) {
             double d = 0;
