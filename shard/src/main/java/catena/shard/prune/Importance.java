@@ -35,6 +35,16 @@ public final class Importance {
     }
 
     /**
+     * The FFN measure when none is asked for: {@link Measure#OBS} when the pruned layers are
+     * repaired (it picks the neurons whose removal the refit compensates best; chosen on
+     * calibration-side validation, see README), {@link Measure#RMS} otherwise (without the refit
+     * the surgeon's choice is no better than RMS's).
+     */
+    public static Measure defaultMeasure(boolean repair) {
+        return repair ? Measure.OBS : Measure.RMS;
+    }
+
+    /**
      * How many of {@code width} units to keep when pruning the fraction {@code ratio}: {@code width −
      * round(ratio·width)}, then rounded to the nearest multiple of {@code multiple} (at least one
      * multiple, at most the width) so that a matrix with that many columns can stay Q8_0.

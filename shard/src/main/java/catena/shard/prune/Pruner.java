@@ -78,6 +78,8 @@ public final class Pruner {
                     int keep = Importance.keepCount(width, o.ffnRatio(), o.multiple());
                     if (keep < width) {
                         float[] down = Tensors.read(f, tensor(f, b + "ffn_down.weight"));
+                        // with sequential repair, SequentialRepair replaces a surgeon's choice made on the teacher's
+                        // Gram by one made on the student's own activations and targets, layer by layer
                         int[] kept = o.measure() == Importance.Measure.OBS
                                 ? SurgeonSelection.keep(down, dim, width, cal.ffnGram(l), keep, o.alpha())
                                 : Importance.keepTop(scores(f, b, cal, l, o.measure(), down, dim, width), keep);
@@ -118,7 +120,8 @@ public final class Pruner {
             }
             if (o.repair() && o.sequential() && o.ffnRatio() > 0) {
                 Path dir = out.toAbsolutePath().getParent();
-                SequentialRepair.run(f, c, plan, cal, tokens, ctx, bos, o.alpha(), dir, ffnBefore, ffnAfter);
+                SequentialRepair.run(f, c, plan, cal, tokens, ctx, bos, o.alpha(),
+                        o.measure() == Importance.Measure.OBS, dir, ffnBefore, ffnAfter);
             }
             PrunedWriter.write(f, c, plan, out);
         }
