@@ -7,10 +7,12 @@ import java.util.stream.IntStream;
 /**
  * What to keep, decided from importance scores. An FFN neuron j adds {@code h_j · down[:,j]} to
  * the layer's output, so removing it costs {@code E‖h_j down[:,j]‖² = E[h_j²] · ‖down[:,j]‖²}: the
- * default {@link Measure#RMS} score {@code RMS(h_j) · ‖down[:,j]‖} is the root of that squared
- * error, the quantity the repair minimizes. {@link Measure#ACTIVATION} uses the mean |h_j| instead
- * and {@link Measure#WEIGHT} ({@code ‖up[j,:]‖ · ‖down[:,j]‖}) ignores how the neuron fires; both
- * are kept for comparison (README: RMS prunes stories260K best). A query head is scored by its
+ * {@link Measure#RMS} score {@code RMS(h_j) · ‖down[:,j]‖} (the default without repair, see
+ * {@link #defaultMeasure}) is the root of that squared error when nothing compensates.
+ * {@link Measure#OBS} instead counts the error left after the refit ({@link SurgeonSelection}).
+ * {@link Measure#ACTIVATION} uses the mean |h_j| and {@link Measure#WEIGHT}
+ * ({@code ‖up[j,:]‖ · ‖down[:,j]‖}) ignores how the neuron fires; both are kept for comparison
+ * (README: RMS prunes stories260K best without repair). A query head is scored by its
  * mean output norm times the Frobenius norm of its slice of {@code attn_output}. A layer is scored
  * by ShortGPT's block influence {@code 1 − E cos(x_in, x_out)}: the layer that turns the residual
  * stream least matters least.
