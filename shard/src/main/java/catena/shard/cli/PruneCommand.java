@@ -18,7 +18,8 @@ import picocli.CommandLine.Parameters;
 /** {@code prune IN OUT --calibration TEXT}: structured pruning with an optional least-squares repair. */
 @Command(name = "prune", mixinStandardHelpOptions = true,
         description = {"Structured pruning: remove FFN neurons, query heads of each KV group or whole layers, the least "
-                + "important on a calibration text (FFN neuron: mean |activation| x norm of its ffn_down column; head: "
+                + "important on a calibration text (FFN neuron: RMS activation x norm of its ffn_down column, or with --repair "
+                + "the least error left after the refit (greedy Optimal Brain Surgeon); head: "
                 + "mean output norm x norm of its attn_output slice; layer: 1 - mean cos(input, output)).",
             "--repair refits each pruned layer's ffn_down / attn_output by ridge least squares so the layer "
                 + "reproduces the unpruned layer's output on the calibration activations."})
@@ -50,7 +51,7 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--multiple", defaultValue = "32", paramLabel = "M", description = "round FFN widths to a multiple of M, so matrices can stay Q8_0 (default ${DEFAULT-VALUE}; 1 = exact ratio)")
     int multiple;
 
-    @Option(names = "--importance", defaultValue = "rms", paramLabel = "MEASURE", description = "FFN neuron score: rms (root mean square of h, default), activation (mean |h|) or weight (norm of the ffn_up row); each x norm of the ffn_down column")
+    @Option(names = "--importance", defaultValue = "auto", paramLabel = "MEASURE", description = "FFN neuron score: auto (default: obs with --repair, rms without), rms (root mean square of h), activation (mean |h|) or weight (norm of the ffn_up row), each x norm of the ffn_down column; or obs (greedy Optimal Brain Surgeon: the neurons whose removal leaves the least error after the least-squares refit of the rest, on the calibration Gram matrix)")
     String importance;
 
     @Option(names = "--repair-from", defaultValue = "student", paramLabel = "WHO", description = "FFN repair: student (default: the pruned model's own activations, layer by layer, fitted to the teacher's layer outputs) or teacher (the teacher's activations, fitted to its FFN outputs)")
@@ -77,10 +78,12 @@ final class PruneCommand implements Callable<Integer> {
             throw new BadInputException("--ctx=" + ctx + ", expected 0 (the model's) or a token count");
         }
         Importance.Measure measure = switch (importance.toLowerCase(Locale.ROOT)) {
+            case "auto" -> Importance.defaultMeasure(repair);
             case "activation" -> Importance.Measure.ACTIVATION;
             case "weight" -> Importance.Measure.WEIGHT;
             case "rms" -> Importance.Measure.RMS;
-            default -> throw new BadInputException("--importance=" + importance + ", expected activation, rms or weight");
+            case "obs" -> Importance.Measure.OBS;
+            default -> throw new BadInputException("--importance=" + importance + ", expected auto, activation, rms, weight or obs");
         };
         boolean sequential = switch (repairFrom.toLowerCase(Locale.ROOT)) {
             case "student" -> true;

@@ -7,10 +7,12 @@ import java.util.stream.IntStream;
 /**
  * What to keep, decided from importance scores. An FFN neuron j adds {@code h_j · down[:,j]} to
  * the layer's output, so removing it costs {@code E‖h_j down[:,j]‖² = E[h_j²] · ‖down[:,j]‖²}: the
- * default {@link Measure#RMS} score {@code RMS(h_j) · ‖down[:,j]‖} is the root of that squared
- * error, the quantity the repair minimizes. {@link Measure#ACTIVATION} uses the mean |h_j| instead
- * and {@link Measure#WEIGHT} ({@code ‖up[j,:]‖ · ‖down[:,j]‖}) ignores how the neuron fires; both
- * are kept for comparison (README: RMS prunes stories260K best). A query head is scored by its
+ * {@link Measure#RMS} score {@code RMS(h_j) · ‖down[:,j]‖} (the default without repair, see
+ * {@link #defaultMeasure}) is the root of that squared error when nothing compensates.
+ * {@link Measure#OBS} instead counts the error left after the refit ({@link SurgeonSelection}).
+ * {@link Measure#ACTIVATION} uses the mean |h_j| and {@link Measure#WEIGHT}
+ * ({@code ‖up[j,:]‖ · ‖down[:,j]‖}) ignores how the neuron fires; both are kept for comparison
+ * (README: RMS prunes stories260K best without repair). A query head is scored by its
  * mean output norm times the Frobenius norm of its slice of {@code attn_output}. A layer is scored
  * by ShortGPT's block influence {@code 1 − E cos(x_in, x_out)}: the layer that turns the residual
  * stream least matters least.
@@ -23,10 +25,25 @@ public final class Importance {
         /** root mean square activation × the norm of the down column */
         RMS,
         /** norm of the neuron's up row × norm of its down column (no calibration) */
-        WEIGHT
+        WEIGHT,
+        /**
+         * the error left after the least-squares refit of the kept neurons, removed greedily
+         * ({@link SurgeonSelection}); a set, not a per-neuron score, so {@link #neuronScores} refuses it
+         */
+        OBS
     }
 
     private Importance() {
+    }
+
+    /**
+     * The FFN measure when none is asked for: {@link Measure#OBS} when the pruned layers are
+     * repaired (it picks the neurons whose removal the refit compensates best; chosen on
+     * calibration-side validation, see README), {@link Measure#RMS} otherwise (without the refit
+     * the surgeon's choice is no better than RMS's).
+     */
+    public static Measure defaultMeasure(boolean repair) {
+        return repair ? Measure.OBS : Measure.RMS;
     }
 
     /**
@@ -54,6 +71,9 @@ public final class Importance {
      * row-major; {@code meanAbs[j]} the calibration's mean |h_j| (ignored by {@link Measure#WEIGHT}).
      */
     public static double[] neuronScores(Measure m, double[] meanAbs, float[] down, float[] up, int dim, int ffn) {
+        if (m == Measure.OBS) {
+            throw new IllegalArgumentException("importance " + m + " selects a set (SurgeonSelection), not scores");
+        }
         double[] s = new double[ffn];
         for (int j = 0; j < ffn; j++) {
             double d = 0;

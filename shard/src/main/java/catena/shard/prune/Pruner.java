@@ -45,7 +45,7 @@ public final class Pruner {
             if (o.sampled() > 0) {
                 tokens.addAll(SelfSample.sample(teacher, o.sampled(), ctx, bos, o.seed()));
             }
-            cal = Calibration.run(teacher, tokens, ctx, bos, o.repair(),
+            cal = Calibration.run(teacher, tokens, ctx, bos, o.repair() || o.measure() == Importance.Measure.OBS,
                     o.repair() && o.sequential() && o.ffnRatio() > 0);
         }
         int n = c.layerCount();
@@ -78,15 +78,11 @@ public final class Pruner {
                     int keep = Importance.keepCount(width, o.ffnRatio(), o.multiple());
                     if (keep < width) {
                         float[] down = Tensors.read(f, tensor(f, b + "ffn_down.weight"));
-                        float[] up = o.measure() == Importance.Measure.WEIGHT
-                                ? Tensors.read(f, tensor(f, b + "ffn_up.weight")) : null;
-                        double[] meanAbs = new double[width];
-                        for (int j = 0; j < width; j++) {
-                            meanAbs[j] = o.measure() == Importance.Measure.RMS ? cal.rmsActivation(l, j)
-                                    : cal.meanAbsActivation(l, j);
-                        }
-                        int[] kept = Importance.keepTop(
-                                Importance.neuronScores(o.measure(), meanAbs, down, up, dim, width), keep);
+                        // with sequential repair, SequentialRepair replaces a surgeon's choice made on the teacher's
+                        // Gram by one made on the student's own activations and targets, layer by layer
+                        int[] kept = o.measure() == Importance.Measure.OBS
+                                ? SurgeonSelection.keep(down, dim, width, cal.ffnGram(l), keep, o.alpha())
+                                : Importance.keepTop(scores(f, b, cal, l, o.measure(), down, dim, width), keep);
                         plan.keptNeurons()[l] = kept;
                         if (o.repair() && !o.sequential()) {
                             double[] g = cal.ffnGram(l);
@@ -124,7 +120,8 @@ public final class Pruner {
             }
             if (o.repair() && o.sequential() && o.ffnRatio() > 0) {
                 Path dir = out.toAbsolutePath().getParent();
-                SequentialRepair.run(f, c, plan, cal, tokens, ctx, bos, o.alpha(), dir, ffnBefore, ffnAfter);
+                SequentialRepair.run(f, c, plan, cal, tokens, ctx, bos, o.alpha(),
+                        o.measure() == Importance.Measure.OBS, dir, ffnBefore, ffnAfter);
             }
             PrunedWriter.write(f, c, plan, out);
         }
@@ -136,6 +133,17 @@ public final class Pruner {
         }
         return new PruneReport(cal.tokens(), widths, heads, plan.dropped().clone(), ffnBefore, ffnAfter, attBefore,
                 attAfter, influence);
+    }
+
+    /** Per-neuron scores of layer {@code l} (prefix {@code b}) by a per-neuron measure. */
+    private static double[] scores(GgufFile f, String b, Calibration cal, int l, Importance.Measure m, float[] down,
+                                   int dim, int width) {
+        float[] up = m == Importance.Measure.WEIGHT ? Tensors.read(f, tensor(f, b + "ffn_up.weight")) : null;
+        double[] act = new double[width];
+        for (int j = 0; j < width; j++) {
+            act[j] = m == Importance.Measure.RMS ? cal.rmsActivation(l, j) : cal.meanAbsActivation(l, j);
+        }
+        return Importance.neuronScores(m, act, down, up, dim, width);
     }
 
     private static void requireSupported(ModelConfig c, PruneOptions o) {

@@ -27,10 +27,13 @@ final class SequentialRepair {
     /**
      * Fills {@code plan.ffnDown()} for every layer with pruned FFN neurons; {@code before}/{@code after}
      * receive the relative error {@code Σ‖y − V h_S‖² / Σ‖y‖²} (y = the target FFN output) of the
-     * plain slice and of the refit, on the calibration tokens.
+     * plain slice and of the refit, on the calibration tokens. {@code select}: also choose which
+     * neurons layer l keeps (as many as the plan keeps) by {@link SurgeonSelection} on the student's
+     * Gram matrix, starting from the whole-width least-squares fit to the teacher's layer output, so
+     * the choice minimizes the error this very refit leaves; the plan's choice is replaced.
      */
     static void run(GgufFile f, ModelConfig c, PrunePlan plan, Calibration teacher, List<int[]> tokens, int ctx, int bos,
-                    double alpha, Path dir, double[] before, double[] after) throws IOException {
+                    double alpha, boolean select, Path dir, double[] before, double[] after) throws IOException {
         int dim = c.dim();
         for (int l = 0; l < c.layerCount(); l++) {
             int[] kept = plan.keptNeurons()[l];
@@ -43,19 +46,38 @@ final class SequentialRepair {
             Path tmp = Files.createTempFile(dir, "prune-step-", ".gguf");
             try {
                 PrunedWriter.write(f, c, partial, tmp);
-                Moments m = new Moments(plan.newIndex(l), kept, down, dim, width, teacher.outputs(l));
+                // selecting needs the moments of every neuron; otherwise those of the kept ones suffice
+                int[] tapped = select ? identity(width) : kept;
+                Moments m = new Moments(plan.newIndex(l), tapped, down, dim, width, teacher.outputs(l));
                 try (Model student = Model.load(tmp, LoadOptions.keepF32(true))) {
                     Calibration.feed(student, tokens, ctx, bos, m);
                 }
+                int[] pos = identity(kept.length);
+                if (select) {
+                    // the whole-width fit V* = C G⁻¹ is what the refit of any subset approximates: the subset's
+                    // ridge objective exceeds V*'s by exactly the surgeon's cost on (V*, G)
+                    float[] full = Ridge.solve(m.gram.clone(), width, m.cross.clone(), dim, alpha);
+                    kept = SurgeonSelection.keep(full, dim, width, m.gram, kept.length, alpha);
+                    plan.keptNeurons()[l] = kept;
+                    pos = kept;
+                }
                 float[] slice = Ridge.columns(down, dim, width, kept);
-                float[] v = Ridge.solve(m.gram.clone(), kept.length, m.cross.clone(), dim, alpha);
-                before[l] = m.error(slice) / m.energy;
-                after[l] = m.error(v) / m.energy;
+                float[] v = Ridge.solve(m.gram(pos), kept.length, m.cross(pos), dim, alpha);
+                before[l] = m.error(pos, slice) / m.energy;
+                after[l] = m.error(pos, v) / m.energy;
                 plan.ffnDown()[l] = v;
             } finally {
                 Files.deleteIfExists(tmp);
             }
         }
+    }
+
+    private static int[] identity(int n) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = i;
+        }
+        return a;
     }
 
     /** The final plan for layers before {@code l}, layer l's attention pruned but its FFN whole. */
@@ -141,17 +163,40 @@ final class SequentialRepair {
             }
         }
 
-        /** Σ‖y − V h_S‖² = Σ‖y‖² − 2 tr(V C) + tr(V G Vᵀ). */
-        double error(float[] v) {
+        /** {@code Σ h_P h_Pᵀ} for the positions {@code pos} (into the tapped neurons): [p][p], a fresh array. */
+        double[] gram(int[] pos) {
             int k = kept.length;
+            int p = pos.length;
+            double[] g = new double[p * p];
+            for (int i = 0; i < p; i++) {
+                for (int j = 0; j < p; j++) {
+                    g[i * p + j] = gram[pos[i] * k + pos[j]];
+                }
+            }
+            return g;
+        }
+
+        /** {@code Σ h_P yᵀ} for the positions {@code pos}: [p][dim], a fresh array. */
+        double[] cross(int[] pos) {
+            double[] c = new double[pos.length * dim];
+            for (int i = 0; i < pos.length; i++) {
+                System.arraycopy(cross, pos[i] * dim, c, i * dim, dim);
+            }
+            return c;
+        }
+
+        /** {@code Σ‖y − V h_P‖² = Σ‖y‖² − 2 tr(V C_P) + tr(V G_PP Vᵀ)} for V [dim][p] on the positions {@code pos}. */
+        double error(int[] pos, float[] v) {
+            int k = kept.length;
+            int p = pos.length;
             double e = energy;
             for (int o = 0; o < dim; o++) {
-                for (int i = 0; i < k; i++) {
-                    double vi = v[o * k + i];
-                    e -= 2 * vi * cross[i * dim + o];
+                for (int i = 0; i < p; i++) {
+                    double vi = v[o * p + i];
+                    e -= 2 * vi * cross[pos[i] * dim + o];
                     double s = 0;
-                    for (int j = 0; j < k; j++) {
-                        s += gram[i * k + j] * v[o * k + j];
+                    for (int j = 0; j < p; j++) {
+                        s += gram[pos[i] * k + pos[j]] * v[o * p + j];
                     }
                     e += vi * s;
                 }

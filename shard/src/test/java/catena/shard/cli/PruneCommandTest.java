@@ -38,4 +38,12 @@ class PruneCommandTest {
         assertThat(r.code()).isEqualTo(Main.EXIT_BAD_INPUT);
         assertThat(r.err()).contains("--ffn=1.5, expected within [0, 1)");
     }
+
+    @Test
+    void shouldNameTheOptionWhenTheImportanceIsUnknown() {
+        CliRun r = CliRun.of("prune", model(), tmp.resolve("x.gguf").toString(), "--calibration",
+                Fixtures.file("perplexity/stories-a.txt").toString(), "--ffn", "0.25", "--importance", "magic");
+        assertThat(r.code()).isEqualTo(Main.EXIT_BAD_INPUT);
+        assertThat(r.err()).contains("--importance=magic, expected auto, activation, rms, weight or obs");
+    }
 }

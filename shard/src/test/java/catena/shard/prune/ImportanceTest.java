@@ -48,4 +48,16 @@ class ImportanceTest {
         assertThat(Importance.layersToDrop(new double[] {0.7, 0.9, 0.95, 0.8}, 1)).containsExactly(2);
         assertThat(Importance.layersToDrop(new double[] {0.7, 0.9, 0.95, 0.8}, 2)).containsExactly(1, 2);
     }
+
+    @Test
+    void shouldChooseTheSurgeonWhenRepairingAndRmsOtherwise() {
+        assertThat(Importance.defaultMeasure(true)).isEqualTo(Importance.Measure.OBS);
+        assertThat(Importance.defaultMeasure(false)).isEqualTo(Importance.Measure.RMS);
+    }
+
+    @Test
+    void shouldRefusePerNeuronScoresWhenTheMeasureSelectsASet() {
+        assertThatThrownBy(() -> Importance.neuronScores(Importance.Measure.OBS, new double[2], new float[2], null, 1, 2))
+                .hasMessageContaining("SurgeonSelection");
+    }
 }

@@ -261,6 +261,22 @@ class PrunerTest {
     }
 
     @Test
+    void shouldKeepNeuronsTheRefitCompensatesBetterWhenTheSurgeonChooses() throws Exception {
+        PruneOptions rms = options(0.25, 0, 0, true);
+        PruneOptions obs = new PruneOptions(0.25, 0, 0, true, 1e-3, 1, Importance.Measure.OBS, 128, 0, 1, true);
+        Path byRms = tmp.resolve("rms.gguf");
+        Path bySurgeon = tmp.resolve("obs.gguf");
+        PruneReport r = Pruner.prune(teacher, byRms, calibration, bos, rms);
+        PruneReport s = Pruner.prune(teacher, bySurgeon, calibration, bos, obs);
+        assertThat(s.ffnWidth()).containsOnly(129);
+        // the file holds the student-side choice: it still equals the masked teacher read back from it
+        assertSameLogits(logits(bySurgeon), logits(masked(bySurgeon, s.dropped())));
+        // layer 0 sees the teacher's own activations in both runs, so the two refits fit the same data: the
+        // surgeon's greedy choice leaves less error than RMS's (later layers' inputs already differ)
+        assertThat(s.ffnErrorAfter()[0]).isLessThan(r.ffnErrorAfter()[0]);
+    }
+
+    @Test
     void shouldWritePerLayerWidthsAsAnArrayWhenLayersDiffer() throws Exception {
         PrunePlan plan = PrunePlan.none(5);
         int[] widths = {172, 160, 128, 96, 64};
