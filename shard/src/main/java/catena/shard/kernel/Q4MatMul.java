@@ -8,6 +8,7 @@ import static catena.shard.kernel.VectorMatMul.FOLD;
 import static catena.shard.kernel.VectorMatMul.LE;
 import static catena.shard.kernel.VectorMatMul.M1;
 import static catena.shard.kernel.VectorMatMul.M2;
+import static catena.shard.kernel.VectorMatMul.PARTS_PER_LOAD;
 import static catena.shard.kernel.VectorMatMul.SCALE_BYTES;
 import static catena.shard.kernel.VectorMatMul.SCRATCH;
 import static catena.shard.kernel.VectorMatMul.TILE_ACTS;
@@ -28,43 +29,32 @@ import catena.shard.tensor.Q8Matrix;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link VectorMatMul}'s kernels for Q4_0 weights held as Q4_0 ({@link Q4Matrix}): the same tile
  * shapes (decode quarters, 1x4, 4x4, 3x8 over interleaved activations) and the same arithmetic
  * per (weight row, activation row) pair, with each weight vector read from nibbles instead of
  * bytes. Each weight vector comes out as exactly the Q8_0 kernels' {@code w * d} (see
- * {@link #lo}), so every output is bit for bit what they give for the same values held as int8
- * ({@link Q4Matrix#toQ8}): per 32-block {@code acc = (w * d) * x + acc} lane-wise in element
- * order, then the same fixed fold. Hence, as for Q8_0, a row's result does not depend on the
- * batch shape it is computed in.
+ * {@link #nib}), so every output is bit for bit
+ * what they give for the same values held as int8 ({@link Q4Matrix#toQ8}): per 32-block
+ * {@code acc = (w * d) * x + acc} lane-wise in element order, then the same fixed fold.
+ * Hence, as for Q8_0, a row's result does not depend on the batch shape it is computed in.
  *
- * <p>A block's 16 bytes are loaded once and zero-extended to ints; the low nibbles are a mask
- * and the high ones a shift (no mask: the bytes were zero-extended), and {@code (n - 8) * d} is
- * one fused multiply-add {@code n * d + (-8 d)}, exact (an f16 scale times a 4-bit integer fits
- * f32's 24 bits). That is 9 vector operations per 32 weights where Q8_0 takes 8, on half the
- * bytes; the first version (a byte mask, a byte subtraction and a multiply per 16 weights) took
- * 14 and ran at half Q8_0's weights per second (shard/src/jmh/RESULTS.md).
+ * <p>Half the bytes per weight of Q8_0 (20 held per 32 weights against 36) for two more vector
+ * operations per weight vector (a mask and a subtraction) and a second scale broadcast per block.
  */
 final class Q4MatMul {
-    /** Ints of the same shape as {@link VectorMatMul#F}: one nibble per f32 lane. */
-    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
-    private static final int LOW = 0x0F;
-    private static final int HIGH = 0xF0;
-    /** Bytes of a block holding its low (and, shifted, its high) nibbles. */
-    private static final int HALF = BLOCK / 2;
+    private static final byte LOW = 0x0F;
+    private static final byte HIGH = (byte) 0xF0;
+    /** Nibble 8 (zero) in the low half, and in the high half (as 16 * 8, wrapping to -128). */
+    private static final byte LOW_ZERO = 8;
+    private static final byte HIGH_ZERO = (byte) 0x80;
 
     private Q4MatMul() {
     }
 
     static void rows(Q4Matrix w, float[] x, int xOff, MemorySegment x8, float[] out, int outOff, int n, int from, int to) {
-        if (!VectorMatMul.HOLDS_Q4) {
-            throw new IllegalStateException("Q4_0 kernels need vectors of 8 floats or more, this machine's have "
-                    + F.length() + ": Q4_0 weights are widened to Q8_0 at load here");
-        }
         MemorySegment q = w.quants();
         MemorySegment sc = w.scales();
         int cols = w.cols();
@@ -84,164 +74,66 @@ final class Q4MatMul {
         for (; a + TILE_ACTS <= n; a += TILE_ACTS) {
             int xa = xOff + a * cols;
             int oa = outOff + a * rows;
-            int half = (to - from) / 2;
-            for (int i = from; i < from + half; i++) {
-                tile2x4(q, sc, i * qRow, i * sRow, half * qRow, half * sRow, cols, x, xa, out, oa + i, rows, half, tmp);
+            int quarter = (to - from) / TILE_ROWS;
+            for (int i = from; i < from + quarter; i++) {
+                tile4x4(q, sc, i * qRow, i * sRow, quarter * qRow, quarter * sRow, cols, x, xa, out, oa + i, rows, quarter, tmp);
             }
-            for (int i = from + 2 * half; i < to; i++) {
+            for (int i = from + TILE_ROWS * quarter; i < to; i++) {
                 tile1x4(q, sc, i * qRow, i * sRow, cols, x, xa, out, oa + i, rows, tmp);
             }
         }
         for (; a < n; a++) {
             int xa = xOff + a * cols;
             int oa = outOff + a * rows;
-            int half = (to - from) / 2;
-            halves(q, sc, from, half, cols, x, xa, out, oa, tmp);
-            for (int i = from + 2 * half; i < to; i++) {
+            int quarter = (to - from) / TILE_ROWS;
+            quarters(q, sc, from, quarter, cols, x, xa, out, oa, tmp);
+            for (int i = from + TILE_ROWS * quarter; i < to; i++) {
                 out[oa + i] = tile1x1(q, sc, i * qRow, i * sRow, cols, x, xa, tmp);
             }
         }
     }
 
     /*
-     * Every kernel takes a block's weights in element order: for p < 16/L the low nibbles of
-     * bytes [pL, pL+L) (elements pL..), then for p < 16/L their high nibbles (elements 16+pL..).
-     * With 16 lanes that is one load, its mask and its shift. The helpers stay under C2's 35-byte
-     * limit for inlining at call sites it deems cold: a 127-byte one was left out of the decode
-     * loop in the engine (not in a micro-benchmark) and every vector was boxed.
+     * Every kernel computes the weight vector (nibble - 8) * d of elements [e, e+L) of a block (e
+     * a multiple of L below 32) the same way. Elements 0-15 are the low nibbles of the block's 16
+     * bytes: (b & 0x0F) - 8, times d (the held scale times 16). Elements 16-31 are the high
+     * nibbles, taken without a shift (x86 has none for bytes): (b & 0xF0) - 0x80 is 16 * (h - 8)
+     * as a signed byte, times the held d/16: the same real product, so the same rounded f32 as the
+     * Q8_0 kernels' w * d. Which half is chosen on scalars (offset, mask m, zero z, factor f): a
+     * vector chosen by a branch passes through a phi, which boxes it.
      */
-
-    /** The L bytes at {@code at}, zero-extended to ints (L >= 8: a byte vector of exactly L lanes, see {@link VectorMatMul#HOLDS_Q4}). */
-    private static IntVector ints(MemorySegment q, long at) {
-        return (IntVector) ByteVector.fromMemorySegment(B, q, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-    }
-
-    /*
-     * The helpers take no vector arguments: one that did (d and z, to apply the scale inside) was
-     * compiled on its own first, boxed, past C2's InlineSmallCode, and then never inlined
-     * ("already compiled into a big method"): decode 15x slower.
-     */
-
-    /** Low nibbles (0..15) of the L bytes at {@code at} as f32; {@code n.fma(d, -8d)} is then exactly {@code (n - 8) * d}. */
-    private static FloatVector lo(MemorySegment q, long at) {
-        return (FloatVector) ints(q, at).and(0x0F).convert(VectorOperators.I2F, 0);
-    }
-
-    /** High nibbles of the L bytes at {@code at}, as {@link #lo}. */
-    private static FloatVector hi(MemorySegment q, long at) {
-        return (FloatVector) ints(q, at).lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
-    }
 
     /**
-     * The L bytes at {@code at} masked by {@code m} as f32: for loops that step by L, where the
-     * half is chosen on scalars (a vector chosen by a branch passes through a phi, which boxes it).
-     * With {@link #LOW} that is the low nibble n; with {@link #HIGH} the high one as 16 n, to be
-     * scaled by d/16 ({@link #factor}; exact). A shift by a loop-variant count instead made the
-     * batched tiles 2.5x slower.
+     * {@code (b & m) - z} of the L bytes at {@code at}, widened to f32 (L-byte loads). Kept under
+     * C2's 35-byte limit for inlining at call sites it deems cold: at 127 bytes it was left out of
+     * the decode loop in the engine (not in a micro-benchmark) and every vector was boxed.
      */
-    private static FloatVector masked(MemorySegment q, long at, int m) {
-        return (FloatVector) ints(q, at).and(m).convert(VectorOperators.I2F, 0);
+    private static FloatVector nib(MemorySegment q, long at, byte m, byte z) {
+        return (FloatVector) ByteVector.fromMemorySegment(B, q, at, LE).and(m).sub(z).convertShape(VectorOperators.B2F, F, 0);
     }
 
-    /** The mask that picks element e's nibble of its byte (see {@link #masked}). */
-    private static int mask(int e) {
-        return (e & HALF) == 0 ? LOW : HIGH;
-    }
-
-    /** What d is multiplied by for element e's masked nibble (see {@link #masked}). */
-    private static float factor(int e) {
-        return (e & HALF) == 0 ? 1f : 0.0625f;
-    }
-
-    /** -8 d: the zero point's share of {@code (n - 8) * d} (exact: a power of two). */
-    private static FloatVector zero(float d) {
-        return FloatVector.broadcast(F, -8f * d);
+    /** As {@link #nib} for 128-bit vectors: 8 bytes loaded, widened by halves (constant parts stay intrinsified). */
+    private static FloatVector nibPart(MemorySegment q, long at, byte m, byte z, int e) {
+        ByteVector v = ByteVector.fromMemorySegment(B, q, at, LE).and(m).sub(z);
+        return (FloatVector) ((e & (B.length() / 2)) == 0 ? v.convertShape(VectorOperators.B2F, F, 0)
+                : v.convertShape(VectorOperators.B2F, F, 1));
     }
 
     /** One weight row, one activation row. */
     private static float tile1x1(MemorySegment q, MemorySegment sc, long qb, long sb, int cols, float[] x, int xa, float[] tmp) {
         int lanes = F.length();
         FloatVector acc = FloatVector.zero(F);
-        for (int k = 0; k < cols; k += BLOCK, qb += HALF, sb += SCALE_BYTES) {
-            float s = scale(sc, sb);
-            FloatVector d = FloatVector.broadcast(F, s);
-            FloatVector z = zero(s);
-            for (int p = 0; p < HALF; p += lanes) {
-                acc = lo(q, qb + p).fma(d, z).fma(FloatVector.fromArray(F, x, xa + k + p), acc);
+        for (int k = 0; k < cols; k += BLOCK, qb += BLOCK / 2, sb += SCALE_BYTES) {
+            float d = scale(sc, sb);
+            for (int h = 0; h < BLOCK / lanes; h++) {
+                int e = h * lanes;
+                long off = e & (BLOCK / 2 - 1) & -B.length();
+                byte m = (e & BLOCK / 2) != 0 ? HIGH : LOW;
+                byte z = (e & BLOCK / 2) != 0 ? HIGH_ZERO : LOW_ZERO;
+                float f = (e & BLOCK / 2) != 0 ? 1f : 16f;
+                acc = (PARTS_PER_LOAD == 1 ? nib(q, qb + off, m, z) : nibPart(q, qb + off, m, z, e)).mul(d * f).fma(FloatVector.fromArray(F, x, xa + k + h * lanes), acc);
             }
-            for (int p = 0; p < HALF; p += lanes) {
-                acc = hi(q, qb + p).fma(d, z).fma(FloatVector.fromArray(F, x, xa + k + HALF + p), acc);
-            }
         }
-        return fold1(acc, tmp);
-    }
-
-    /**
-     * Rows {@code from + t} and {@code from + half + t} (t < half) against one activation row:
-     * decode, two sequential streams per thread.
-     */
-    private static void halves(MemorySegment q, MemorySegment sc, int from, int half, int cols, float[] x, int xa,
-                               float[] out, int oa, float[] tmp) {
-        int lanes = F.length();
-        long qStride = (long) half * cols / 2;
-        long sRow = Q8Matrix.scaleRowBytes(cols);
-        long sStride = half * sRow;
-        for (int t = 0; t < half; t++) {
-            int i = from + t;
-            long qb = (long) i * cols / 2;
-            long sb = i * sRow;
-            FloatVector acc0 = FloatVector.zero(F);
-            FloatVector acc1 = acc0;
-            for (int k = 0; k < cols; k += BLOCK, qb += HALF, sb += SCALE_BYTES) {
-                FloatVector d0 = FloatVector.broadcast(F, scale(sc, sb));
-                FloatVector d1 = FloatVector.broadcast(F, scale(sc, sb + sStride));
-                FloatVector z0 = d0.mul(-8f);
-                FloatVector z1 = d1.mul(-8f);
-                for (int p = 0; p < HALF; p += lanes) {
-                    FloatVector xv = FloatVector.fromArray(F, x, xa + k + p);
-                    acc0 = lo(q, qb + p).fma(d0, z0).fma(xv, acc0);
-                    acc1 = lo(q, qb + qStride + p).fma(d1, z1).fma(xv, acc1);
-                }
-                for (int p = 0; p < HALF; p += lanes) {
-                    FloatVector xv = FloatVector.fromArray(F, x, xa + k + HALF + p);
-                    acc0 = hi(q, qb + p).fma(d0, z0).fma(xv, acc0);
-                    acc1 = hi(q, qb + qStride + p).fma(d1, z1).fma(xv, acc1);
-                }
-            }
-            // parked and folded by a separate method: with the fold inline, C2 hit its node-count
-            // cutoff and boxed accumulators
-            acc0.intoArray(tmp, 0);
-            acc1.intoArray(tmp, lanes);
-            fold2(tmp, out, oa + i, half);
-        }
-    }
-
-    /** Sums of two accumulators parked in {@code tmp[0 ..]} and {@code tmp[L ..]} into {@code out[o]} and {@code out[o + stride]}: {@link #fold4}'s tree. */
-    private static void fold2(float[] tmp, float[] out, int o, int stride) {
-        int l = F.length();
-        if (!FOLD) {
-            out[o] = laneOrderSum(FloatVector.fromArray(F, tmp, 0), tmp, 2);
-            out[o + stride] = laneOrderSum(FloatVector.fromArray(F, tmp, l), tmp, 3);
-            return;
-        }
-        FloatVector v = self(pair(FloatVector.fromArray(F, tmp, 0), FloatVector.fromArray(F, tmp, l), X1, M1), X2);
-        v = self(v, X3);
-        (l == 16 ? self(v, X4) : v).intoArray(tmp, 0);
-        out[o] = tmp[0];
-        out[o + stride] = tmp[l / 2];
-    }
-
-    /** -8 times the lane-wise sum of a block's activation vectors: the zero point's share of each lane's sum. */
-    private static FloatVector offset(float[] x, int at) {
-        FloatVector c = FloatVector.fromArray(F, x, at);
-        for (int p = F.length(); p < BLOCK; p += F.length()) {
-            c = c.add(FloatVector.fromArray(F, x, at + p));
-        }
-        return c.mul(-8f);
-    }
-
-    /** The lanes' sum by the fixed fold every kernel uses (a separate method: see {@link #halves}). */
-    private static float fold1(FloatVector acc, float[] tmp) {
         if (!FOLD) {
             return laneOrderSum(acc, tmp, 0);
         }
@@ -249,14 +141,59 @@ final class Q4MatMul {
         return (F.length() == 16 ? self(acc, X4) : acc).lane(0);
     }
 
+    /** Rows {@code from + t + j*quarter} (j = 0..3, t < quarter) against one activation row: decode. */
+    private static void quarters(MemorySegment q, MemorySegment sc, int from, int quarter, int cols, float[] x, int xa,
+                                 float[] out, int oa, float[] tmp) {
+        int lanes = F.length();
+        long qStride = (long) quarter * cols / 2;
+        long sRow = Q8Matrix.scaleRowBytes(cols);
+        long sStride = quarter * sRow;
+        for (int t = 0; t < quarter; t++) {
+            int i = from + t;
+            long qb = (long) i * cols / 2;
+            long sb = i * sRow;
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = acc0;
+            FloatVector acc2 = acc0;
+            FloatVector acc3 = acc0;
+            for (int k = 0; k < cols; k += BLOCK, qb += BLOCK / 2, sb += SCALE_BYTES) {
+                float d0 = scale(sc, sb);
+                float d1 = scale(sc, sb + sStride);
+                float d2 = scale(sc, sb + 2 * sStride);
+                float d3 = scale(sc, sb + 3 * sStride);
+                for (int h = 0; h < BLOCK / lanes; h++) {
+                    int e = h * lanes;
+                    long off = e & (BLOCK / 2 - 1) & -B.length();
+                    byte m = (e & BLOCK / 2) != 0 ? HIGH : LOW;
+                    byte z = (e & BLOCK / 2) != 0 ? HIGH_ZERO : LOW_ZERO;
+                    float f = (e & BLOCK / 2) != 0 ? 1f : 16f;
+                    FloatVector xv = FloatVector.fromArray(F, x, xa + k + h * lanes);
+                    acc0 = (PARTS_PER_LOAD == 1 ? nib(q, qb + off, m, z) : nibPart(q, qb + off, m, z, e)).mul(d0 * f).fma(xv, acc0);
+                    acc1 = (PARTS_PER_LOAD == 1 ? nib(q, qb + qStride + off, m, z) : nibPart(q, qb + qStride + off, m, z, e)).mul(d1 * f).fma(xv, acc1);
+                    acc2 = (PARTS_PER_LOAD == 1 ? nib(q, qb + 2 * qStride + off, m, z) : nibPart(q, qb + 2 * qStride + off, m, z, e)).mul(d2 * f).fma(xv, acc2);
+                    acc3 = (PARTS_PER_LOAD == 1 ? nib(q, qb + 3 * qStride + off, m, z) : nibPart(q, qb + 3 * qStride + off, m, z, e)).mul(d3 * f).fma(xv, acc3);
+                }
+            }
+            // parked and folded by a separate method: the nibble extraction makes this loop nest
+            // bigger than the Q8_0 one, and with the fold inline C2 hit its node-count cutoff, left
+            // the fold's calls out and boxed every vector (decode 30x slower)
+            int l = F.length();
+            acc0.intoArray(tmp, 0);
+            acc1.intoArray(tmp, l);
+            acc2.intoArray(tmp, 2 * l);
+            acc3.intoArray(tmp, 3 * l);
+            fold4(tmp, out, oa + i, quarter);
+        }
+    }
+
     /**
      * Sums of four accumulators parked in {@code tmp[j*L ..]} into {@code out[o + j*stride]}: the
      * same fold as VectorMatMul's decode loop and 1x4 tile, so results are bit for bit theirs.
      */
-    private static void fold4(float[] tmp, float[] out, int o, int stride, int count) {
+    private static void fold4(float[] tmp, float[] out, int o, int stride) {
         int l = F.length();
         if (!FOLD) {
-            for (int j = 0; j < count; j++) {
+            for (int j = 0; j < 4; j++) {
                 out[o + j * stride] = laneOrderSum(FloatVector.fromArray(F, tmp, j * l), tmp, 4 + j);
             }
             return;
@@ -267,10 +204,8 @@ final class Q4MatMul {
         (l == 16 ? self(v, X4) : v).intoArray(tmp, 0);
         out[o] = tmp[0];
         out[o + stride] = tmp[l / 2];
-        if (count == 4) {
-            out[o + 2 * stride] = tmp[l / 4];
-            out[o + 3 * stride] = tmp[l / 2 + l / 4];
-        }
+        out[o + 2 * stride] = tmp[l / 4];
+        out[o + 3 * stride] = tmp[l / 2 + l / 4];
     }
 
     /** Rows [from, to) against eight interleaved activation rows: 3x8 register tiles (see VectorMatMul's). */
@@ -293,17 +228,15 @@ final class Q4MatMul {
             for (long k = 0; k < cols; k += lanes, xk += 8 * vecBytes) {
                 long blk = k >> BLOCK_SHIFT;
                 long s = sb + blk * SCALE_BYTES;
+                long qk = qb + blk * (BLOCK / 2);
                 int e = (int) (k & (BLOCK - 1));
-                // element e of the block: low nibbles of byte e, or high nibbles of byte e - 16
-                long qk = qb + blk * HALF + (e & (HALF - 1));
-                int m = mask(e);
-                float f = factor(e);
-                float s0 = scale(sc, s);
-                float s1 = scale(sc, s + sThird);
-                float s2 = scale(sc, s + 2 * sThird);
-                FloatVector w0 = masked(q, qk, m).fma(FloatVector.broadcast(F, s0 * f), zero(s0));
-                FloatVector w1 = masked(q, qk + qThird, m).fma(FloatVector.broadcast(F, s1 * f), zero(s1));
-                FloatVector w2 = masked(q, qk + 2 * qThird, m).fma(FloatVector.broadcast(F, s2 * f), zero(s2));
+                long off = e & (BLOCK / 2 - 1) & -B.length();
+                byte m = (e & BLOCK / 2) != 0 ? HIGH : LOW;
+                byte z = (e & BLOCK / 2) != 0 ? HIGH_ZERO : LOW_ZERO;
+                float f = (e & BLOCK / 2) != 0 ? 1f : 16f;
+                FloatVector w0 = (PARTS_PER_LOAD == 1 ? nib(q, qk + off, m, z) : nibPart(q, qk + off, m, z, e)).mul(scale(sc, s) * f);
+                FloatVector w1 = (PARTS_PER_LOAD == 1 ? nib(q, qk + qThird + off, m, z) : nibPart(q, qk + qThird + off, m, z, e)).mul(scale(sc, s + sThird) * f);
+                FloatVector w2 = (PARTS_PER_LOAD == 1 ? nib(q, qk + 2 * qThird + off, m, z) : nibPart(q, qk + 2 * qThird + off, m, z, e)).mul(scale(sc, s + 2 * sThird) * f);
                 FloatVector xv = FloatVector.fromMemorySegment(F, x8, xk, LE);
                 a00 = w0.fma(xv, a00);
                 a10 = w1.fma(xv, a10);
@@ -392,13 +325,16 @@ final class Q4MatMul {
         FloatVector acc1 = acc0;
         FloatVector acc2 = acc0;
         FloatVector acc3 = acc0;
-        for (int k = 0; k < cols; k += BLOCK, qb += HALF, sb += SCALE_BYTES) {
-            float s = scale(sc, sb);
-            FloatVector z = zero(s);
-            for (int e = 0; e < BLOCK; e += lanes) {
-                // element e: the low nibbles of byte e, or the high ones of byte e - 16
-                FloatVector wv = masked(q, qb + (e & (HALF - 1)), mask(e)).fma(FloatVector.broadcast(F, s * factor(e)), z);
-                int xk = xa + k + e;
+        for (int k = 0; k < cols; k += BLOCK, qb += BLOCK / 2, sb += SCALE_BYTES) {
+            float d = scale(sc, sb);
+            for (int h = 0; h < BLOCK / lanes; h++) {
+                int e = h * lanes;
+                long off = e & (BLOCK / 2 - 1) & -B.length();
+                byte m = (e & BLOCK / 2) != 0 ? HIGH : LOW;
+                byte z = (e & BLOCK / 2) != 0 ? HIGH_ZERO : LOW_ZERO;
+                float f = (e & BLOCK / 2) != 0 ? 1f : 16f;
+                FloatVector wv = (PARTS_PER_LOAD == 1 ? nib(q, qb + off, m, z) : nibPart(q, qb + off, m, z, e)).mul(d * f);
+                int xk = xa + k + h * lanes;
                 acc0 = wv.fma(FloatVector.fromArray(F, x, xk), acc0);
                 acc1 = wv.fma(FloatVector.fromArray(F, x, xk + cols), acc1);
                 acc2 = wv.fma(FloatVector.fromArray(F, x, xk + 2 * cols), acc2);
@@ -410,44 +346,54 @@ final class Q4MatMul {
         acc1.intoArray(tmp, l);
         acc2.intoArray(tmp, 2 * l);
         acc3.intoArray(tmp, 3 * l);
-        fold4(tmp, out, o, outStride, 4);
+        fold4(tmp, out, o, outStride);
     }
 
-    /**
-     * Two weight rows x four activation rows: 8 accumulators (groups of four to seven activation
-     * rows). Two, not the Q8_0 tile's four: with the nibble work four rows went past C2's
-     * node-count cutoff and every vector was boxed (5x slower).
-     */
-    private static void tile2x4(MemorySegment q, MemorySegment sc, long qb, long sb, long qRow, long sRow,
+    /** Four weight rows x four activation rows: 16 accumulators (groups of four to seven activation rows). */
+    private static void tile4x4(MemorySegment q, MemorySegment sc, long qb, long sb, long qRow, long sRow,
                                 int cols, float[] x, int xa, float[] out, int o, int outStride, int rowStride, float[] tmp) {
         int lanes = F.length();
         FloatVector a00 = FloatVector.zero(F);
         FloatVector a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        for (int k = 0; k < cols; k += BLOCK, qb += HALF, sb += SCALE_BYTES) {
-            float s0 = scale(sc, sb);
-            float s1 = scale(sc, sb + sRow);
-            FloatVector z0 = zero(s0);
-            FloatVector z1 = zero(s1);
-            for (int e = 0; e < BLOCK; e += lanes) {
-                long at = qb + (e & (HALF - 1));
-                int m = mask(e);
-                float f = factor(e);
-                int xk = xa + k + e;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int k = 0; k < cols; k += BLOCK, qb += BLOCK / 2, sb += SCALE_BYTES) {
+            float d0 = scale(sc, sb);
+            float d1 = scale(sc, sb + sRow);
+            float d2 = scale(sc, sb + 2 * sRow);
+            float d3 = scale(sc, sb + 3 * sRow);
+            for (int h = 0; h < BLOCK / lanes; h++) {
+                int e = h * lanes;
+                long off = e & (BLOCK / 2 - 1) & -B.length();
+                byte m = (e & BLOCK / 2) != 0 ? HIGH : LOW;
+                byte z = (e & BLOCK / 2) != 0 ? HIGH_ZERO : LOW_ZERO;
+                float f = (e & BLOCK / 2) != 0 ? 1f : 16f;
+                int xk = xa + k + h * lanes;
                 FloatVector x0 = FloatVector.fromArray(F, x, xk);
                 FloatVector x1 = FloatVector.fromArray(F, x, xk + cols);
                 FloatVector x2 = FloatVector.fromArray(F, x, xk + 2 * cols);
                 FloatVector x3 = FloatVector.fromArray(F, x, xk + 3 * cols);
-                FloatVector w0 = masked(q, at, m).fma(FloatVector.broadcast(F, s0 * f), z0);
+                FloatVector w0 = (PARTS_PER_LOAD == 1 ? nib(q, qb + off, m, z) : nibPart(q, qb + off, m, z, e)).mul(d0 * f);
                 a00 = w0.fma(x0, a00);
                 a01 = w0.fma(x1, a01);
                 a02 = w0.fma(x2, a02);
                 a03 = w0.fma(x3, a03);
-                FloatVector w1 = masked(q, at + qRow, m).fma(FloatVector.broadcast(F, s1 * f), z1);
+                FloatVector w1 = (PARTS_PER_LOAD == 1 ? nib(q, qb + qRow + off, m, z) : nibPart(q, qb + qRow + off, m, z, e)).mul(d1 * f);
                 a10 = w1.fma(x0, a10);
                 a11 = w1.fma(x1, a11);
                 a12 = w1.fma(x2, a12);
                 a13 = w1.fma(x3, a13);
+                FloatVector w2 = (PARTS_PER_LOAD == 1 ? nib(q, qb + 2 * qRow + off, m, z) : nibPart(q, qb + 2 * qRow + off, m, z, e)).mul(d2 * f);
+                a20 = w2.fma(x0, a20);
+                a21 = w2.fma(x1, a21);
+                a22 = w2.fma(x2, a22);
+                a23 = w2.fma(x3, a23);
+                FloatVector w3 = (PARTS_PER_LOAD == 1 ? nib(q, qb + 3 * qRow + off, m, z) : nibPart(q, qb + 3 * qRow + off, m, z, e)).mul(d3 * f);
+                a30 = w3.fma(x0, a30);
+                a31 = w3.fma(x1, a31);
+                a32 = w3.fma(x2, a32);
+                a33 = w3.fma(x3, a33);
             }
         }
         int l = F.length();
@@ -459,6 +405,14 @@ final class Q4MatMul {
         a11.intoArray(tmp, 5 * l);
         a12.intoArray(tmp, 6 * l);
         a13.intoArray(tmp, 7 * l);
-        sum16(tmp, out, o, outStride, 2, rowStride, 8);
+        a20.intoArray(tmp, 8 * l);
+        a21.intoArray(tmp, 9 * l);
+        a22.intoArray(tmp, 10 * l);
+        a23.intoArray(tmp, 11 * l);
+        a30.intoArray(tmp, 12 * l);
+        a31.intoArray(tmp, 13 * l);
+        a32.intoArray(tmp, 14 * l);
+        a33.intoArray(tmp, 15 * l);
+        sum16(tmp, out, o, outStride, 2, rowStride, 16);
     }
 }

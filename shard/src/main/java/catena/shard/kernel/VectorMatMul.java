@@ -54,14 +54,6 @@ public final class VectorMatMul {
     /** Bytes widened into one float vector: L lanes, or 8 when L = 4 (64 bits is the smallest shape). */
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
     static final int PARTS_PER_LOAD = B.length() / F.length();
-    /**
-     * Whether Q4_0 weights can be held and computed as 4 bits here: the kernels load a block's 16
-     * bytes L at a time, and with L = 4 (128-bit vectors) the smallest byte vector is 8 bytes,
-     * which reads past a matrix's last block; the ways around it (a masked load, a branch) made
-     * the helpers too big for C2 to inline and the decode loop 3x slower on every machine. So on
-     * 128-bit machines Q4_0 is widened to Q8_0 at load (the same values, twice the bytes).
-     */
-    public static final boolean HOLDS_Q4 = F.length() >= 8;
     /** Per-thread room for 16 accumulators and their folded sums (see {@link #sum16}); allocated once per thread. */
     static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[32 * F.length()]);
 

@@ -5,7 +5,6 @@ import catena.shard.gguf.GgufFile;
 import catena.shard.gguf.GgufFormatException;
 import catena.shard.gguf.TensorInfo;
 import catena.shard.kernel.MatMul;
-import catena.shard.kernel.VectorMatMul;
 import catena.shard.kernel.VectorOps;
 import catena.shard.tensor.Matrix;
 import catena.shard.tensor.Q8Matrix;
@@ -141,10 +140,9 @@ public final class Model implements AutoCloseable {
         }
         requireStageBoundary(config, from);
         requireStageBoundary(config, to);
-        boolean widenQ4 = options.widenQ4() || !VectorMatMul.HOLDS_Q4;
-        long resident = residentBytes(file, config, from, to, widenQ4);
+        long resident = residentBytes(file, config, from, to, options.widenQ4());
         WeightMemory.requireAvailable(resident, "layers [" + from + ", " + to + ") of " + file.path().getFileName());
-        Weights w = new Weights(file, options.keepF32(), widenQ4, arena);
+        Weights w = new Weights(file, options.keepF32(), options.widenQ4(), arena);
         boolean head = to == config.layerCount();
         Matrix output = null;
         float[] outputNorm = null;

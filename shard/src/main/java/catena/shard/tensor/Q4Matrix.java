@@ -12,6 +12,11 @@ import java.lang.foreign.ValueLayout;
  * reasons (aligned quants; one broadcast load per scale). 20 bytes held per 32 weights against the
  * file's 18; {@link #rowBlocks} gives the file's bytes back.
  *
+ * <p>The scales are held divided by 16 (exact: a power of two, far from f32's subnormals): the
+ * kernels widen a nibble n in place as the signed byte {@code 16 * (n - 8)} (a mask and an xor,
+ * no subtraction and for the high nibble no shift), and {@code 16 * (n - 8)} times {@code d / 16}
+ * is exactly {@code (n - 8) * d}. {@link #scale} returns d.
+ *
  * <p>Element k of a row is {@code (nibble - 8) * d}, exactly: so a Q8Matrix holding the quants
  * {@code nibble - 8} and the same scales is the same matrix ({@link #toQ8}), which is what the
  * kernels are tested against bit for bit.
@@ -20,6 +25,8 @@ public record Q4Matrix(MemorySegment quants, MemorySegment scales, int rows, int
     public static final int BLOCK = Q4_0.BLOCK;
     /** Bytes of one block's nibbles. */
     public static final int NIBBLE_BYTES = BLOCK / 2;
+    /** What a block's scale d is held as: {@code d * SCALE_HELD} (see the class doc). */
+    public static final float SCALE_HELD = 0.0625f;
 
     public Q4Matrix {
         if (cols % BLOCK != 0) {
@@ -61,7 +68,7 @@ public record Q4Matrix(MemorySegment quants, MemorySegment scales, int rows, int
         long q = (long) r * cols / 2;
         long s = r * Q8Matrix.scaleRowBytes(cols);
         for (int b = 0; b < n; b++, off += Q4_0.BLOCK_BYTES, q += NIBBLE_BYTES, s += Q8Matrix.SCALE_BYTES) {
-            scales.set(Q8Matrix.SCALE, s, Float.float16ToFloat(blocks.get(Q8Matrix.F16, off)));
+            scales.set(Q8Matrix.SCALE, s, Float.float16ToFloat(blocks.get(Q8Matrix.F16, off)) * SCALE_HELD);
             MemorySegment.copy(blocks, off + 2, quants, q, NIBBLE_BYTES);
         }
     }
@@ -72,7 +79,7 @@ public record Q4Matrix(MemorySegment quants, MemorySegment scales, int rows, int
         long q = (long) r * cols / 2;
         long s = r * Q8Matrix.scaleRowBytes(cols);
         for (int b = 0; b < n; b++, off += Q4_0.BLOCK_BYTES, q += NIBBLE_BYTES, s += Q8Matrix.SCALE_BYTES) {
-            dst.set(Q8Matrix.F16, off, Float.floatToFloat16(scales.get(Q8Matrix.SCALE, s)));
+            dst.set(Q8Matrix.F16, off, Float.floatToFloat16(scales.get(Q8Matrix.SCALE, s) / SCALE_HELD));
             MemorySegment.copy(quants, q, dst, off + 2, NIBBLE_BYTES);
         }
     }
@@ -111,9 +118,9 @@ public record Q4Matrix(MemorySegment quants, MemorySegment scales, int rows, int
         return (long) (cols / BLOCK) * Q4_0.BLOCK_BYTES;
     }
 
-    /** The scale d of block {@code b} of row {@code r}. */
+    /** The scale d of block {@code b} of row {@code r} (held as d/16). */
     public float scale(int r, int b) {
-        return scales.get(Q8Matrix.SCALE, r * Q8Matrix.scaleRowBytes(cols) + (long) b * Q8Matrix.SCALE_BYTES);
+        return scales.get(Q8Matrix.SCALE, r * Q8Matrix.scaleRowBytes(cols) + (long) b * Q8Matrix.SCALE_BYTES) / SCALE_HELD;
     }
 
     /** Nibble (0..15) of element {@code k} of row {@code r}; the weight is {@code (nibble - 8) * scale}. */

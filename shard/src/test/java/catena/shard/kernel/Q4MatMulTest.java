@@ -1,7 +1,6 @@
 package catena.shard.kernel;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import catena.shard.tensor.Matrix;
 import catena.shard.tensor.Q4Matrix;
@@ -10,7 +9,6 @@ import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -21,12 +19,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * for bit across batch shapes and JIT states.
  */
 class Q4MatMulTest {
-    @BeforeEach
-    void needsQ4Kernels() {
-        // 128-bit vectors: Q4_0 is widened to Q8_0 at load (SynthTest checks it) and these kernels refuse to run
-        assumeTrue(VectorMatMul.HOLDS_Q4, "Q4_0 kernels need 8 float lanes or more");
-    }
-
     private static final Arena ARENA = Arena.ofShared();
     private static final int[] NS = {1, 2, 3, 4, 5, 7, 8, 9, 12, 17};
 

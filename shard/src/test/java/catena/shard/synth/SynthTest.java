@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import catena.shard.gguf.GgmlType;
 import catena.shard.gguf.GgufFile;
-import catena.shard.kernel.VectorMatMul;
 import catena.shard.model.Batch;
 import catena.shard.model.KvCache;
 import catena.shard.model.LoadOptions;
@@ -41,13 +40,8 @@ class SynthTest {
             assertThat(g.metadata().getLong("general.file_type")).isEqualTo(2);
         }
         try (Model m = Model.load(f, LoadOptions.defaults()); Model wide = Model.load(f, LoadOptions.defaults().widenQ4(true))) {
-            if (VectorMatMul.HOLDS_Q4) {
-                // held: 20 bytes per 32 weights (16 of nibbles, an f32 scale); widened to Q8_0: 36
-                assertThat(m.residentBytesPerToken() * 36).isEqualTo(wide.residentBytesPerToken() * 20);
-            } else {
-                // 128-bit vectors: widened at load whatever the options say
-                assertThat(m.residentBytesPerToken()).isEqualTo(wide.residentBytesPerToken());
-            }
+            // held: 20 bytes per 32 weights (16 of nibbles, an f32 scale); widened to Q8_0: 36
+            assertThat(m.residentBytesPerToken() * 36).isEqualTo(wide.residentBytesPerToken() * 20);
         }
         assertFiniteAndSpreadLogits(f, "hello there");
     }
