@@ -22,17 +22,12 @@ public final class Ridge {
         }
         int k = keep.length;
         double[] a = new double[k * k];
-        double trace = 0;
         for (int i = 0; i < k; i++) {
             for (int j = 0; j < k; j++) {
                 a[i * k + j] = g[keep[i] * n + keep[j]];
             }
-            trace += a[i * k + i];
         }
-        double lambda = alpha * (trace > 0 ? trace / k : 1);
-        for (int i = 0; i < k; i++) {
-            a[i * k + i] += lambda;
-        }
+        regularize(a, k, alpha);
         // b = G[S,:] Wᵀ: [k][out]
         double[] b = new double[k * out];
         for (int i = 0; i < k; i++) {
@@ -56,14 +51,7 @@ public final class Ridge {
      */
     public static float[] solve(double[] a, int k, double[] b, int out, double alpha) {
         if (alpha > 0) {
-            double trace = 0;
-            for (int i = 0; i < k; i++) {
-                trace += a[i * k + i];
-            }
-            double lambda = alpha * (trace > 0 ? trace / k : 1);
-            for (int i = 0; i < k; i++) {
-                a[i * k + i] += lambda;
-            }
+            regularize(a, k, alpha);
         }
         cholesky(a, k);
         solve(a, k, b, out);
@@ -126,11 +114,33 @@ public final class Ridge {
 
     /** {@code Σ_t ‖W h_t‖²}: the teacher output's energy, to make {@link #error} relative. */
     public static double energy(float[] w, int out, int n, double[] g) {
-        int[] all = new int[n];
+        return error(w, new float[out * n], out, n, g, identity(n));
+    }
+
+    /** {@code 0, 1, ..., n-1}: every input kept. */
+    static int[] identity(int n) {
+        int[] a = new int[n];
         for (int i = 0; i < n; i++) {
-            all[i] = i;
+            a[i] = i;
         }
-        return error(w, new float[out * n], out, n, g, all);
+        return a;
+    }
+
+    /** The ridge λ for Gram {@code a} ([k][k]): {@code alpha · trace(a) / k} (alpha itself when the trace is 0). */
+    static double lambda(double[] a, int k, double alpha) {
+        double trace = 0;
+        for (int i = 0; i < k; i++) {
+            trace += a[i * k + i];
+        }
+        return alpha * (trace > 0 ? trace / k : 1);
+    }
+
+    /** Adds {@link #lambda} to the diagonal of {@code a} in place. */
+    static void regularize(double[] a, int k, double alpha) {
+        double lambda = lambda(a, k, alpha);
+        for (int i = 0; i < k; i++) {
+            a[i * k + i] += lambda;
+        }
     }
 
     /** In place: the lower triangle of {@code a} ([k][k]) becomes L with a = L Lᵀ. */

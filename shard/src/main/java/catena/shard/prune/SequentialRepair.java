@@ -47,12 +47,12 @@ final class SequentialRepair {
             try {
                 PrunedWriter.write(f, c, partial, tmp);
                 // selecting needs the moments of every neuron; otherwise those of the kept ones suffice
-                int[] tapped = select ? identity(width) : kept;
+                int[] tapped = select ? Ridge.identity(width) : kept;
                 Moments m = new Moments(plan.newIndex(l), tapped, down, dim, width, teacher.outputs(l));
                 try (Model student = Model.load(tmp, LoadOptions.keepF32(true))) {
                     Calibration.feed(student, tokens, ctx, bos, m);
                 }
-                int[] pos = identity(kept.length);
+                int[] pos = Ridge.identity(kept.length);
                 if (select) {
                     // the whole-width fit V* = C G⁻¹ is what the refit of any subset approximates: the subset's
                     // ridge objective exceeds V*'s by exactly the surgeon's cost on (V*, G)
@@ -70,14 +70,6 @@ final class SequentialRepair {
                 Files.deleteIfExists(tmp);
             }
         }
-    }
-
-    private static int[] identity(int n) {
-        int[] a = new int[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = i;
-        }
-        return a;
     }
 
     /** The final plan for layers before {@code l}, layer l's attention pruned but its FFN whole. */

@@ -160,22 +160,10 @@ final class SurgeonSelection {
         return w[o * n + j];
     }
 
-    /** λ = alpha · trace(g) / n, as {@link Ridge} sets it for the whole layer. */
-    static double lambda(double[] g, int n, double alpha) {
-        double trace = 0;
-        for (int i = 0; i < n; i++) {
-            trace += g[i * n + i];
-        }
-        return alpha * (trace > 0 ? trace / n : 1);
-    }
-
-    /** {@code (g + λI)⁻¹} by Cholesky, [n][n]. */
+    /** {@code (g + λI)⁻¹} by Cholesky, [n][n], λ as {@link Ridge#lambda} sets it for the whole layer. */
     static double[] inverse(double[] g, int n, double alpha) {
-        double lambda = lambda(g, n, alpha);
         double[] a = g.clone();
-        for (int i = 0; i < n; i++) {
-            a[i * n + i] += lambda;
-        }
+        Ridge.regularize(a, n, alpha);
         Ridge.cholesky(a, n);
         double[] x = new double[n * n];
         for (int i = 0; i < n; i++) {
