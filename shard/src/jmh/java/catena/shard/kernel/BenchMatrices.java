@@ -7,7 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-/** Q8_0 matrices of random content for the benchmarks (values do not change the kernels' speed). */
+/** Q8_0 and Q4_0 matrices of random content for the benchmarks (values do not change the kernels' speed). */
 final class BenchMatrices {
     private BenchMatrices() {
     }
@@ -24,19 +24,9 @@ final class BenchMatrices {
      */
     static Q8Matrix[] q8Copies(Arena arena, int rows, int cols, long totalBytes) {
         long bytes = (long) rows * (cols / Q8Matrix.BLOCK) * Q8Matrix.BLOCK_BYTES;
-        int copies = (int) Math.max(1, totalBytes / bytes);
-        Q8Matrix[] ms = new Q8Matrix[copies];
-        long seed = 0x9E3779B97F4A7C15L;
-        for (int c = 0; c < copies; c++) {
-            MemorySegment seg = arena.allocate(bytes, 64);
-            for (long o = 0; o + 8 <= bytes; o += 8) {
-                seed = seed * 6364136223846793005L + 1442695040888963407L;
-                seg.set(ValueLayout.JAVA_LONG_UNALIGNED, o, seed);
-            }
-            for (long blk = 0; blk < bytes; blk += Q8Matrix.BLOCK_BYTES) {
-                seg.set(Q8Matrix.F16, blk, Float.floatToFloat16(0.01f));
-            }
-            ms[c] = Q8Matrix.fromBlocks(seg, rows, cols, arena);
+        Q8Matrix[] ms = new Q8Matrix[copies(bytes, totalBytes)];
+        for (int c = 0; c < ms.length; c++) {
+            ms[c] = Q8Matrix.fromBlocks(randomBlocks(arena, bytes, Q8Matrix.BLOCK_BYTES, c), rows, cols, arena);
         }
         return ms;
     }
@@ -44,21 +34,32 @@ final class BenchMatrices {
     /** As {@link #q8Copies} for Q4_0 held as 4 bits. */
     static Q4Matrix[] q4Copies(Arena arena, int rows, int cols, long totalBytes) {
         long bytes = (long) rows * (cols / Q4_0.BLOCK) * Q4_0.BLOCK_BYTES;
-        int copies = (int) Math.max(1, totalBytes / bytes);
-        Q4Matrix[] ms = new Q4Matrix[copies];
-        long seed = 0x9E3779B97F4A7C15L;
-        for (int c = 0; c < copies; c++) {
-            MemorySegment seg = arena.allocate(bytes, 64);
-            for (long o = 0; o + 8 <= bytes; o += 8) {
-                seed = seed * 6364136223846793005L + 1442695040888963407L;
-                seg.set(ValueLayout.JAVA_LONG_UNALIGNED, o, seed);
-            }
-            for (long blk = 0; blk < bytes; blk += Q4_0.BLOCK_BYTES) {
-                seg.set(Q8Matrix.F16, blk, Float.floatToFloat16(0.01f));
-            }
-            ms[c] = Q4Matrix.fromBlocks(seg, rows, cols, arena);
+        Q4Matrix[] ms = new Q4Matrix[copies(bytes, totalBytes)];
+        for (int c = 0; c < ms.length; c++) {
+            ms[c] = Q4Matrix.fromBlocks(randomBlocks(arena, bytes, Q4_0.BLOCK_BYTES, c), rows, cols, arena);
         }
         return ms;
+    }
+
+    private static int copies(long bytes, long totalBytes) {
+        return (int) Math.max(1, totalBytes / bytes);
+    }
+
+    /**
+     * {@code bytes} of GGUF blocks of {@code blockBytes} each: random quants (an LCG seeded by
+     * {@code copy}) and every block's f16 scale 0.01.
+     */
+    private static MemorySegment randomBlocks(Arena arena, long bytes, int blockBytes, int copy) {
+        MemorySegment seg = arena.allocate(bytes, 64);
+        long seed = 0x9E3779B97F4A7C15L + copy;
+        for (long o = 0; o + 8 <= bytes; o += 8) {
+            seed = seed * 6364136223846793005L + 1442695040888963407L;
+            seg.set(ValueLayout.JAVA_LONG_UNALIGNED, o, seed);
+        }
+        for (long blk = 0; blk < bytes; blk += blockBytes) {
+            seg.set(Q8Matrix.F16, blk, Float.floatToFloat16(0.01f));
+        }
+        return seg;
     }
 
     static float[] floats(int n) {

@@ -1,5 +1,9 @@
 package catena.shard.prune;
 
+import static catena.shard.prune.SyntheticLayer.N;
+import static catena.shard.prune.SyntheticLayer.OUT;
+import static catena.shard.prune.SyntheticLayer.T;
+import static catena.shard.prune.SyntheticLayer.gram;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -7,32 +11,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class RidgeTest {
-    private static final int T = 400;
-    private static final int N = 12;
-    private static final int OUT = 5;
-
-    /** Random activations [T][N] with correlated columns (as FFN activations are). */
     private static float[] activations(SplittableRandom rng) {
-        float[] h = new float[T * N];
-        for (int t = 0; t < T; t++) {
-            double common = rng.nextGaussian();
-            for (int j = 0; j < N; j++) {
-                h[t * N + j] = (float) (rng.nextGaussian() + 0.5 * common * (j % 3));
-            }
-        }
-        return h;
-    }
-
-    private static double[] gram(float[] h) {
-        double[] g = new double[N * N];
-        for (int t = 0; t < T; t++) {
-            for (int i = 0; i < N; i++) {
-                for (int j = 0; j < N; j++) {
-                    g[i * N + j] += (double) h[t * N + i] * h[t * N + j];
-                }
-            }
-        }
-        return g;
+        return SyntheticLayer.activations(rng, 0.5);
     }
 
     /** Σ_t ‖W h_t − V h_{S,t}‖², computed row by row from the activations. */
