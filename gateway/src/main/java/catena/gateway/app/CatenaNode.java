@@ -1,8 +1,11 @@
 package catena.gateway.app;
 
+import catena.gateway.grpc.WarmupTicket;
 import catena.gateway.metrics.ServingMetrics;
 import catena.gateway.security.Access;
 import catena.gateway.security.ApiKeys;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -66,6 +69,8 @@ public final class CatenaNode implements AutoCloseable {
     private OpenAiServer openAi;
     /** A worker's readiness (its stage loaded or a spare; not loading, not draining); null elsewhere. */
     private java.util.function.BooleanSupplier workerReady;
+    /** A gateway's readiness (a replica ready and its own warm-up done); null on workers. */
+    private GatewayWarmup warmup;
 
     private CatenaNode(ActorSystem<Void> system, GatewayServer server, TopologyView view, GenerationClient client,
                        ServedModel model, List<ExecutorService> executors, PrometheusMeterRegistry registry,
@@ -90,8 +95,13 @@ public final class CatenaNode implements AutoCloseable {
         return r;
     }
 
-    /** How a gateway behaves: its admission bound and how long sessions wait for a replica. */
-    public record GatewaySettings(int maxSessions, Duration failoverWait, double prefixWeight) {
+    /**
+     * How a gateway behaves: its admission bound, how long sessions wait for a replica, the
+     * routing's prefix weight, and its warm-up: {@code warmupRounds} rounds of generations sent to
+     * its own gRPC endpoint (with {@code selfCredentials}) before it reports SERVING (0 = none).
+     */
+    public record GatewaySettings(int maxSessions, Duration failoverWait, double prefixWeight, int warmupRounds,
+                                  ChannelCredentials selfCredentials) {
         /** Sequences of load a fully cached prompt is worth when routing (see catena.gateway.route.Router). */
         public static final double DEFAULT_PREFIX_WEIGHT = 8;
 
@@ -99,9 +109,17 @@ public final class CatenaNode implements AutoCloseable {
             if (maxSessions < 1) {
                 throw new IllegalArgumentException("maxSessions=" + maxSessions + ", expected >= 1");
             }
+            if (warmupRounds < 0) {
+                throw new IllegalArgumentException("--warmup=" + warmupRounds + ", expected >= 0 (0 = no warm-up)");
+            }
         }
 
-        /** Prefix-aware routing with the default weight. */
+        /** No gateway warm-up. */
+        public GatewaySettings(int maxSessions, Duration failoverWait, double prefixWeight) {
+            this(maxSessions, failoverWait, prefixWeight, 0, InsecureChannelCredentials.create());
+        }
+
+        /** Prefix-aware routing with the default weight, no gateway warm-up. */
         public GatewaySettings(int maxSessions, Duration failoverWait) {
             this(maxSessions, failoverWait, DEFAULT_PREFIX_WEIGHT);
         }
@@ -115,7 +133,7 @@ public final class CatenaNode implements AutoCloseable {
     /** As {@link #serveMetrics(int)}; with {@code keys}, {@code /metrics} answers only a bearer key of them. */
     public synchronized int serveMetrics(int port, ApiKeys keys) throws IOException {
         if (metrics == null) {
-            metrics = MetricsServer.start(port, registry, stageReports, view != null ? view::serving : workerReady,
+            metrics = MetricsServer.start(port, registry, stageReports, warmup != null ? warmup::serving : workerReady,
                     keys);
         }
         return metrics.port();
@@ -269,8 +287,16 @@ public final class CatenaNode implements AutoCloseable {
                     gateway.failoverWait(), uid, serving, gateway.prefixWeight());
             running.set(client);
             grpc.intercept(new MetricCollectingServerInterceptor(registry));
-            GatewayServer server = new GatewayServer(grpc, model, client, view).start();
-            return new CatenaNode(system, server, view, client, model, executors, registry, client::stats);
+            WarmupTicket ticket = new WarmupTicket();
+            grpc.intercept(ticket); // added last, so it runs first: the API-key check sees its mark
+            GatewayServer server = new GatewayServer(grpc, model, client).start();
+            GatewayWarmup warmup = new GatewayWarmup(view, gateway.warmupRounds(), gateway.selfCredentials(), ticket);
+            view.listen(t -> server.serving(warmup.serving()));
+            warmup.onDone(() -> server.serving(warmup.serving()));
+            warmup.start(server.port());
+            CatenaNode node = new CatenaNode(system, server, view, client, model, executors, registry, client::stats);
+            node.warmup = warmup;
+            return node;
         } catch (IOException | RuntimeException e) {
             system.terminate();
             throw e;

@@ -1,7 +1,6 @@
 package catena.gateway.app;
 
 import catena.gateway.bridge.GenerationClient;
-import catena.gateway.cluster.TopologyView;
 import catena.gateway.grpc.InferenceService;
 import catena.gateway.grpc.Utf8Guard;
 import catena.gateway.model.ServedModel;
@@ -15,15 +14,14 @@ import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The gRPC server: {@code catena.v1.Inference}, {@code grpc.health.v1.Health} (SERVING while at
- * least one pipeline replica has all its stages, for "" and for the Inference service) and server
- * reflection. Takes a ServerBuilder so tests can use in-process servers.
+ * The gRPC server: {@code catena.v1.Inference}, {@code grpc.health.v1.Health} (for "" and for the
+ * Inference service, as {@link #serving} says: NOT_SERVING until then) and server reflection. Takes a ServerBuilder so tests can use in-process servers.
  */
 public final class GatewayServer implements AutoCloseable {
     private final Server server;
     private final HealthStatusManager health = new HealthStatusManager();
 
-    public GatewayServer(ServerBuilder<?> builder, ServedModel model, GenerationClient client, TopologyView view) {
+    public GatewayServer(ServerBuilder<?> builder, ServedModel model, GenerationClient client) {
         // HealthStatusManager starts "" at SERVING: not until the pipeline is loaded.
         setHealth(ServingStatus.NOT_SERVING);
         this.server = builder
@@ -31,7 +29,11 @@ public final class GatewayServer implements AutoCloseable {
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build();
-        view.listen(t -> setHealth(t.ready().isEmpty() ? ServingStatus.NOT_SERVING : ServingStatus.SERVING));
+    }
+
+    /** What health reports from now on. */
+    public void serving(boolean serving) {
+        setHealth(serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
     }
 
     private void setHealth(ServingStatus status) {

@@ -84,8 +84,9 @@ final class ServeCommand implements Callable<Integer> {
     int maxWaiting = 256;
 
     @Option(names = "--warmup", paramLabel = "ROUNDS", description = "Warm-up rounds (prefill, decode, batched decode)"
-            + " a stage runs after loading, before it serves, so the first requests find compiled kernels;"
-            + " 0 = none (default: ${DEFAULT-VALUE})")
+            + " a stage runs after loading, before it serves, so the first requests find compiled kernels; a"
+            + " gateway then sends as many rounds of generations to its own gRPC endpoint before health turns"
+            + " SERVING (not counted in the serving metrics); 0 = none (default: ${DEFAULT-VALUE})")
     int warmup = 2;
 
     @Option(names = "--memory", paramLabel = "SIZE|auto", description = "Memory a worker offers for weights + KV"
@@ -311,7 +312,9 @@ final class ServeCommand implements Callable<Integer> {
             case "load" -> 0;
             default -> throw new IllegalArgumentException("--routing=" + routing + ", expected prefix or load");
         };
-        return new CatenaNode.GatewaySettings(maxSessions, java.time.Duration.ofMillis(failoverWaitMs), weight);
+        Access a = access();
+        return new CatenaNode.GatewaySettings(maxSessions, java.time.Duration.ofMillis(failoverWaitMs), weight, warmup,
+                a.tls() == null ? io.grpc.InsecureChannelCredentials.create() : GrpcTls.selfCredentials(a.tls()));
     }
 
     private static boolean switchOn(String option, String value) {

@@ -59,6 +59,32 @@ public final class ActorGenerationClient implements GenerationClient, Generation
     private final Map<Integer, StageActor.StageStats> reported = new ConcurrentHashMap<>();
     private final ReplicaOccupancy occupancy = new ReplicaOccupancy();
     private final ServingMetrics metrics;
+    /** Placement for warm-up sessions: the same routing and occupancy, without the serving metrics. */
+    private final GenerationSession.Placement unmetered = new GenerationSession.Placement() {
+        @Override
+        public Topology.Replica place(int[] prompt) {
+            return ActorGenerationClient.this.place(prompt, false);
+        }
+
+        @Override
+        public void ended(int replica) {
+            ActorGenerationClient.this.ended(replica);
+        }
+
+        @Override
+        public void queued(long nanos) {
+        }
+
+        @Override
+        public Topology current() {
+            return ActorGenerationClient.this.current();
+        }
+
+        @Override
+        public long nextSequenceId() {
+            return ActorGenerationClient.this.nextSequenceId();
+        }
+    };
 
     public ActorGenerationClient(ActorSystem<?> system, TopologyView view, ServedModel model, int maxSessions,
                                  Duration failoverWait, long incarnationUid, ServingMetrics metrics, double prefixWeight) {
@@ -84,7 +110,7 @@ public final class ActorGenerationClient implements GenerationClient, Generation
     }
 
     @Override
-    public GenerationHandle generate(GenerationRequest request, GenerationSink out) {
+    public GenerationHandle generate(GenerationRequest request, GenerationSink out, boolean warmup) {
         if (!view.serving()) {
             throw new ServiceUnavailableException("no pipeline replica is ready; retry later ("
                     + (view.current().shortfall().isEmpty() ? "stages loading" : view.current().shortfall()) + ")");
@@ -98,8 +124,8 @@ public final class ActorGenerationClient implements GenerationClient, Generation
         var done = new java.util.concurrent.atomic.AtomicBoolean();
         ActorRef<GenerationSession.Command> session;
         try {
-            session = system.systemActorOf(GenerationSession.create(request, this, model.tokenizer(), model.endIds(),
-                    metrics.observe(out), failoverWait, () -> {
+            session = system.systemActorOf(GenerationSession.create(request, warmup ? unmetered : this,
+                    model.tokenizer(), model.endIds(), warmup ? out : metrics.observe(out), failoverWait, () -> {
                         done.set(true);
                         sessions.remove(name);
                         active.decrementAndGet();
@@ -126,7 +152,11 @@ public final class ActorGenerationClient implements GenerationClient, Generation
     }
 
     @Override
-    public synchronized Topology.Replica place(int[] prompt) {
+    public Topology.Replica place(int[] prompt) {
+        return place(prompt, true);
+    }
+
+    private synchronized Topology.Replica place(int[] prompt, boolean metered) {
         List<Topology.Replica> ready = view.current().ready();
         if (ready.isEmpty()) {
             return null;
@@ -152,7 +182,9 @@ public final class ActorGenerationClient implements GenerationClient, Generation
         occupancy.started(chosen.index()); // within the lock, so a burst of sessions sees each other
         if (chain.length > 0) {
             mirror.sent(chosen.index(), chosen.epoch(), chain);
-            metrics.routed(chain.length * blockTokens, cached[pick]);
+            if (metered) {
+                metrics.routed(chain.length * blockTokens, cached[pick]);
+            }
         }
         return chosen;
     }

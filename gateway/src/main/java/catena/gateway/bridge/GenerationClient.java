@@ -20,7 +20,16 @@ public interface GenerationClient {
      * {@link ServiceUnavailableException} while no replica is ready, {@link OverloadedException}
      * when this gateway runs as many generations as it admits.
      */
-    GenerationHandle generate(GenerationRequest request, GenerationSink out);
+    default GenerationHandle generate(GenerationRequest request, GenerationSink out) {
+        return generate(request, out, false);
+    }
+
+    /**
+     * As {@link #generate(GenerationRequest, GenerationSink)}; a {@code warmup} generation runs like
+     * any other but leaves the serving metrics alone (the gateway's own warm-up before it reports
+     * SERVING is not traffic).
+     */
+    GenerationHandle generate(GenerationRequest request, GenerationSink out, boolean warmup);
 
     /** Counters of every stage of every replica, replica by replica in ring order. */
     CompletionStage<List<StageActor.StageStats>> stats();

@@ -1,10 +1,14 @@
 package catena.gateway.grpc;
 
+import catena.gateway.security.PinnedTrust;
 import catena.gateway.security.TlsFiles;
+import io.grpc.ChannelCredentials;
 import io.grpc.ServerCredentials;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.TlsServerCredentials;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.security.GeneralSecurityException;
 
 /** gRPC server credentials for {@link TlsFiles}: TLS, and client certificates required when a client CA is given. */
 public final class GrpcTls {
@@ -21,6 +25,18 @@ public final class GrpcTls {
             return b.build();
         } catch (IOException e) {
             throw new UncheckedIOException("TLS files " + tls.certChain() + ", " + tls.privateKey() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Credentials for this server's calls to itself: TLS that trusts only its own certificate
+     * ({@link PinnedTrust}). No client certificate: under mutual TLS the server refuses them.
+     */
+    public static ChannelCredentials selfCredentials(TlsFiles tls) {
+        try {
+            return TlsChannelCredentials.newBuilder().trustManager(PinnedTrust.firstOf(tls.certChain())).build();
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("--tls-cert=" + tls.certChain() + ": " + e.getMessage(), e);
         }
     }
 }

@@ -62,7 +62,8 @@ public final class InferenceService extends InferenceGrpc.InferenceImplBase {
             }
         });
         try {
-            handle.set(client.generate(validator.validate(request), new GrpcGenerationSink(out, model.tokenizer())));
+            handle.set(client.generate(validator.validate(request), new GrpcGenerationSink(out, model.tokenizer()),
+                    WarmupTicket.isWarmup()));
             if (cancelled.get()) {
                 handle.get().cancel();
             }

@@ -1,0 +1,85 @@
+package catena.gateway.app;
+
+import catena.gateway.cluster.TopologyView;
+import catena.gateway.grpc.LoopbackWarmup;
+import catena.gateway.grpc.WarmupTicket;
+import io.grpc.ChannelCredentials;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * When this gateway says it serves (gRPC health, {@code /ready}): a replica is ready and, the
+ * first time one is, the gateway has sent its own endpoint a few generations over loopback
+ * ({@link LoopbackWarmup}), so the first client after SERVING finds the request path compiled.
+ * The stages warm their kernels before they report loaded; this warms everything around them.
+ * A warm-up that fails or times out is logged and SERVING follows anyway: it only costs speed.
+ */
+final class GatewayWarmup {
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayWarmup.class);
+    /** A short text prompt: the tokenizer, prefill and decode all run. */
+    static final String PROMPT = "Once upon a time, in a small town by the sea, there lived";
+    static final int MAX_TOKENS = 8;
+    static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
+
+    private final TopologyView view;
+    private final int rounds;
+    private final ChannelCredentials credentials;
+    private final WarmupTicket ticket;
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final AtomicBoolean done;
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+
+    /** {@code rounds} 0 = no warm-up: serving as soon as a replica is ready. */
+    GatewayWarmup(TopologyView view, int rounds, ChannelCredentials credentials, WarmupTicket ticket) {
+        this.view = view;
+        this.rounds = rounds;
+        this.credentials = credentials;
+        this.ticket = ticket;
+        this.done = new AtomicBoolean(rounds == 0);
+    }
+
+    /** Warms up through {@code port} once the first replica is ready. */
+    void start(int port) {
+        view.listen(t -> {
+            if (!t.ready().isEmpty() && !done.get() && started.compareAndSet(false, true)) {
+                Thread.ofVirtual().name("catena-gateway-warmup").start(() -> run(port, t.ready().size()));
+            }
+        });
+    }
+
+    private void run(int port, int replicas) {
+        try {
+            // two sequences per replica at once, so each replica's stages run a batched pass
+            LoopbackWarmup.Result r = LoopbackWarmup.run(port, credentials, ticket, PROMPT, rounds,
+                    Math.max(2, 2 * replicas), MAX_TOKENS, CALL_TIMEOUT);
+            if (r.failed() == 0) {
+                LOG.info("gateway warm-up: {} generations through its own gRPC endpoint in {} ms", r.calls(),
+                        r.took().toMillis());
+            } else {
+                LOG.warn("gateway warm-up: {} of {} generations failed ({}); serving anyway, the first requests"
+                        + " may be slow", r.failed(), r.calls(), r.firstProblem());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.warn("gateway warm-up failed ({}); serving anyway, the first requests may be slow", e.toString());
+        } finally {
+            done.set(true);
+            listeners.forEach(Runnable::run);
+        }
+    }
+
+    /** Serving: a replica is ready and the warm-up has run (or is off). */
+    boolean serving() {
+        return done.get() && view.serving();
+    }
+
+    /** Runs {@code r} when the warm-up ends. */
+    void onDone(Runnable r) {
+        listeners.add(r);
+    }
+}
