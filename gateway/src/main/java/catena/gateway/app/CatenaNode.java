@@ -1,9 +1,11 @@
 package catena.gateway.app;
 
-import catena.gateway.grpc.WarmupTicket;
+import catena.gateway.grpc.WarmupInterceptor;
 import catena.gateway.metrics.ServingMetrics;
 import catena.gateway.security.Access;
 import catena.gateway.security.ApiKeys;
+import catena.gateway.security.PinnedTrust;
+import catena.gateway.security.WarmupSecret;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
@@ -153,7 +155,13 @@ public final class CatenaNode implements AutoCloseable {
             throw new IllegalStateException("the HTTP API is served by the gateway roles");
         }
         if (openAi == null) {
-            openAi = OpenAiServer.start(system, host, port, model, client, access);
+            openAi = OpenAiServer.start(system, host, port, model, client, access, warmup.secret());
+            try {
+                warmup.http(new GatewayWarmup.HttpEndpoint(openAi.port(), access.tls() == null ? null
+                        : PinnedTrust.clientContext(access.tls().certChain()), model.name()));
+            } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+                throw new IllegalArgumentException("--tls-cert=" + access.tls().certChain() + ": " + e.getMessage(), e);
+            }
         }
         return openAi.port();
     }
@@ -287,10 +295,10 @@ public final class CatenaNode implements AutoCloseable {
                     gateway.failoverWait(), uid, serving, gateway.prefixWeight());
             running.set(client);
             grpc.intercept(new MetricCollectingServerInterceptor(registry));
-            WarmupTicket ticket = new WarmupTicket();
-            grpc.intercept(ticket); // added last, so it runs first: the API-key check sees its mark
+            WarmupSecret secret = new WarmupSecret();
+            grpc.intercept(new WarmupInterceptor(secret)); // added last, so it runs first: the key check sees its mark
             GatewayServer server = new GatewayServer(grpc, model, client).start();
-            GatewayWarmup warmup = new GatewayWarmup(view, gateway.warmupRounds(), gateway.selfCredentials(), ticket);
+            GatewayWarmup warmup = new GatewayWarmup(view, gateway.warmupRounds(), gateway.selfCredentials(), secret);
             view.listen(t -> server.serving(warmup.serving()));
             warmup.onDone(() -> server.serving(warmup.serving()));
             warmup.start(server.port());
@@ -301,6 +309,11 @@ public final class CatenaNode implements AutoCloseable {
             system.terminate();
             throw e;
         }
+    }
+
+    /** What the gateway's warm-up did, transport by transport (gateway roles; empty before it ran or when off). */
+    public List<catena.gateway.bridge.WarmupResult> warmupResults() {
+        return warmup.results();
     }
 
     /** The gRPC port (gateway roles). */

@@ -1,8 +1,10 @@
 package catena.gateway.app;
 
 import catena.gateway.cluster.TopologyView;
+import catena.gateway.bridge.WarmupResult;
 import catena.gateway.grpc.LoopbackWarmup;
-import catena.gateway.grpc.WarmupTicket;
+import catena.gateway.openai.HttpWarmup;
+import catena.gateway.security.WarmupSecret;
 import io.grpc.ChannelCredentials;
 import java.time.Duration;
 import java.util.List;
@@ -28,18 +30,38 @@ final class GatewayWarmup {
     private final TopologyView view;
     private final int rounds;
     private final ChannelCredentials credentials;
-    private final WarmupTicket ticket;
+    private final WarmupSecret secret;
+    /** The HTTP API to warm as well, once it is served; null until then. */
+    private volatile HttpEndpoint http;
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean done;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final List<WarmupResult> results = new CopyOnWriteArrayList<>();
 
     /** {@code rounds} 0 = no warm-up: serving as soon as a replica is ready. */
-    GatewayWarmup(TopologyView view, int rounds, ChannelCredentials credentials, WarmupTicket ticket) {
+    GatewayWarmup(TopologyView view, int rounds, ChannelCredentials credentials, WarmupSecret secret) {
         this.view = view;
         this.rounds = rounds;
         this.credentials = credentials;
-        this.ticket = ticket;
+        this.secret = secret;
         this.done = new AtomicBoolean(rounds == 0);
+    }
+
+    /** The HTTP API this gateway serves: port, client TLS context (null = plain) and model id. */
+    record HttpEndpoint(int port, javax.net.ssl.SSLContext tls, String modelId) {
+    }
+
+    /** The secret its warm-up calls carry; transports mark calls that present it. */
+    WarmupSecret secret() {
+        return secret;
+    }
+
+    /**
+     * Warms the HTTP API too. Called as it binds, which the CLI does before any replica can have
+     * loaded; a warm-up already under way by then leaves HTTP cold (logged).
+     */
+    void http(HttpEndpoint endpoint) {
+        this.http = endpoint;
     }
 
     /** Warms up through {@code port} once the first replica is ready. */
@@ -54,14 +76,13 @@ final class GatewayWarmup {
     private void run(int port, int replicas) {
         try {
             // two sequences per replica at once, so each replica's stages run a batched pass
-            LoopbackWarmup.Result r = LoopbackWarmup.run(port, credentials, ticket, PROMPT, rounds,
-                    Math.max(2, 2 * replicas), MAX_TOKENS, CALL_TIMEOUT);
-            if (r.failed() == 0) {
-                LOG.info("gateway warm-up: {} generations through its own gRPC endpoint in {} ms", r.calls(),
-                        r.took().toMillis());
+            report(LoopbackWarmup.run(port, credentials, secret, PROMPT, rounds, Math.max(2, 2 * replicas), MAX_TOKENS,
+                    CALL_TIMEOUT));
+            HttpEndpoint h = http;
+            if (h != null) {
+                report(HttpWarmup.run(h.port(), h.tls(), secret, h.modelId(), PROMPT, rounds, MAX_TOKENS, CALL_TIMEOUT));
             } else {
-                LOG.warn("gateway warm-up: {} of {} generations failed ({}); serving anyway, the first requests"
-                        + " may be slow", r.failed(), r.calls(), r.firstProblem());
+                LOG.info("gateway warm-up: no HTTP API served (yet); its first request runs cold");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -70,6 +91,22 @@ final class GatewayWarmup {
         } finally {
             done.set(true);
             listeners.forEach(Runnable::run);
+        }
+    }
+
+    /** What the warm-up did, transport by transport (empty before it ran, or when it is off). */
+    List<WarmupResult> results() {
+        return List.copyOf(results);
+    }
+
+    private void report(WarmupResult r) {
+        results.add(r);
+        if (r.failed() == 0) {
+            LOG.info("gateway warm-up: {} {} calls to its own endpoint in {} ms", r.calls(), r.transport(),
+                    r.took().toMillis());
+        } else {
+            LOG.warn("gateway warm-up: {} of {} {} calls failed ({}); serving anyway, the first requests may be"
+                    + " slow", r.failed(), r.calls(), r.transport(), r.firstProblem());
         }
     }
 

@@ -11,7 +11,7 @@ import io.grpc.health.v1.HealthGrpc;
 /**
  * Lets a call through only with {@code authorization: Bearer KEY} metadata naming a key of
  * {@link ApiKeys}; otherwise {@code UNAUTHENTICATED}. Health checks are exempt: Kubernetes probes
- * and load balancers carry no key; so are the gateway's own warm-up calls ({@link WarmupTicket}).
+ * and load balancers carry no key; so are the gateway's own warm-up calls ({@link WarmupInterceptor}).
  */
 public final class ApiKeyInterceptor implements ServerInterceptor {
     static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
@@ -25,7 +25,7 @@ public final class ApiKeyInterceptor implements ServerInterceptor {
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                                                        ServerCallHandler<Q, R> next) {
-        if (HealthGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName()) || WarmupTicket.isWarmup()) {
+        if (HealthGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName()) || WarmupInterceptor.isWarmup()) {
             return next.startCall(call, headers);
         }
         String value = headers.get(AUTHORIZATION);

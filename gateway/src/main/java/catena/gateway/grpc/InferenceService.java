@@ -63,7 +63,7 @@ public final class InferenceService extends InferenceGrpc.InferenceImplBase {
         });
         try {
             handle.set(client.generate(validator.validate(request), new GrpcGenerationSink(out, model.tokenizer()),
-                    WarmupTicket.isWarmup()));
+                    WarmupInterceptor.isWarmup()));
             if (cancelled.get()) {
                 handle.get().cancel();
             }

@@ -1,5 +1,7 @@
 package catena.gateway.grpc;
 
+import catena.gateway.bridge.WarmupResult;
+import catena.gateway.security.WarmupSecret;
 import catena.v1.GenerateRequest;
 import catena.v1.GenerateResponse;
 import catena.v1.InferenceGrpc;
@@ -20,21 +22,13 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Calls this gateway's own gRPC endpoint over loopback with {@link WarmupTicket}'s metadata, the
+ * Calls this gateway's own gRPC endpoint over loopback with {@link WarmupSecret} in its metadata, the
  * way a client would (HTTP/2, TLS when served, protobuf, validation, tokenizer, sessions, the
  * stages' request path, streaming back), so that the first client after SERVING does not pay for
  * class loading and interpreted code on that path. Each round sends one generation alone, then
  * {@code concurrency} at once (batched passes).
  */
 public final class LoopbackWarmup {
-
-    /** What a warm-up did: calls made, how many failed (and the first failure), how long it took. */
-    public record Result(int calls, int failed, Duration took, String firstProblem) {
-        /** At least one generation went through the whole path. */
-        public boolean reachedStages() {
-            return failed < calls;
-        }
-    }
 
     private LoopbackWarmup() {
     }
@@ -43,8 +37,8 @@ public final class LoopbackWarmup {
      * Runs {@code rounds} rounds against {@code 127.0.0.1:port}; each generation asks for
      * {@code maxTokens} greedy tokens after {@code prompt} and must end within {@code callTimeout}.
      */
-    public static Result run(int port, ChannelCredentials credentials, WarmupTicket ticket, String prompt, int rounds,
-                             int concurrency, int maxTokens, Duration callTimeout) throws InterruptedException {
+    public static WarmupResult run(int port, ChannelCredentials credentials, WarmupSecret secret, String prompt,
+                                   int rounds, int concurrency, int maxTokens, Duration callTimeout) throws InterruptedException {
         long start = System.nanoTime();
         ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", port, credentials).build();
         ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
@@ -53,7 +47,7 @@ public final class LoopbackWarmup {
         String problem = null;
         try {
             var stub = InferenceGrpc.newBlockingStub(channel)
-                    .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(ticket.metadata()));
+                    .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(WarmupInterceptor.metadata(secret)));
             GenerateRequest request = GenerateRequest.newBuilder().setText(prompt).setMaxTokens(maxTokens).build();
             for (int round = 0; round < rounds; round++) {
                 List<Future<?>> batch = new ArrayList<>();
@@ -90,7 +84,7 @@ public final class LoopbackWarmup {
             channel.shutdownNow();
             channel.awaitTermination(5, TimeUnit.SECONDS);
         }
-        return new Result(calls, failed, Duration.ofNanos(System.nanoTime() - start), problem);
+        return new WarmupResult("gRPC", calls, failed, Duration.ofNanos(System.nanoTime() - start), problem);
     }
 
     private static int drain(Iterator<GenerateResponse> responses) {

@@ -5,6 +5,7 @@ import catena.gateway.model.ServedModel;
 import catena.gateway.session.GenerationHandle;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import catena.gateway.security.Access;
+import catena.gateway.security.WarmupSecret;
 import catena.gateway.security.ApiKeys;
 import catena.gateway.security.PemSslContext;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -56,10 +57,14 @@ public final class OpenAiServer implements AutoCloseable {
     private final RequestParser parser;
     private final long created = System.currentTimeMillis() / 1000;
     private final ApiKeys keys;
+    /** Marks the gateway's own warm-up requests; null = none are expected. */
+    private final WarmupSecret warmup;
     private ServerBinding binding;
 
-    private OpenAiServer(ServedModel model, GenerationClient client, Materializer materializer, ApiKeys keys) {
+    private OpenAiServer(ServedModel model, GenerationClient client, Materializer materializer, ApiKeys keys,
+                         WarmupSecret warmup) {
         this.keys = keys;
+        this.warmup = warmup;
         this.model = model;
         this.client = client;
         this.materializer = materializer;
@@ -70,7 +75,17 @@ public final class OpenAiServer implements AutoCloseable {
     /** Binds {@code host:port} (port 0 = any free one) and serves until {@link #close()}. */
     public static OpenAiServer start(ClassicActorSystemProvider system, String host, int port, ServedModel model,
                                      GenerationClient client, Access access) {
-        OpenAiServer s = new OpenAiServer(model, client, Materializer.matFromSystem(system), access.keys());
+        return start(system, host, port, model, client, access, null);
+    }
+
+    /**
+     * As {@link #start(ClassicActorSystemProvider, String, int, ServedModel, GenerationClient, Access)};
+     * requests carrying {@code warmup}'s secret run as the gateway's own warm-up (no key needed, not
+     * metered).
+     */
+    public static OpenAiServer start(ClassicActorSystemProvider system, String host, int port, ServedModel model,
+                                     GenerationClient client, Access access, WarmupSecret warmup) {
+        OpenAiServer s = new OpenAiServer(model, client, Materializer.matFromSystem(system), access.keys(), warmup);
         // No request timeout: a whole (non-streamed) completion may take long; an idle connection still ends.
         ServerSettings settings = ServerSettings.create(ConfigFactory.parseString(
                 "pekko.http.server.request-timeout = infinite\n"
@@ -113,7 +128,9 @@ public final class OpenAiServer implements AutoCloseable {
 
     private CompletionStage<HttpResponse> handle(HttpRequest request, ClientConnection connection) {
         String path = request.getUri().path();
-        if (keys != null && !keys.accepts(bearer(request))) {
+        boolean own = warmup != null && warmup.matches(request.getHeader(WarmupSecret.HEADER).map(h -> h.value())
+                .orElse(null));
+        if (!own && keys != null && !keys.accepts(bearer(request))) {
             request.discardEntityBytes(materializer);
             return CompletableFuture.completedFuture(error(ApiError.unauthorized(
                     request.getHeader("Authorization").isPresent()
@@ -123,10 +140,10 @@ public final class OpenAiServer implements AutoCloseable {
         boolean post = request.method().equals(HttpMethods.POST);
         boolean get = request.method().equals(HttpMethods.GET);
         if (post && path.equals("/v1/chat/completions")) {
-            return withBody(request, body -> generate(ApiRequest.Endpoint.CHAT, body, connection));
+            return withBody(request, body -> generate(ApiRequest.Endpoint.CHAT, body, connection, own));
         }
         if (post && path.equals("/v1/completions")) {
-            return withBody(request, body -> generate(ApiRequest.Endpoint.COMPLETION, body, connection));
+            return withBody(request, body -> generate(ApiRequest.Endpoint.COMPLETION, body, connection, own));
         }
         request.discardEntityBytes(materializer);
         if (get && path.equals("/v1/models")) {
@@ -166,7 +183,7 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private CompletionStage<HttpResponse> generate(ApiRequest.Endpoint endpoint, byte[] text,
-                                                   ClientConnection connection) {
+                                                   ClientConnection connection, boolean own) {
         ApiRequest request;
         JsonNode body;
         try {
@@ -189,16 +206,16 @@ public final class OpenAiServer implements AutoCloseable {
         ResponseWriter writer = new ResponseWriter(json, model.tokenizer(), request, parser.modelId(), id,
                 System.currentTimeMillis() / 1000);
         try {
-            return request.stream() ? stream(request, writer, connection) : whole(request, writer, connection);
+            return request.stream() ? stream(request, writer, connection, own) : whole(request, writer, connection, own);
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(error(Errors.of(e)));
         }
     }
 
     private CompletionStage<HttpResponse> whole(ApiRequest request, ResponseWriter writer,
-                                                ClientConnection connection) {
+                                                ClientConnection connection, boolean own) {
         CollectingSink sink = new CollectingSink();
-        GenerationHandle handle = client.generate(request.generation(), sink);
+        GenerationHandle handle = client.generate(request.generation(), sink, own);
         connection.started(handle, () -> {
             handle.cancel();
             sink.cancelled();
@@ -216,13 +233,13 @@ public final class OpenAiServer implements AutoCloseable {
      * with its error status, not a 200 carrying an error event.
      */
     private CompletionStage<HttpResponse> stream(ApiRequest request, ResponseWriter writer,
-                                                 ClientConnection connection) {
+                                                 ClientConnection connection, boolean own) {
         Pair<BoundedSourceQueue<ByteString>, Source<ByteString, NotUsed>> queued =
                 Source.<ByteString>queue(SseSink.CAPACITY).preMaterialize(materializer);
         SseSink sink = new SseSink(queued.first(), writer, json, request.includeUsage());
         GenerationHandle handle;
         try {
-            handle = client.generate(request.generation(), sink);
+            handle = client.generate(request.generation(), sink, own);
         } catch (RuntimeException e) {
             queued.first().complete();
             queued.second().runWith(Sink.ignore(), materializer);

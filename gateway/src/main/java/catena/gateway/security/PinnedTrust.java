@@ -10,7 +10,9 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
@@ -34,6 +36,13 @@ public final class PinnedTrust extends X509ExtendedTrustManager {
             }
             return new PinnedTrust((X509Certificate) certs.iterator().next());
         }
+    }
+
+    /** A client TLS context that trusts only the first certificate of {@code certChain}. */
+    public static SSLContext clientContext(Path certChain) throws IOException, GeneralSecurityException {
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, new TrustManager[] {firstOf(certChain)}, null);
+        return ctx;
     }
 
     @Override

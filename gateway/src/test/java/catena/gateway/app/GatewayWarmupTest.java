@@ -30,9 +30,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A real gateway (stories260K, Netty, TLS, an API key file) with one warm-up round: it sends its
- * own endpoint generations, past TLS (trusting its own certificate) and the key check (by its
- * ticket), before health turns SERVING, and they are not counted as traffic.
+ * A real gateway (stories260K, gRPC on Netty and the HTTP API, both over TLS, an API key file) with
+ * one warm-up round: it sends both its own endpoints generations, past TLS (trusting its own
+ * certificate) and the key check (by its secret), before health turns SERVING, and they are not
+ * counted as traffic.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class GatewayWarmupTest {
@@ -53,6 +54,7 @@ class GatewayWarmupTest {
                 ServedModel.open(file), StageEngineFactory.MODEL, StageSettings.defaults(),
                 Grpc.newServerBuilderForPort(0, GrpcTls.serverCredentials(tls))
                         .intercept(new ApiKeyInterceptor(ApiKeys.load(keys))), settings)) {
+            node.serveOpenAi("127.0.0.1", 0, new catena.gateway.security.Access(ApiKeys.load(keys), tls));
             ClientConnection c = new ClientConnection();
             c.tlsCa = certs.caCert();
             c.apiKey = KEY;
@@ -62,6 +64,9 @@ class GatewayWarmupTest {
                 await().pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(60)).until(() ->
                         health.check(HealthCheckRequest.getDefaultInstance()).getStatus() == ServingStatus.SERVING);
                 // Read at once: whatever the stage ran by now, it ran before health said SERVING.
+                assertThat(node.warmupResults()).extracting(r -> r.transport() + " " + r.failed() + " failed")
+                        .containsExactly("gRPC 0 failed", "HTTP 0 failed");
+                assertThat(node.warmupResults()).allSatisfy(r -> assertThat(r.calls()).isPositive());
                 List<StageActor.StageStats> stats = node.client().stats().toCompletableFuture().get(10, TimeUnit.SECONDS);
                 assertThat(stats).hasSize(1);
                 assertThat(stats.get(0).batches()).as("passes of the warm-up's generations").isPositive();

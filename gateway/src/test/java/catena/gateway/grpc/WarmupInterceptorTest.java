@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import catena.gateway.security.ApiKeys;
+import catena.gateway.security.WarmupSecret;
 import catena.v1.InferenceGrpc;
 import catena.v1.TokenizeRequest;
 import catena.v1.TokenizeResponse;
@@ -25,13 +26,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The warm-up mark: only this process's own ticket sets it, and it passes the API-key check. */
-class WarmupTicketTest {
+/** The warm-up mark: only this process's own secret sets it, and it passes the API-key check. */
+class WarmupInterceptorTest {
     private static final String KEY = "client-key-1";
 
     @TempDir
     Path dir;
-    private final WarmupTicket ticket = new WarmupTicket();
+    private final WarmupSecret secret = new WarmupSecret();
     private Server server;
     private ManagedChannel channel;
 
@@ -43,7 +44,7 @@ class WarmupTicketTest {
             @Override
             public void tokenize(TokenizeRequest request, StreamObserver<TokenizeResponse> out) {
                 TokenizeResponse.Builder b = TokenizeResponse.newBuilder();
-                if (WarmupTicket.isWarmup()) {
+                if (WarmupInterceptor.isWarmup()) {
                     b.addIds(1);
                 }
                 out.onNext(b.build());
@@ -52,7 +53,8 @@ class WarmupTicketTest {
         };
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).directExecutor()
-                .addService(ServerInterceptors.intercept(probe, new ApiKeyInterceptor(keys), ticket)).build().start();
+                .addService(ServerInterceptors.intercept(probe, new ApiKeyInterceptor(keys),
+                        new WarmupInterceptor(secret))).build().start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().build();
     }
 
@@ -68,21 +70,21 @@ class WarmupTicketTest {
     }
 
     @Test
-    void shouldMarkTheCallAndPassTheKeyCheckWhenTheTicketIsThisProcesss() {
-        assertThat(call(ticket.metadata()).getIdsCount()).isEqualTo(1);
+    void shouldMarkTheCallAndPassTheKeyCheckWhenTheSecretIsThisProcesss() {
+        assertThat(call(WarmupInterceptor.metadata(secret)).getIdsCount()).isEqualTo(1);
     }
 
     @Test
-    void shouldTreatTheCallAsAClientsWhenTheTicketIsAnothers() {
-        Metadata foreign = new WarmupTicket().metadata();
+    void shouldTreatTheCallAsAClientsWhenTheSecretIsAnothers() {
+        Metadata foreign = WarmupInterceptor.metadata(new WarmupSecret());
         assertThatThrownBy(() -> call(foreign)).isInstanceOfSatisfying(StatusRuntimeException.class,
                 e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
         foreign.put(ApiKeyInterceptor.AUTHORIZATION, "Bearer " + KEY);
-        assertThat(call(foreign).getIdsCount()).as("a wrong ticket with a key: served, not marked").isZero();
+        assertThat(call(foreign).getIdsCount()).as("a wrong secret with a key: served, not marked").isZero();
     }
 
     @Test
-    void shouldNotMarkAClientsCallWhenItCarriesNoTicket() {
+    void shouldNotMarkAClientsCallWhenItCarriesNoSecret() {
         Metadata keyed = new Metadata();
         keyed.put(ApiKeyInterceptor.AUTHORIZATION, "Bearer " + KEY);
         assertThat(call(keyed).getIdsCount()).isZero();
