@@ -66,6 +66,13 @@ public final class Pruner {
             plan.dropped()[l] = true;
         }
         try (GgufFile f = GgufFile.open(in)) {
+            for (int l = 0; l < n && o.repairAttention(); l++) {
+                if (!SequentialRepair.attentionRefittable(f, l)) {
+                    throw new IllegalArgumentException("--repair-attn=on: layer " + l + " has a post-attention norm "
+                            + "(blk." + l + ".post_attention_norm.weight), which makes the target non-linear in "
+                            + "attn_output; expected a model without one (e.g. llama), or --repair-attn off");
+                }
+            }
             int dim = c.dim();
             for (int l = 0; l < n; l++) {
                 if (plan.dropped()[l]) {

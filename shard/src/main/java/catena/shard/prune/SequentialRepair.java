@@ -35,7 +35,7 @@ final class SequentialRepair {
      * Fills {@code plan.ffnDown()} for every layer with pruned FFN neurons, and with {@code attention}
      * {@code plan.attnOutput()} for every layer whose input the pruning changed (an earlier layer is
      * pruned or dropped) or whose heads are pruned, except layers with a post-attention norm, which are
-     * left as they are (see {@link #attentionRefittable}). The error arrays receive the relative error
+     * left as they are (see {@link #attentionRefittable}; {@link Pruner} rejects such models). The error arrays receive the relative error
      * {@code Σ‖y − V h‖² / Σ‖y‖²} (y = the target) of the previous projection and of the refit, on the
      * calibration tokens. {@code select}: also choose which neurons layer l keeps (as many as the plan
      * keeps) by {@link SurgeonSelection} on the student's Gram matrix, starting from the whole-width

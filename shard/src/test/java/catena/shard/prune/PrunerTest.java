@@ -1,6 +1,7 @@
 package catena.shard.prune;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import catena.shard.Fixtures;
 import catena.shard.gguf.GgmlType;
@@ -288,6 +289,30 @@ class PrunerTest {
         for (int l = 0; l < 5; l++) {
             assertThat(attnOutput(off, l)).containsExactly(attnOutput(teacher, l));
         }
+    }
+
+    @Test
+    void shouldRejectAttentionRepairWhenTheModelHasAPostAttentionNorm() throws Exception {
+        // the teacher with a unit post-attention norm in layer 1 (Gemma 2/3/4 have one in every layer)
+        Path normed = tmp.resolve("normed.gguf");
+        try (GgufFile t = GgufFile.open(teacher)) {
+            GgufWriter w = new GgufWriter();
+            w.putAll(t.metadata().asMap());
+            for (TensorInfo ti : t.tensors().values()) {
+                w.tensor(ti.name(), ti.shape(), ti.type(), sink -> sink.put(t.tensorData(ti).asByteBuffer()));
+            }
+            float[] ones = new float[64];
+            Arrays.fill(ones, 1);
+            w.tensor("blk.1.post_attention_norm.weight", new long[] {64}, GgmlType.F32, sink -> {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64 * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                b.asFloatBuffer().put(ones);
+                sink.put(b);
+            });
+            w.write(normed);
+        }
+        assertThatThrownBy(() -> Pruner.prune(normed, tmp.resolve("x.gguf"), calibration, bos, attention(0.25, true)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("blk.1.post_attention_norm.weight");
     }
 
     /** Σ over calibration tokens of ‖student − teacher‖² of the residual after each layer's attention. */
