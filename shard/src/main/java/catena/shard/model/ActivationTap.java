@@ -15,6 +15,13 @@ public interface ActivationTap {
     default void attentionHeads(int l, float[] att, int rows, int qDim) {
     }
 
+    /**
+     * {@code x[0 .. rows*dim)}: the residual stream after layer {@code l}'s attention output was
+     * added (its post-attention norm applied, when it has one), the input of the FFN's pre-norm.
+     */
+    default void attentionResidual(int l, float[] x, int rows, int dim) {
+    }
+
     /** {@code h[0 .. rows*ffnDim)}: the gated activation, the input of {@code ffn_down}. */
     default void ffnHidden(int l, float[] h, int rows, int ffnDim) {
     }

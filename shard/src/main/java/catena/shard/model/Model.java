@@ -425,6 +425,9 @@ public final class Model implements AutoCloseable {
             rmsNorm(s.xb, s.xb, rows, dim, w.postAttentionNorm());
         }
         add(x, s.xb, rows * dim);
+        if (tap != null) {
+            tap.attentionResidual(l, x, rows, dim);
+        }
         if (w.moe() == null) {
             rmsNorm(x, s.xb, rows, dim, w.ffnNorm());
             mark(StepProfile.Phase.NORMS);

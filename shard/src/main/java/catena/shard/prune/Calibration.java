@@ -27,15 +27,20 @@ public final class Calibration implements ActivationTap {
     /** Per layer, the residual leaving it for every calibration token ([tokens][dim]); null unless asked for. */
     private final float[][] outputs;
     private final int[] outputRows;
+    /** Per layer, the residual after its attention for every calibration token ([tokens][dim]); null unless asked for. */
+    private final float[][] residuals;
+    private final int[] residualRows;
     private long tokens;
     private float[] input = new float[0];
 
-    private Calibration(ModelConfig config, boolean grams, int keepOutputsOf) {
+    private Calibration(ModelConfig config, boolean grams, int keepOutputsOf, int keepResidualsOf) {
         this.config = config;
         this.grams = grams;
         int n = config.layerCount();
         this.outputs = keepOutputsOf > 0 ? new float[n][Math.multiplyExact(keepOutputsOf, config.dim())] : null;
         this.outputRows = new int[n];
+        this.residuals = keepResidualsOf > 0 ? new float[n][Math.multiplyExact(keepResidualsOf, config.dim())] : null;
+        this.residualRows = new int[n];
         ffnAbs = new double[n][];
         ffnSq = new double[n][];
         ffnGram = new double[n][];
@@ -62,6 +67,15 @@ public final class Calibration implements ActivationTap {
      * {@code outputs}: also keep every layer's output residual (the targets of sequential repair).
      */
     public static Calibration run(Model model, List<int[]> tokens, int ctx, int bos, boolean grams, boolean outputs) {
+        return run(model, tokens, ctx, bos, grams, outputs, false);
+    }
+
+    /**
+     * As {@link #run(Model, List, int, int, boolean, boolean)}; {@code residuals}: also keep every
+     * layer's residual after its attention (the targets of the sequential attention repair).
+     */
+    public static Calibration run(Model model, List<int[]> tokens, int ctx, int bos, boolean grams, boolean outputs,
+                                  boolean residuals) {
         if (!model.hasEmbedding() || !model.hasHead()) {
             throw new IllegalArgumentException("calibration needs a whole model, not layers [" + model.fromLayer()
                     + ", " + model.toLayer() + ")");
@@ -77,7 +91,7 @@ public final class Calibration implements ActivationTap {
         if (total < 2) {
             throw new IllegalArgumentException("calibration text: tokens=" + total + ", expected at least 2");
         }
-        Calibration c = new Calibration(model.config(), grams, outputs ? total : 0);
+        Calibration c = new Calibration(model.config(), grams, outputs ? total : 0, residuals ? total : 0);
         c.tokens = feed(model, tokens, ctx, bos, c);
         return c;
     }
@@ -170,6 +184,22 @@ public final class Calibration implements ActivationTap {
             throw new IllegalStateException("calibration was run without keeping layer outputs");
         }
         return outputs[l];
+    }
+
+    /** Layer {@code l}'s residual after its attention, every calibration token, [tokens][dim] (kept when asked for). */
+    public float[] attentionResiduals(int l) {
+        if (residuals == null) {
+            throw new IllegalStateException("calibration was run without keeping attention residuals");
+        }
+        return residuals[l];
+    }
+
+    @Override
+    public void attentionResidual(int l, float[] x, int rows, int dim) {
+        if (residuals != null) {
+            System.arraycopy(x, 0, residuals[l], residualRows[l] * dim, rows * dim);
+            residualRows[l] += rows;
+        }
     }
 
     @Override

@@ -16,11 +16,18 @@ package catena.shard.prune;
  * @param sequential FFN repair from the student's own activations with the teacher's layer outputs as
  *                   targets ({@link SequentialRepair}); false: from the teacher's activations, target
  *                   the teacher's FFN output ({@link Ridge#refit})
+ * @param repairAttention in the sequential pass, also refit {@code attn_output} of every layer whose
+ *                   input the pruning changed (or whose heads are pruned) to the teacher's residual
+ *                   after attention ({@link AttentionMoments}); needs {@code repair} and {@code sequential}
  */
 public record PruneOptions(double ffnRatio, double headRatio, int dropLayers, boolean repair, double alpha,
                            int multiple, Importance.Measure measure, int ctx, int sampled,
-                           long seed, boolean sequential) {
+                           long seed, boolean sequential, boolean repairAttention) {
     public PruneOptions {
+        if (repairAttention && !(repair && sequential)) {
+            throw new IllegalArgumentException("--repair-attn=on needs --repair with --repair-from student (repair="
+                    + repair + ", sequential=" + sequential + ")");
+        }
         if (!(ffnRatio >= 0 && ffnRatio < 1)) {
             throw new IllegalArgumentException("--ffn=" + ffnRatio + ", expected within [0, 1)");
         }

@@ -22,8 +22,8 @@ import java.util.regex.Pattern;
  * the same, else as per-layer UINT32 arrays as llama.cpp's get_key_or_arr reads them; the head
  * size written out as {@code attention.key_length}/{@code value_length} once heads are removed,
  * since readers otherwise derive it as dim / head_count), then every tensor in input order: kept
- * layers renumbered, their FFN and attention matrices cut (or replaced by the repaired ones), the
- * rest copied byte for byte.
+ * layers renumbered, their FFN and attention matrices cut (or replaced by the repaired ones, also
+ * a refitted attention output of a layer that keeps every head), the rest copied byte for byte.
  */
 final class PrunedWriter {
     private static final Pattern LAYER = Pattern.compile("^blk\\.(\\d+)\\.(.*)$");
@@ -101,6 +101,9 @@ final class PrunedWriter {
             float[] v = plan.attnOutput()[l] != null ? plan.attnOutput()[l]
                     : Ridge.columns(Tensors.read(in, t), rows, cols, k);
             put(w, name, v, rows, k.length, t.type());
+        } else if (plan.attnOutput()[l] != null && part.equals("attn_output.weight")) {
+            // every head kept, the projection refitted (sequential attention repair)
+            put(w, name, plan.attnOutput()[l], rows, cols, t.type());
         } else if ((neurons != null && part.startsWith("ffn_") && !part.endsWith("norm.weight"))
                 || (heads != null && (part.startsWith("attn_q.") || part.startsWith("attn_output.")))) {
             throw new IllegalArgumentException("tensor '" + t.name() + "': pruning does not know how to cut it "

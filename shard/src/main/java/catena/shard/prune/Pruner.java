@@ -46,7 +46,7 @@ public final class Pruner {
                 tokens.addAll(SelfSample.sample(teacher, o.sampled(), ctx, bos, o.seed()));
             }
             cal = Calibration.run(teacher, tokens, ctx, bos, o.repair() || o.measure() == Importance.Measure.OBS,
-                    o.repair() && o.sequential() && o.ffnRatio() > 0);
+                    sequential(o) && o.ffnRatio() > 0, sequential(o) && o.repairAttention());
         }
         int n = c.layerCount();
         PrunePlan plan = PrunePlan.none(n);
@@ -66,6 +66,13 @@ public final class Pruner {
             plan.dropped()[l] = true;
         }
         try (GgufFile f = GgufFile.open(in)) {
+            for (int l = 0; l < n && o.repairAttention(); l++) {
+                if (!SequentialRepair.attentionRefittable(f, l)) {
+                    throw new IllegalArgumentException("--repair-attn=on: layer " + l + " has a post-attention norm "
+                            + "(blk." + l + ".post_attention_norm.weight), which makes the target non-linear in "
+                            + "attn_output; expected a model without one (e.g. llama), or --repair-attn off");
+                }
+            }
             int dim = c.dim();
             for (int l = 0; l < n; l++) {
                 if (plan.dropped()[l]) {
@@ -118,10 +125,10 @@ public final class Pruner {
                     }
                 }
             }
-            if (o.repair() && o.sequential() && o.ffnRatio() > 0) {
+            if (sequential(o)) {
                 Path dir = out.toAbsolutePath().getParent();
-                SequentialRepair.run(f, c, plan, cal, tokens, ctx, bos, o.alpha(),
-                        o.measure() == Importance.Measure.OBS, dir, ffnBefore, ffnAfter);
+                SequentialRepair.run(f, c, plan, cal, tokens, ctx, bos, o.alpha(), o.measure() == Importance.Measure.OBS,
+                        o.repairAttention(), dir, new SequentialRepair.Errors(ffnBefore, ffnAfter, attBefore, attAfter));
             }
             PrunedWriter.write(f, c, plan, out);
         }
@@ -133,6 +140,15 @@ public final class Pruner {
         }
         return new PruneReport(cal.tokens(), widths, heads, plan.dropped().clone(), ffnBefore, ffnAfter, attBefore,
                 attAfter, influence);
+    }
+
+    /**
+     * Whether the sequential pass runs: FFN neurons to refit, or with the attention repair anything
+     * pruned (every later layer's attention output can absorb the change).
+     */
+    private static boolean sequential(PruneOptions o) {
+        return o.repair() && o.sequential()
+                && (o.ffnRatio() > 0 || (o.repairAttention() && (o.headRatio() > 0 || o.dropLayers() > 0)));
     }
 
     /** Per-neuron scores of layer {@code l} (prefix {@code b}) by a per-neuron measure. */

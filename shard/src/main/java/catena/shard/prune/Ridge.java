@@ -112,6 +112,28 @@ public final class Ridge {
         return e;
     }
 
+    /**
+     * {@code Σ_t ‖y_t − V h_{P,t}‖² = Σ‖y‖² − 2 tr(V C_P) + tr(V G_PP Vᵀ)} from the moments of a fit to
+     * targets y: {@code energy} = Σ‖y‖², {@code gram} = Σ h hᵀ ([n][n]), {@code cross} = Σ h yᵀ
+     * ([n][out]); {@code v} ([out][p]) reads the inputs at positions {@code pos} (into n).
+     */
+    static double residual(double energy, double[] gram, int n, double[] cross, int out, int[] pos, float[] v) {
+        int p = pos.length;
+        double e = energy;
+        for (int o = 0; o < out; o++) {
+            for (int i = 0; i < p; i++) {
+                double vi = v[o * p + i];
+                e -= 2 * vi * cross[pos[i] * out + o];
+                double s = 0;
+                for (int j = 0; j < p; j++) {
+                    s += gram[pos[i] * n + pos[j]] * v[o * p + j];
+                }
+                e += vi * s;
+            }
+        }
+        return e;
+    }
+
     /** {@code Σ_t ‖W h_t‖²}: the teacher output's energy, to make {@link #error} relative. */
     public static double energy(float[] w, int out, int n, double[] g) {
         return error(w, new float[out * n], out, n, g, identity(n));

@@ -11,11 +11,14 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Layer-wise distillation of the FFN output projections, one layer after the other: for pruned
- * layer l the student is the model with layers before l already pruned and repaired, layer l's
- * attention pruned and its FFN still whole. Run on the calibration tokens, it gives the student's
- * own FFN activations {@code h} (so earlier layers' errors are seen and can be compensated) and
- * residual before the FFN, {@code x_mid}. The new {@code ffn_down} ({@code V}) minimizes
+ * Layer-wise distillation of the output projections, one layer after the other: for pruned layer
+ * l the student is the model with layers before l already pruned and repaired, layer l's attention
+ * pruned and its FFN still whole. Run on the calibration tokens, it gives the student's own
+ * activations, so earlier layers' errors are seen and can be compensated. First, when asked, the
+ * attention output projection ({@link AttentionMoments}): {@code attn_output} is refitted so that
+ * the student's residual after attention, {@code x_S + Wo a_S}, matches the teacher's. Then, on a
+ * second run with that refit in place, the FFN: the student's FFN activations {@code h} and
+ * residual before the FFN, {@code x_mid}; the new {@code ffn_down} ({@code V}) minimizes
  * {@code Σ_t ‖(x_mid + V h_S) − x_out^teacher‖² + λ‖V‖²}: the pruned layer's output is fitted to
  * the unpruned teacher layer's output. Each step writes the partly repaired model to a temporary
  * file and runs it with the engine, so the activations are exactly what the pruned file computes.
@@ -24,51 +27,108 @@ final class SequentialRepair {
     private SequentialRepair() {
     }
 
+    /** What the pass refits, and its per-layer relative errors before → after (NaN: not refitted). */
+    record Errors(double[] ffnBefore, double[] ffnAfter, double[] attBefore, double[] attAfter) {
+    }
+
     /**
-     * Fills {@code plan.ffnDown()} for every layer with pruned FFN neurons; {@code before}/{@code after}
-     * receive the relative error {@code Σ‖y − V h_S‖² / Σ‖y‖²} (y = the target FFN output) of the
-     * plain slice and of the refit, on the calibration tokens. {@code select}: also choose which
-     * neurons layer l keeps (as many as the plan keeps) by {@link SurgeonSelection} on the student's
-     * Gram matrix, starting from the whole-width least-squares fit to the teacher's layer output, so
-     * the choice minimizes the error this very refit leaves; the plan's choice is replaced.
+     * Fills {@code plan.ffnDown()} for every layer with pruned FFN neurons, and with {@code attention}
+     * {@code plan.attnOutput()} for every layer whose input the pruning changed (an earlier layer is
+     * pruned or dropped) or whose heads are pruned, except layers with a post-attention norm, which are
+     * left as they are (see {@link #attentionRefittable}; {@link Pruner} rejects such models). The error arrays receive the relative error
+     * {@code Σ‖y − V h‖² / Σ‖y‖²} (y = the target) of the previous projection and of the refit, on the
+     * calibration tokens. {@code select}: also choose which neurons layer l keeps (as many as the plan
+     * keeps) by {@link SurgeonSelection} on the student's Gram matrix, starting from the whole-width
+     * least-squares fit to the teacher's layer output, so the choice minimizes the error this very
+     * refit leaves; the plan's choice is replaced.
      */
     static void run(GgufFile f, ModelConfig c, PrunePlan plan, Calibration teacher, List<int[]> tokens, int ctx, int bos,
-                    double alpha, boolean select, Path dir, double[] before, double[] after) throws IOException {
+                    double alpha, boolean select, boolean attention, Path dir, Errors err) throws IOException {
         int dim = c.dim();
         for (int l = 0; l < c.layerCount(); l++) {
+            if (plan.dropped()[l]) {
+                continue;
+            }
+            if (attention && attentionRefittable(f, l) && (upstreamChanged(plan, l) || plan.keptHeads()[l] != null)) {
+                refitAttention(f, c, plan, l, teacher, tokens, ctx, bos, alpha, dir, err);
+            }
             int[] kept = plan.keptNeurons()[l];
-            if (kept == null || plan.dropped()[l]) {
+            if (kept == null) {
                 continue;
             }
             int width = c.layer(l).ffnDim();
             float[] down = Tensors.read(f, f.tensors().get("blk." + l + ".ffn_down.weight"));
-            PrunePlan partial = partial(plan, l);
-            Path tmp = Files.createTempFile(dir, "prune-step-", ".gguf");
-            try {
-                PrunedWriter.write(f, c, partial, tmp);
-                // selecting needs the moments of every neuron; otherwise those of the kept ones suffice
-                int[] tapped = select ? Ridge.identity(width) : kept;
-                Moments m = new Moments(plan.newIndex(l), tapped, down, dim, width, teacher.outputs(l));
-                try (Model student = Model.load(tmp, LoadOptions.keepF32(true))) {
-                    Calibration.feed(student, tokens, ctx, bos, m);
-                }
-                int[] pos = Ridge.identity(kept.length);
-                if (select) {
-                    // the whole-width fit V* = C G⁻¹ is what the refit of any subset approximates: the subset's
-                    // ridge objective exceeds V*'s by exactly the surgeon's cost on (V*, G)
-                    float[] full = Ridge.solve(m.gram.clone(), width, m.cross.clone(), dim, alpha);
-                    kept = SurgeonSelection.keep(full, dim, width, m.gram, kept.length, alpha);
-                    plan.keptNeurons()[l] = kept;
-                    pos = kept;
-                }
-                float[] slice = Ridge.columns(down, dim, width, kept);
-                float[] v = Ridge.solve(m.gram(pos), kept.length, m.cross(pos), dim, alpha);
-                before[l] = m.error(pos, slice) / m.energy;
-                after[l] = m.error(pos, v) / m.energy;
-                plan.ffnDown()[l] = v;
-            } finally {
-                Files.deleteIfExists(tmp);
+            // selecting needs the moments of every neuron; otherwise those of the kept ones suffice
+            int[] tapped = select ? Ridge.identity(width) : kept;
+            Moments m = new Moments(plan.newIndex(l), tapped, down, dim, width, teacher.outputs(l));
+            runStudent(f, c, partial(plan, l), tokens, ctx, bos, dir, m);
+            int[] pos = Ridge.identity(kept.length);
+            if (select) {
+                // the whole-width fit V* = C G⁻¹ is what the refit of any subset approximates: the subset's
+                // ridge objective exceeds V*'s by exactly the surgeon's cost on (V*, G)
+                float[] full = Ridge.solve(m.gram.clone(), width, m.cross.clone(), dim, alpha);
+                kept = SurgeonSelection.keep(full, dim, width, m.gram, kept.length, alpha);
+                plan.keptNeurons()[l] = kept;
+                pos = kept;
             }
+            float[] slice = Ridge.columns(down, dim, width, kept);
+            float[] v = Ridge.solve(m.gram(pos), kept.length, m.cross(pos), dim, alpha);
+            err.ffnBefore()[l] = m.error(pos, slice) / m.energy;
+            err.ffnAfter()[l] = m.error(pos, v) / m.energy;
+            plan.ffnDown()[l] = v;
+        }
+    }
+
+    /**
+     * Whether layer {@code l}'s attention output can be refitted by linear least squares: not when
+     * it has a post-attention norm (Gemma 2/3/4: {@code x + norm(Wo a)}, whose RMS scaling makes the
+     * target non-linear in Wo).
+     */
+    static boolean attentionRefittable(GgufFile f, int l) {
+        return !f.tensors().containsKey("blk." + l + ".post_attention_norm.weight");
+    }
+
+    /** Whether some layer before {@code l} is pruned or dropped, so layer l's student input differs from the teacher's. */
+    static boolean upstreamChanged(PrunePlan plan, int l) {
+        for (int i = 0; i < l; i++) {
+            if (plan.dropped()[i] || plan.keptNeurons()[i] != null || plan.keptHeads()[i] != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void refitAttention(GgufFile f, ModelConfig c, PrunePlan plan, int l, Calibration teacher,
+                                       List<int[]> tokens, int ctx, int bos, double alpha, Path dir, Errors err)
+            throws IOException {
+        int dim = c.dim();
+        int q = c.layer(l).qDim();
+        int[] heads = plan.keptHeads()[l];
+        int[] cols = heads == null ? Ridge.identity(q) : Tensors.expand(heads, c.layer(l).headDim());
+        float[] current = plan.attnOutput()[l];
+        if (current == null) {
+            float[] wo = Tensors.read(f, f.tensors().get("blk." + l + ".attn_output.weight"));
+            current = heads == null ? wo : Ridge.columns(wo, dim, q, cols);
+        }
+        AttentionMoments m = new AttentionMoments(plan.newIndex(l), dim, cols.length, teacher.attentionResiduals(l));
+        runStudent(f, c, partial(plan, l), tokens, ctx, bos, dir, m);
+        float[] v = m.refit(alpha);
+        err.attBefore()[l] = m.relativeError(current);
+        err.attAfter()[l] = m.relativeError(v);
+        plan.attnOutput()[l] = v;
+    }
+
+    /** Writes {@code p} to a temporary file in {@code dir} and runs the calibration tokens through it with {@code tap}. */
+    private static void runStudent(GgufFile f, ModelConfig c, PrunePlan p, List<int[]> tokens, int ctx, int bos,
+                                   Path dir, ActivationTap tap) throws IOException {
+        Path tmp = Files.createTempFile(dir, "prune-step-", ".gguf");
+        try {
+            PrunedWriter.write(f, c, p, tmp);
+            try (Model student = Model.load(tmp, LoadOptions.keepF32(true))) {
+                Calibration.feed(student, tokens, ctx, bos, tap);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
         }
     }
 
@@ -179,21 +239,7 @@ final class SequentialRepair {
 
         /** {@code Σ‖y − V h_P‖² = Σ‖y‖² − 2 tr(V C_P) + tr(V G_PP Vᵀ)} for V [dim][p] on the positions {@code pos}. */
         double error(int[] pos, float[] v) {
-            int k = kept.length;
-            int p = pos.length;
-            double e = energy;
-            for (int o = 0; o < dim; o++) {
-                for (int i = 0; i < p; i++) {
-                    double vi = v[o * p + i];
-                    e -= 2 * vi * cross[pos[i] * dim + o];
-                    double s = 0;
-                    for (int j = 0; j < p; j++) {
-                        s += gram[pos[i] * k + pos[j]] * v[o * p + j];
-                    }
-                    e += vi * s;
-                }
-            }
-            return e;
+            return Ridge.residual(energy, gram, kept.length, cross, dim, pos, v);
         }
     }
 }

@@ -1,6 +1,7 @@
 package catena.shard.prune;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import catena.shard.Fixtures;
 import catena.shard.gguf.GgmlType;
@@ -54,7 +55,7 @@ class PrunerTest {
     }
 
     private static PruneOptions options(double ffn, double heads, int layers, boolean repair) {
-        return new PruneOptions(ffn, heads, layers, repair, 1e-3, 1, Importance.Measure.RMS, 128, 0, 1, true);
+        return new PruneOptions(ffn, heads, layers, repair, 1e-3, 1, Importance.Measure.RMS, 128, 0, 1, true, false);
     }
 
     /** Logits of every position of {@code probe}, F32 weights kept, one batched pass: [n][vocab]. */
@@ -260,10 +261,108 @@ class PrunerTest {
         }
     }
 
+    private static PruneOptions attention(double ffn, boolean on) {
+        return new PruneOptions(ffn, 0, 0, true, 1e-3, 1, Importance.Measure.RMS, 128, 0, 1, true, on);
+    }
+
+    private static float[] attnOutput(Path model, int l) throws Exception {
+        try (GgufFile g = GgufFile.open(model)) {
+            return Tensors.read(g, g.tensor("blk." + l + ".attn_output.weight"));
+        }
+    }
+
+    @Test
+    void shouldEqualTheMaskedTeacherWhenAttentionOutputsAreRefitted() throws Exception {
+        Path out = tmp.resolve("ffn25ra.gguf");
+        PruneReport r = Pruner.prune(teacher, out, calibration, bos, attention(0.25, true));
+        // the masked teacher carries the file's attn_output, every head kept
+        assertSameLogits(logits(out), logits(masked(out, r.dropped())));
+        // layer 0's input is the teacher's, nothing to absorb: its attn_output is the teacher's, byte for byte
+        assertThat(attnOutput(out, 0)).containsExactly(attnOutput(teacher, 0));
+        assertThat(r.attnErrorBefore()[0]).isNaN();
+        for (int l = 1; l < 5; l++) {
+            assertThat(attnOutput(out, l)).as("layer %d attn_output", l).isNotEqualTo(attnOutput(teacher, l));
+            assertThat(r.attnErrorAfter()[l]).as("layer %d", l).isLessThan(r.attnErrorBefore()[l]);
+        }
+        Path off = tmp.resolve("ffn25r.gguf");
+        Pruner.prune(teacher, off, calibration, bos, attention(0.25, false));
+        for (int l = 0; l < 5; l++) {
+            assertThat(attnOutput(off, l)).containsExactly(attnOutput(teacher, l));
+        }
+    }
+
+    @Test
+    void shouldRejectAttentionRepairWhenTheModelHasAPostAttentionNorm() throws Exception {
+        // the teacher with a unit post-attention norm in layer 1 (Gemma 2/3/4 have one in every layer)
+        Path normed = tmp.resolve("normed.gguf");
+        try (GgufFile t = GgufFile.open(teacher)) {
+            GgufWriter w = new GgufWriter();
+            w.putAll(t.metadata().asMap());
+            for (TensorInfo ti : t.tensors().values()) {
+                w.tensor(ti.name(), ti.shape(), ti.type(), sink -> sink.put(t.tensorData(ti).asByteBuffer()));
+            }
+            float[] ones = new float[64];
+            Arrays.fill(ones, 1);
+            w.tensor("blk.1.post_attention_norm.weight", new long[] {64}, GgmlType.F32, sink -> {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64 * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                b.asFloatBuffer().put(ones);
+                sink.put(b);
+            });
+            w.write(normed);
+        }
+        assertThatThrownBy(() -> Pruner.prune(normed, tmp.resolve("x.gguf"), calibration, bos, attention(0.25, true)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("blk.1.post_attention_norm.weight");
+    }
+
+    /** Σ over calibration tokens of ‖student − teacher‖² of the residual after each layer's attention. */
+    private static double[] residualErrors(Path student, float[][] teacherResidual) throws Exception {
+        double[] err = new double[teacherResidual.length];
+        int[] row = new int[teacherResidual.length];
+        ActivationTap tap = new ActivationTap() {
+            @Override
+            public void attentionResidual(int l, float[] x, int rows, int dim) {
+                for (int i = 0; i < rows * dim; i++) {
+                    double d = x[i] - teacherResidual[l][row[l] * dim + i];
+                    err[l] += d * d;
+                }
+                row[l] += rows;
+            }
+        };
+        try (Model m = Model.load(student, LoadOptions.keepF32(true))) {
+            Calibration.feed(m, List.of(calibration), 128, bos, tap);
+        }
+        return err;
+    }
+
+    @Test
+    void shouldReproduceTheTeachersResidualAfterAttentionBetterWhenAttentionIsRefitted() throws Exception {
+        float[][] teacherResidual = new float[5][];
+        try (Model m = Model.load(teacher, LoadOptions.keepF32(true))) {
+            Calibration c = Calibration.run(m, List.of(calibration), 128, bos, false, false, true);
+            for (int l = 0; l < 5; l++) {
+                teacherResidual[l] = c.attentionResiduals(l);
+            }
+        }
+        Path on = tmp.resolve("on.gguf");
+        Path off = tmp.resolve("off.gguf");
+        Pruner.prune(teacher, on, calibration, bos, attention(0.25, true));
+        Pruner.prune(teacher, off, calibration, bos, attention(0.25, false));
+        double[] with = residualErrors(on, teacherResidual);
+        double[] without = residualErrors(off, teacherResidual);
+        // layer 0 is untouched either way; layer 1 sees the same student input in both runs, so its refit is the
+        // least-squares optimum of exactly this error; later layers' inputs differ, but each absorbs the error
+        assertThat(with[0]).isEqualTo(without[0]);
+        for (int l = 1; l < 5; l++) {
+            assertThat(with[l]).as("layer %d residual error after attention, refitted vs not", l)
+                    .isLessThan(without[l]);
+        }
+    }
+
     @Test
     void shouldKeepNeuronsTheRefitCompensatesBetterWhenTheSurgeonChooses() throws Exception {
         PruneOptions rms = options(0.25, 0, 0, true);
-        PruneOptions obs = new PruneOptions(0.25, 0, 0, true, 1e-3, 1, Importance.Measure.OBS, 128, 0, 1, true);
+        PruneOptions obs = new PruneOptions(0.25, 0, 0, true, 1e-3, 1, Importance.Measure.OBS, 128, 0, 1, true, false);
         Path byRms = tmp.resolve("rms.gguf");
         Path bySurgeon = tmp.resolve("obs.gguf");
         PruneReport r = Pruner.prune(teacher, byRms, calibration, bos, rms);
