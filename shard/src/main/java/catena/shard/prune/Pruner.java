@@ -24,6 +24,17 @@ public final class Pruner {
     }
 
     /**
+     * Whether {@code --repair-from auto} means the student (sequential) refit for the model in
+     * {@code in}: yes unless a layer's output is non-linear in its {@code ffn_down}
+     * ({@link SequentialRepair#nonLinearFfnOutput}); returns that tensor's name, or null for yes.
+     */
+    public static String sequentialRepairObstacle(Path in) throws IOException {
+        try (GgufFile f = GgufFile.open(in)) {
+            return SequentialRepair.nonLinearFfnOutput(f, ModelConfig.from(f).layerCount());
+        }
+    }
+
+    /**
      * Prunes {@code in} to {@code out}, calibrating on {@code text} (the calibration file's tokens)
      * plus {@code o.sampled()} tokens sampled from the teacher; {@code bos} replaces each calibration
      * chunk's first token (-1: keep).
@@ -66,6 +77,14 @@ public final class Pruner {
             plan.dropped()[l] = true;
         }
         try (GgufFile f = GgufFile.open(in)) {
+            String nonLinear = o.repair() && o.sequential() && o.ffnRatio() > 0
+                    ? SequentialRepair.nonLinearFfnOutput(f, n) : null;
+            if (nonLinear != null) {
+                throw new IllegalArgumentException("--repair-from=student: " + nonLinear + " makes the layer output"
+                        + " non-linear in ffn_down, so it cannot be fitted to the teacher's layer output; expected a"
+                        + " model without a post-FFN norm, output scale or per-layer inputs (e.g. llama, gemma), or"
+                        + " --repair-from teacher");
+            }
             for (int l = 0; l < n && o.repairAttention(); l++) {
                 if (!SequentialRepair.attentionRefittable(f, l)) {
                     throw new IllegalArgumentException("--repair-attn=on: layer " + l + " has a post-attention norm "

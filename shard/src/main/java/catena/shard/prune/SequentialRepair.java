@@ -88,6 +88,27 @@ final class SequentialRepair {
         return !f.tensors().containsKey("blk." + l + ".post_attention_norm.weight");
     }
 
+    /**
+     * The tensor that makes some layer's output non-linear in its {@code ffn_down} (a post-FFN norm,
+     * Gemma 4's layer output scale or per-layer inputs added after the FFN), or null when none does.
+     * The sequential FFN refit fits {@code x_mid + V h} to the teacher's layer output, which holds
+     * only where the FFN output is added to the residual as it is; the teacher-side refit
+     * ({@link Ridge#refit}) fits the FFN output itself and needs no such condition.
+     */
+    static String nonLinearFfnOutput(GgufFile f, int layerCount) {
+        if (f.tensors().containsKey("per_layer_token_embd.weight")) {
+            return "per_layer_token_embd.weight";
+        }
+        for (int l = 0; l < layerCount; l++) {
+            for (String t : new String[] {"post_ffw_norm.weight", "layer_output_scale.weight"}) {
+                if (f.tensors().containsKey("blk." + l + "." + t)) {
+                    return "blk." + l + "." + t;
+                }
+            }
+        }
+        return null;
+    }
+
     /** Whether some layer before {@code l} is pruned or dropped, so layer l's student input differs from the teacher's. */
     static boolean upstreamChanged(PrunePlan plan, int l) {
         for (int i = 0; i < l; i++) {

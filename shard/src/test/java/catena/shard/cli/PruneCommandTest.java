@@ -46,4 +46,24 @@ class PruneCommandTest {
         assertThat(r.code()).isEqualTo(Main.EXIT_BAD_INPUT);
         assertThat(r.err()).contains("--importance=magic, expected auto, activation, rms, weight or obs");
     }
+
+    @Test
+    void shouldRepairFromTheTeacherWhenTheModelHasAPostFfnNorm() throws Exception {
+        Path out = tmp.resolve("g3.gguf");
+        CliRun r = CliRun.of("prune", Fixtures.file("tiny/tiny-gemma3-f32.gguf").toString(), out.toString(),
+                "--calibration", Fixtures.file("perplexity/stories-a.txt").toString(), "--ffn", "0.25", "--repair",
+                "--multiple", "1");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("repair: from the teacher (blk.0.post_ffw_norm.weight").contains("wrote " + out);
+    }
+
+    @Test
+    void shouldNameTheTensorWhenStudentRepairIsAskedOfAModelWithAPostFfnNorm() {
+        CliRun r = CliRun.of("prune", Fixtures.file("tiny/tiny-gemma3-f32.gguf").toString(),
+                tmp.resolve("x.gguf").toString(), "--calibration", Fixtures.file("perplexity/stories-a.txt").toString(),
+                "--ffn", "0.25", "--repair", "--repair-from", "student", "--multiple", "1");
+        assertThat(r.code()).isEqualTo(Main.EXIT_BAD_INPUT);
+        assertThat(r.err()).contains("--repair-from=student: blk.0.post_ffw_norm.weight makes the layer output"
+                + " non-linear in ffn_down");
+    }
 }
