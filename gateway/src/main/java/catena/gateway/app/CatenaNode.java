@@ -298,7 +298,8 @@ public final class CatenaNode implements AutoCloseable {
             WarmupSecret secret = new WarmupSecret();
             grpc.intercept(new WarmupInterceptor(secret)); // added last, so it runs first: the key check sees its mark
             GatewayServer server = new GatewayServer(grpc, model, client).start();
-            GatewayWarmup warmup = new GatewayWarmup(view, gateway.warmupRounds(), gateway.selfCredentials(), secret);
+            GatewayWarmup warmup = new GatewayWarmup(view, gateway.warmupRounds(), gateway.maxSessions(),
+                    gateway.selfCredentials(), secret);
             view.listen(t -> server.serving(warmup.serving()));
             warmup.onDone(() -> server.serving(warmup.serving()));
             warmup.start(server.port());

@@ -29,6 +29,7 @@ final class GatewayWarmup {
 
     private final TopologyView view;
     private final int rounds;
+    private final int maxSessions;
     private final ChannelCredentials credentials;
     private final WarmupSecret secret;
     /** The HTTP API to warm as well, once it is served; null until then. */
@@ -38,10 +39,15 @@ final class GatewayWarmup {
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private final List<WarmupResult> results = new CopyOnWriteArrayList<>();
 
-    /** {@code rounds} 0 = no warm-up: serving as soon as a replica is ready. */
-    GatewayWarmup(TopologyView view, int rounds, ChannelCredentials credentials, WarmupSecret secret) {
+    /**
+     * {@code rounds} 0 = no warm-up: serving as soon as a replica is ready; at most
+     * {@code maxSessions} (the gateway's admission bound) generations at once.
+     */
+    GatewayWarmup(TopologyView view, int rounds, int maxSessions, ChannelCredentials credentials,
+                  WarmupSecret secret) {
         this.view = view;
         this.rounds = rounds;
+        this.maxSessions = maxSessions;
         this.credentials = credentials;
         this.secret = secret;
         this.done = new AtomicBoolean(rounds == 0);
@@ -76,7 +82,8 @@ final class GatewayWarmup {
     private void run(int port, int replicas) {
         try {
             // two sequences per replica at once, so each replica's stages run a batched pass
-            report(LoopbackWarmup.run(port, credentials, secret, PROMPT, rounds, Math.max(2, 2 * replicas), MAX_TOKENS,
+            int concurrency = Math.min(maxSessions, Math.max(2, 2 * replicas));
+            report(LoopbackWarmup.run(port, credentials, secret, PROMPT, rounds, concurrency, MAX_TOKENS,
                     CALL_TIMEOUT));
             HttpEndpoint h = http;
             if (h != null) {
