@@ -73,6 +73,7 @@ public final class CatenaNode implements AutoCloseable {
     private java.util.function.BooleanSupplier workerReady;
     /** A gateway's readiness (a replica ready and its own warm-up done); null on workers. */
     private GatewayWarmup warmup;
+    private boolean warmupStarted;
 
     private CatenaNode(ActorSystem<Void> system, GatewayServer server, TopologyView view, GenerationClient client,
                        ServedModel model, List<ExecutorService> executors, PrometheusMeterRegistry registry,
@@ -100,7 +101,8 @@ public final class CatenaNode implements AutoCloseable {
     /**
      * How a gateway behaves: its admission bound, how long sessions wait for a replica, the
      * routing's prefix weight, and its warm-up: {@code warmupRounds} rounds of generations sent to
-     * its own gRPC endpoint (with {@code selfCredentials}) before it reports SERVING (0 = none).
+     * its own gRPC endpoint (with {@code selfCredentials}) and HTTP API before it reports SERVING (0 =
+     * none; otherwise SERVING waits for {@link CatenaNode#startWarmup()}).
      */
     public record GatewaySettings(int maxSessions, Duration failoverWait, double prefixWeight, int warmupRounds,
                                   ChannelCredentials selfCredentials) {
@@ -302,13 +304,24 @@ public final class CatenaNode implements AutoCloseable {
                     gateway.selfCredentials(), secret);
             view.listen(t -> server.serving(warmup.serving()));
             warmup.onDone(() -> server.serving(warmup.serving()));
-            warmup.start(server.port());
             CatenaNode node = new CatenaNode(system, server, view, client, model, executors, registry, client::stats);
             node.warmup = warmup;
             return node;
         } catch (IOException | RuntimeException e) {
             system.terminate();
             throw e;
+        }
+    }
+
+    /**
+     * Starts the gateway's warm-up (gateway roles): once a replica is ready, its own endpoints get
+     * {@code warmupRounds} rounds of generations, then health turns SERVING. Call it after the
+     * transports are bound ({@link #serveOpenAi}); with warm-up rounds, SERVING waits for it.
+     */
+    public synchronized void startWarmup() {
+        if (!warmupStarted) {
+            warmupStarted = true;
+            warmup.start(server.port());
         }
     }
 

@@ -62,21 +62,23 @@ final class GatewayWarmup {
         return secret;
     }
 
-    /**
-     * Warms the HTTP API too. Called as it binds, which the CLI does before any replica can have
-     * loaded; a warm-up already under way by then leaves HTTP cold (logged).
-     */
+    /** Warms the HTTP API too; called as it binds, before {@link #start}. */
     void http(HttpEndpoint endpoint) {
         this.http = endpoint;
     }
 
-    /** Warms up through {@code port} once the first replica is ready. */
+    /**
+     * Warms up through gRPC {@code port} (and the HTTP API, if {@link #http} was called) once a
+     * replica is ready, or now if one is. Called once every transport is bound.
+     */
     void start(int port) {
-        view.listen(t -> {
+        java.util.function.Consumer<catena.worker.plan.Topology> maybe = t -> {
             if (!t.ready().isEmpty() && !done.get() && started.compareAndSet(false, true)) {
                 Thread.ofVirtual().name("catena-gateway-warmup").start(() -> run(port, t.ready().size()));
             }
-        });
+        };
+        view.listen(maybe);
+        maybe.accept(view.current());
     }
 
     private void run(int port, int replicas) {

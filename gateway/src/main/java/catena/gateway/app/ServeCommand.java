@@ -220,6 +220,9 @@ final class ServeCommand implements Callable<Integer> {
             System.out.println("catena: Prometheus metrics on http://" + host + ":" + bound
                     + "/metrics");
         }
+        if (role != Role.worker) {
+            node.startWarmup(); // every transport is bound: the warm-up can reach them all
+        }
         node.awaitTermination();
         return 0;
     }

@@ -55,6 +55,7 @@ class GatewayWarmupTest {
                 Grpc.newServerBuilderForPort(0, GrpcTls.serverCredentials(tls))
                         .intercept(new ApiKeyInterceptor(ApiKeys.load(keys))), settings)) {
             node.serveOpenAi("127.0.0.1", 0, new catena.gateway.security.Access(ApiKeys.load(keys), tls));
+            node.startWarmup();
             ClientConnection c = new ClientConnection();
             c.tlsCa = certs.caCert();
             c.apiKey = KEY;
