@@ -302,8 +302,12 @@ public final class CatenaNode implements AutoCloseable {
             GatewayServer server = new GatewayServer(grpc, model, client).start();
             GatewayWarmup warmup = new GatewayWarmup(view, gateway.warmupRounds(), gateway.maxSessions(),
                     gateway.selfCredentials(), secret);
+            client.acceptClients(gateway.warmupRounds() == 0);
             view.listen(t -> server.serving(warmup.serving()));
-            warmup.onDone(() -> server.serving(warmup.serving()));
+            warmup.onDone(() -> {
+                client.acceptClients(true);
+                server.serving(warmup.serving());
+            });
             CatenaNode node = new CatenaNode(system, server, view, client, model, executors, registry, client::stats);
             node.warmup = warmup;
             return node;

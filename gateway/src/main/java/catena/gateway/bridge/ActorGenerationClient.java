@@ -54,6 +54,8 @@ public final class ActorGenerationClient implements GenerationClient, Generation
     private final Router router;
     private final PrefixMirror mirror = new PrefixMirror();
     private final AtomicInteger active = new AtomicInteger();
+    /** Clients' generations are taken (the gateway's warm-up, if any, has run); see {@link #acceptClients}. */
+    private volatile boolean acceptingClients = true;
     private final AtomicLong sessionNames = new AtomicLong();
     private final Map<Long, ActorRef<GenerationSession.Command>> sessions = new ConcurrentHashMap<>();
     private final Map<Integer, StageActor.StageStats> reported = new ConcurrentHashMap<>();
@@ -104,6 +106,14 @@ public final class ActorGenerationClient implements GenerationClient, Generation
         system.scheduler().scheduleWithFixedDelay(LOAD_POLL, LOAD_POLL, this::pollLoads, system.executionContext());
     }
 
+    /**
+     * Whether clients' generations are taken: false while the gateway warms up before reporting
+     * SERVING (its own warm-up generations are always taken).
+     */
+    public void acceptClients(boolean accept) {
+        this.acceptingClients = accept;
+    }
+
     @Override
     public Topology topology() {
         return view.current();
@@ -114,6 +124,12 @@ public final class ActorGenerationClient implements GenerationClient, Generation
         if (!view.serving()) {
             throw new ServiceUnavailableException("no pipeline replica is ready; retry later ("
                     + (view.current().shortfall().isEmpty() ? "stages loading" : view.current().shortfall()) + ")");
+        }
+        if (!warmup && !acceptingClients) {
+            // A cold gateway's first requests would be slow and slow its warm-up down; refused at
+            // once instead, they are retried (UNAVAILABLE) and find the path compiled.
+            throw new ServiceUnavailableException("the gateway is warming up (its own requests before it reports"
+                    + " SERVING); retry in a second");
         }
         if (active.incrementAndGet() > maxSessions) {
             active.decrementAndGet();

@@ -1,6 +1,7 @@
 package catena.gateway.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import catena.gateway.Fixtures;
@@ -17,6 +18,8 @@ import catena.worker.actor.StageActor;
 import catena.worker.engine.StageEngineFactory;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
@@ -54,13 +57,21 @@ class GatewayWarmupTest {
                 ServedModel.open(file), StageEngineFactory.MODEL, StageSettings.defaults(),
                 Grpc.newServerBuilderForPort(0, GrpcTls.serverCredentials(tls))
                         .intercept(new ApiKeyInterceptor(ApiKeys.load(keys))), settings)) {
-            node.serveOpenAi("127.0.0.1", 0, new catena.gateway.security.Access(ApiKeys.load(keys), tls));
-            node.startWarmup();
             ClientConnection c = new ClientConnection();
             c.tlsCa = certs.caCert();
             c.apiKey = KEY;
             ManagedChannel channel = c.open("localhost:" + node.port());
             try {
+                // A replica is ready but the warm-up has not run: clients are turned away, retryably.
+                await().atMost(Duration.ofSeconds(60)).until(() -> node.topology().serving());
+                assertThatThrownBy(() -> InferenceGrpc.newBlockingStub(channel)
+                        .generate(GenerateRequest.newBuilder().setText("Once").setMaxTokens(1).build()).hasNext())
+                        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+                            assertThat(e.getStatus().getDescription()).contains("warming up");
+                        });
+                node.serveOpenAi("127.0.0.1", 0, new catena.gateway.security.Access(ApiKeys.load(keys), tls));
+                node.startWarmup();
                 var health = HealthGrpc.newBlockingStub(channel);
                 await().pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(60)).until(() ->
                         health.check(HealthCheckRequest.getDefaultInstance()).getStatus() == ServingStatus.SERVING);
