@@ -85,8 +85,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--warmup", paramLabel = "ROUNDS", description = "Warm-up rounds (prefill, decode, batched decode)"
             + " a stage runs after loading, before it serves, so the first requests find compiled kernels; a"
-            + " gateway then sends as many rounds of generations to its own gRPC endpoint before health turns"
-            + " SERVING (not counted in the serving metrics); 0 = none (default: ${DEFAULT-VALUE})")
+            + " gateway then sends one round of generations to its own gRPC and HTTP endpoints before health"
+            + " turns SERVING (not counted in the serving metrics); 0 = none (default: ${DEFAULT-VALUE})")
     int warmup = 2;
 
     @Option(names = "--memory", paramLabel = "SIZE|auto", description = "Memory a worker offers for weights + KV"
@@ -316,7 +316,9 @@ final class ServeCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--routing=" + routing + ", expected prefix or load");
         };
         Access a = access();
-        return new CatenaNode.GatewaySettings(maxSessions, java.time.Duration.ofMillis(failoverWaitMs), weight, warmup,
+        // One round warms the gateway's path (a restarted gateway's clients wait for it); stages take --warmup.
+        return new CatenaNode.GatewaySettings(maxSessions, java.time.Duration.ofMillis(failoverWaitMs), weight,
+                Math.min(warmup, 1),
                 a.tls() == null ? io.grpc.InsecureChannelCredentials.create() : GrpcTls.selfCredentials(a.tls()));
     }
 
