@@ -73,7 +73,6 @@ public final class CatenaNode implements AutoCloseable {
     private java.util.function.BooleanSupplier workerReady;
     /** A gateway's readiness (a replica ready and its own warm-up done); null on workers. */
     private GatewayWarmup warmup;
-    private boolean warmupStarted;
 
     private CatenaNode(ActorSystem<Void> system, GatewayServer server, TopologyView view, GenerationClient client,
                        ServedModel model, List<ExecutorService> executors, PrometheusMeterRegistry registry,
@@ -158,12 +157,8 @@ public final class CatenaNode implements AutoCloseable {
         }
         if (openAi == null) {
             openAi = OpenAiServer.start(system, host, port, model, client, access, warmup.secret());
-            try {
-                warmup.http(new GatewayWarmup.HttpEndpoint(openAi.port(), access.tls() == null ? null
-                        : PinnedTrust.clientContext(access.tls().certChain()), model.name()));
-            } catch (java.io.IOException | java.security.GeneralSecurityException e) {
-                throw new IllegalArgumentException("--tls-cert=" + access.tls().certChain() + ": " + e.getMessage(), e);
-            }
+            warmup.http(new GatewayWarmup.HttpEndpoint(openAi.port(), access.tls() == null ? null
+                    : PinnedTrust.clientContext(access.tls().certChain()), model.name()));
         }
         return openAi.port();
     }
@@ -302,12 +297,9 @@ public final class CatenaNode implements AutoCloseable {
             GatewayServer server = new GatewayServer(grpc, model, client).start();
             GatewayWarmup warmup = new GatewayWarmup(view, gateway.warmupRounds(), gateway.maxSessions(),
                     gateway.selfCredentials(), secret);
-            client.acceptClients(gateway.warmupRounds() == 0);
+            client.admitClientsWhen(warmup::done);
             view.listen(t -> server.serving(warmup.serving()));
-            warmup.onDone(() -> {
-                client.acceptClients(true);
-                server.serving(warmup.serving());
-            });
+            warmup.onDone(() -> server.serving(warmup.serving()));
             CatenaNode node = new CatenaNode(system, server, view, client, model, executors, registry, client::stats);
             node.warmup = warmup;
             return node;
@@ -322,11 +314,8 @@ public final class CatenaNode implements AutoCloseable {
      * {@code warmupRounds} rounds of generations, then health turns SERVING. Call it after the
      * transports are bound ({@link #serveOpenAi}); with warm-up rounds, SERVING waits for it.
      */
-    public synchronized void startWarmup() {
-        if (!warmupStarted) {
-            warmupStarted = true;
-            warmup.start(server.port());
-        }
+    public void startWarmup() {
+        warmup.start(server.port());
     }
 
     /** What the gateway's warm-up did, transport by transport (gateway roles; empty before it ran or when off). */

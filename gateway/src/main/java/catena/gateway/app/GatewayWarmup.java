@@ -34,6 +34,7 @@ final class GatewayWarmup {
     private final WarmupSecret secret;
     /** The HTTP API to warm as well, once it is served; null until then. */
     private volatile HttpEndpoint http;
+    private final AtomicBoolean listening = new AtomicBoolean();
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean done;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
@@ -69,9 +70,12 @@ final class GatewayWarmup {
 
     /**
      * Warms up through gRPC {@code port} (and the HTTP API, if {@link #http} was called) once a
-     * replica is ready, or now if one is. Called once every transport is bound.
+     * replica is ready, or now if one is. Called once every transport is bound; later calls do nothing.
      */
     void start(int port) {
+        if (!listening.compareAndSet(false, true)) {
+            return;
+        }
         java.util.function.Consumer<catena.worker.plan.Topology> maybe = t -> {
             if (!t.ready().isEmpty() && !done.get() && started.compareAndSet(false, true)) {
                 Thread.ofVirtual().name("catena-gateway-warmup").start(() -> run(port, t.ready().size()));
@@ -117,6 +121,11 @@ final class GatewayWarmup {
             LOG.warn("gateway warm-up: {} of {} {} calls failed ({}); serving anyway, the first requests may be"
                     + " slow", r.failed(), r.calls(), r.transport(), r.firstProblem());
         }
+    }
+
+    /** The warm-up has run (or is off): clients' generations are taken. */
+    boolean done() {
+        return done.get();
     }
 
     /** Serving: a replica is ready and the warm-up has run (or is off). */

@@ -54,8 +54,8 @@ public final class ActorGenerationClient implements GenerationClient, Generation
     private final Router router;
     private final PrefixMirror mirror = new PrefixMirror();
     private final AtomicInteger active = new AtomicInteger();
-    /** Clients' generations are taken (the gateway's warm-up, if any, has run); see {@link #acceptClients}. */
-    private volatile boolean acceptingClients = true;
+    /** Whether clients' generations are taken now (the gateway's warm-up, if any, has run). */
+    private volatile java.util.function.BooleanSupplier clientsAdmitted = () -> true;
     private final AtomicLong sessionNames = new AtomicLong();
     private final Map<Long, ActorRef<GenerationSession.Command>> sessions = new ConcurrentHashMap<>();
     private final Map<Integer, StageActor.StageStats> reported = new ConcurrentHashMap<>();
@@ -107,11 +107,11 @@ public final class ActorGenerationClient implements GenerationClient, Generation
     }
 
     /**
-     * Whether clients' generations are taken: false while the gateway warms up before reporting
-     * SERVING (its own warm-up generations are always taken).
+     * Takes clients' generations only while {@code admitted} says so (false while the gateway warms
+     * up before reporting SERVING); its own warm-up generations are always taken.
      */
-    public void acceptClients(boolean accept) {
-        this.acceptingClients = accept;
+    public void admitClientsWhen(java.util.function.BooleanSupplier admitted) {
+        this.clientsAdmitted = admitted;
     }
 
     @Override
@@ -125,7 +125,7 @@ public final class ActorGenerationClient implements GenerationClient, Generation
             throw new ServiceUnavailableException("no pipeline replica is ready; retry later ("
                     + (view.current().shortfall().isEmpty() ? "stages loading" : view.current().shortfall()) + ")");
         }
-        if (!warmup && !acceptingClients) {
+        if (!warmup && !clientsAdmitted.getAsBoolean()) {
             // A cold gateway's first requests would be slow and slow its warm-up down; refused at
             // once instead, they are retried (UNAVAILABLE) and find the path compiled.
             throw new ServiceUnavailableException("the gateway is warming up (its own requests before it reports"

@@ -8,7 +8,6 @@ import io.grpc.TlsChannelCredentials;
 import io.grpc.TlsServerCredentials;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.security.GeneralSecurityException;
 
 /** gRPC server credentials for {@link TlsFiles}: TLS, and client certificates required when a client CA is given. */
 public final class GrpcTls {
@@ -33,10 +32,6 @@ public final class GrpcTls {
      * ({@link PinnedTrust}). No client certificate: under mutual TLS the server refuses them.
      */
     public static ChannelCredentials selfCredentials(TlsFiles tls) {
-        try {
-            return TlsChannelCredentials.newBuilder().trustManager(PinnedTrust.firstOf(tls.certChain())).build();
-        } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalArgumentException("--tls-cert=" + tls.certChain() + ": " + e.getMessage(), e);
-        }
+        return TlsChannelCredentials.newBuilder().trustManager(PinnedTrust.firstOf(tls.certChain())).build();
     }
 }

@@ -39,52 +39,46 @@ public final class LoopbackWarmup {
      */
     public static WarmupResult run(int port, ChannelCredentials credentials, WarmupSecret secret, String prompt,
                                    int rounds, int concurrency, int maxTokens, Duration callTimeout) throws InterruptedException {
-        long start = System.nanoTime();
+        WarmupResult.Tally tally = new WarmupResult.Tally("gRPC");
         ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", port, credentials).build();
         ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
-        int calls = 0;
-        int failed = 0;
-        String problem = null;
         try {
             var stub = InferenceGrpc.newBlockingStub(channel)
                     .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(WarmupInterceptor.metadata(secret)));
             GenerateRequest request = GenerateRequest.newBuilder().setText(prompt).setMaxTokens(maxTokens).build();
             for (int round = 0; round < rounds; round++) {
-                List<Future<?>> batch = new ArrayList<>();
-                batch.add(callers.submit(() -> {
+                await(tally, List.of(callers.submit(() -> {
                     stub.withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS)
                             .tokenize(TokenizeRequest.newBuilder().setText(prompt).build());
                     return drain(stub.withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS)
                             .generate(request));
-                }));
-                for (Future<?> f : awaitAll(batch)) {
-                    calls++;
-                    String p = problem(f);
-                    if (p != null) {
-                        failed++;
-                        problem = problem == null ? p : problem;
-                    }
-                }
-                batch.clear();
+                })));
+                List<Future<?>> batch = new ArrayList<>();
                 for (int i = 0; i < concurrency; i++) {
                     batch.add(callers.submit(() -> drain(stub.withDeadlineAfter(callTimeout.toMillis(),
                             TimeUnit.MILLISECONDS).generate(request))));
                 }
-                for (Future<?> f : awaitAll(batch)) {
-                    calls++;
-                    String p = problem(f);
-                    if (p != null) {
-                        failed++;
-                        problem = problem == null ? p : problem;
-                    }
-                }
+                await(tally, batch);
             }
         } finally {
             callers.shutdownNow();
             channel.shutdownNow();
             channel.awaitTermination(5, TimeUnit.SECONDS);
         }
-        return new WarmupResult("gRPC", calls, failed, Duration.ofNanos(System.nanoTime() - start), problem);
+        return tally.result();
+    }
+
+    /** Waits for each call and counts how it ended. */
+    private static void await(WarmupResult.Tally tally, List<? extends Future<?>> calls) throws InterruptedException {
+        for (Future<?> f : calls) {
+            try {
+                f.get();
+                tally.ended(null);
+            } catch (ExecutionException e) {
+                tally.ended(e.getCause() instanceof StatusRuntimeException s ? s.getStatus().toString()
+                        : e.getCause().toString());
+            }
+        }
     }
 
     private static int drain(Iterator<GenerateResponse> responses) {
@@ -94,25 +88,5 @@ public final class LoopbackWarmup {
             n++;
         }
         return n;
-    }
-
-    private static List<Future<?>> awaitAll(List<Future<?>> futures) throws InterruptedException {
-        for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (ExecutionException e) {
-                // read by problem()
-            }
-        }
-        return futures;
-    }
-
-    private static String problem(Future<?> done) throws InterruptedException {
-        try {
-            done.get();
-            return null;
-        } catch (ExecutionException e) {
-            return e.getCause() instanceof StatusRuntimeException s ? s.getStatus().toString() : e.getCause().toString();
-        }
     }
 }

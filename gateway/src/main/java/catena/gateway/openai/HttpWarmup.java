@@ -31,7 +31,6 @@ public final class HttpWarmup {
      */
     public static WarmupResult run(int port, SSLContext tls, WarmupSecret secret, String modelId, String prompt,
                                    int rounds, int maxTokens, Duration callTimeout) throws InterruptedException {
-        long start = System.nanoTime();
         HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(10));
         if (tls != null) {
@@ -43,32 +42,24 @@ public final class HttpWarmup {
         ObjectNode chat = JSON.createObjectNode().put("model", modelId).put("max_tokens", maxTokens)
                 .put("temperature", 0).put("stream", true);
         chat.putArray("messages").addObject().put("role", "user").put("content", prompt);
-        int calls = 0;
-        int failed = 0;
-        String problem = null;
+        WarmupResult.Tally tally = new WarmupResult.Tally("HTTP");
         try (HttpClient http = b.build()) {
             for (int round = 0; round < rounds; round++) {
                 for (HttpRequest r : new HttpRequest[] {
                     request(base + "models", secret, callTimeout).GET().build(),
                     post(base + "completions", completion, secret, callTimeout),
                     post(base + "chat/completions", chat, secret, callTimeout)}) {
-                    calls++;
-                    String p;
                     try {
                         HttpResponse<String> response = http.send(r, HttpResponse.BodyHandlers.ofString());
-                        p = response.statusCode() == 200 ? null : r.uri().getPath() + " answered "
-                                + response.statusCode() + ": " + abbreviate(response.body());
+                        tally.ended(response.statusCode() == 200 ? null : r.uri().getPath() + " answered "
+                                + response.statusCode() + ": " + abbreviate(response.body()));
                     } catch (IOException e) {
-                        p = r.uri().getPath() + ": " + e;
-                    }
-                    if (p != null) {
-                        failed++;
-                        problem = problem == null ? p : problem;
+                        tally.ended(r.uri().getPath() + ": " + e);
                     }
                 }
             }
         }
-        return new WarmupResult("HTTP", calls, failed, Duration.ofNanos(System.nanoTime() - start), problem);
+        return tally.result();
     }
 
     private static HttpRequest.Builder request(String uri, WarmupSecret secret, Duration timeout) {

@@ -27,22 +27,31 @@ public final class PinnedTrust extends X509ExtendedTrustManager {
         this.pinned = leaf.getEncoded();
     }
 
-    /** Pins the first certificate of the PEM chain {@code certChain}. */
-    public static PinnedTrust firstOf(Path certChain) throws IOException, GeneralSecurityException {
+    /**
+     * Pins the first certificate of the PEM chain {@code certChain}; a file that holds none or
+     * cannot be read is an {@link IllegalArgumentException} naming {@code --tls-cert}.
+     */
+    public static PinnedTrust firstOf(Path certChain) {
         try (InputStream in = Files.newInputStream(certChain)) {
             var certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
             if (certs.isEmpty()) {
-                throw new CertificateException("--tls-cert=" + certChain + ": no PEM certificate in it");
+                throw new IllegalArgumentException("--tls-cert=" + certChain + ": no PEM certificate in it");
             }
             return new PinnedTrust((X509Certificate) certs.iterator().next());
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("--tls-cert=" + certChain + ": " + e.getMessage(), e);
         }
     }
 
-    /** A client TLS context that trusts only the first certificate of {@code certChain}. */
-    public static SSLContext clientContext(Path certChain) throws IOException, GeneralSecurityException {
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, new TrustManager[] {firstOf(certChain)}, null);
-        return ctx;
+    /** A client TLS context that trusts only the first certificate of {@code certChain} (see {@link #firstOf}). */
+    public static SSLContext clientContext(Path certChain) {
+        try {
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, new TrustManager[] {firstOf(certChain)}, null);
+            return ctx;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("no TLS context in this JVM: " + e.getMessage(), e);
+        }
     }
 
     @Override
