@@ -12,6 +12,7 @@ import catena.gateway.session.GenerationHandle;
 import catena.gateway.session.GenerationRequest;
 import catena.gateway.session.GenerationSession;
 import catena.gateway.session.GenerationSink;
+import catena.gateway.session.TokenRelay;
 import catena.worker.actor.StageActor;
 import catena.worker.plan.Topology;
 import catena.worker.prefix.BlockHash;
@@ -52,6 +53,8 @@ public final class ActorGenerationClient implements GenerationClient, Generation
     private final Duration failoverWait;
     private final SequenceIds ids;
     private final Router router;
+    /** Where last stages send this gateway's tokens, one message per pass. */
+    private final TokenRelay relay;
     private final PrefixMirror mirror = new PrefixMirror();
     private final AtomicInteger active = new AtomicInteger();
     /** Whether clients' generations are taken now (the gateway's warm-up, if any, has run). */
@@ -98,6 +101,7 @@ public final class ActorGenerationClient implements GenerationClient, Generation
         this.maxSessions = maxSessions;
         this.failoverWait = failoverWait;
         this.ids = new SequenceIds(incarnationUid);
+        this.relay = TokenRelay.spawn(system, "token-relay");
         view.listen(t -> {
             for (ActorRef<GenerationSession.Command> s : sessions.values()) {
                 s.tell(new GenerationSession.TopologyChanged(t));
@@ -140,7 +144,7 @@ public final class ActorGenerationClient implements GenerationClient, Generation
         var done = new java.util.concurrent.atomic.AtomicBoolean();
         ActorRef<GenerationSession.Command> session;
         try {
-            session = system.systemActorOf(GenerationSession.create(request, warmup ? unmetered : this,
+            session = system.systemActorOf(GenerationSession.create(request, warmup ? unmetered : this, relay,
                     model.tokenizer(), model.endIds(), warmup ? out : metrics.observe(out), failoverWait, () -> {
                         done.set(true);
                         sessions.remove(name);

@@ -98,17 +98,22 @@ public final class GenerationSession {
         INSTANCE
     }
 
-    /** {@code onDone} runs once when the session stops. */
-    public static Behavior<Command> create(GenerationRequest request, Placement placement, Tokenizer tokenizer,
-                                           int[] endIds, GenerationSink out, Duration failoverWait, Runnable onDone) {
+    /**
+     * {@code onDone} runs once when the session stops; {@code relay}: the gateway's token relay
+     * (null: the last stage sends each token straight to the session).
+     */
+    public static Behavior<Command> create(GenerationRequest request, Placement placement, TokenRelay relay,
+                                           Tokenizer tokenizer, int[] endIds, GenerationSink out, Duration failoverWait,
+                                           Runnable onDone) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new GenerationSession(ctx, timers, request,
-                placement, tokenizer, endIds, out, failoverWait, onDone).placing()));
+                placement, relay, tokenizer, endIds, out, failoverWait, onDone).placing()));
     }
 
     private final ActorContext<Command> ctx;
     private final TimerScheduler<Command> timers;
     private final GenerationRequest request;
     private final Placement placement;
+    private final TokenRelay relay;
     private final int[] endIds;
     private final GenerationSink out;
     private final long createdNanos = System.nanoTime();
@@ -131,12 +136,13 @@ public final class GenerationSession {
     private String lastInterruption = "";
 
     private GenerationSession(ActorContext<Command> ctx, TimerScheduler<Command> timers, GenerationRequest request,
-                              Placement placement, Tokenizer tokenizer, int[] endIds, GenerationSink out,
-                              Duration failoverWait, Runnable onDone) {
+                              Placement placement, TokenRelay relay, Tokenizer tokenizer, int[] endIds,
+                              GenerationSink out, Duration failoverWait, Runnable onDone) {
         this.ctx = ctx;
         this.timers = timers;
         this.request = request;
         this.placement = placement;
+        this.relay = relay;
         this.endIds = endIds;
         this.out = out;
         this.failoverWait = failoverWait;
@@ -199,8 +205,12 @@ public final class GenerationSession {
         sequenceId = placement.nextSequenceId();
         paused = false;
         int[] prompt = log.resumePrompt();
+        if (relay != null) {
+            relay.open(sequenceId, sink);
+        }
         r.first().tell(new StageActor.Start(sequenceId, r.epoch(), prompt, log.delivered(), request.sampling(),
-                log.remaining(), endIds, request.logprobs(), sink, prefixCache, attempts > 1));
+                log.remaining(), endIds, request.logprobs(), sink, prefixCache, attempts > 1,
+                relay == null ? null : relay.ref()));
         timers.startSingleTimer(TokenTimeout.INSTANCE, TOKEN_TIMEOUT);
         ctx.getLog().debug("sequence [{}] on replica [{}] epoch [{}] from step {} (attempt {})", sequenceId, r.index(),
                 r.epoch(), log.delivered(), attempts);
@@ -227,6 +237,9 @@ public final class GenerationSession {
     }
 
     private void release() {
+        if (relay != null) {
+            relay.close(sequenceId);
+        }
         if (replica != null) {
             for (Topology.Stage s : replica.stages()) {
                 s.ref().tell(new StageActor.Free(sequenceId));

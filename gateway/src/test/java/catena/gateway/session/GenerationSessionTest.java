@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import catena.gateway.ToyTokenizer;
 import catena.shard.sample.SamplingParams;
+import catena.worker.actor.SampledTokens;
 import catena.worker.actor.SequenceEvent;
 import catena.worker.actor.StageActor;
 import catena.worker.plan.Topology;
@@ -58,6 +59,8 @@ class GenerationSessionTest {
     /** Records what the client would see. */
     private static final class Client implements GenerationSink {
         final CompletableFuture<GenerationFailure> failed = new CompletableFuture<>();
+        final CompletableFuture<Void> completed = new CompletableFuture<>();
+        final List<Integer> tokens = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         @Override
         public boolean isReady() {
@@ -66,10 +69,14 @@ class GenerationSessionTest {
 
         @Override
         public void onOutput(GenerationOutput output) {
+            for (int t : output.tokenIds()) {
+                tokens.add(t);
+            }
         }
 
         @Override
         public void onCompleted() {
+            completed.complete(null);
         }
 
         @Override
@@ -86,12 +93,50 @@ class GenerationSessionTest {
     }
 
     private static Client session(TestProbe<StageActor.Command> stage) {
+        return session(stage, null);
+    }
+
+    private static Client session(TestProbe<StageActor.Command> stage, TokenRelay relay) {
         Client client = new Client();
         GenerationRequest request = new GenerationRequest(PROMPT, SamplingParams.GREEDY, 4, List.of(),
                 GenerationRequest.NO_LOGPROBS);
-        KIT.spawn(GenerationSession.create(request, new OneReplica(stage, new AtomicLong()), new ToyTokenizer(97),
+        KIT.spawn(GenerationSession.create(request, new OneReplica(stage, new AtomicLong()), relay, new ToyTokenizer(97),
                 new int[0], client, Duration.ofSeconds(5), () -> { }));
         return client;
+    }
+
+    @Test
+    void shouldTakeTokensFromTheRelayForItsCurrentAttemptOnlyWhenTheGatewayRelaysTokens() throws Exception {
+        TokenRelay relay = TokenRelay.spawn(KIT.system(), "relay-test");
+        TestProbe<StageActor.Command> stage = KIT.createTestProbe();
+        Client client = session(stage, relay);
+        StageActor.Start first = startOn(stage);
+        assertThat(first.relay()).isEqualTo(relay.ref());
+        relay.ref().tell(new SampledTokens(List.of(
+                new SequenceEvent.TokenSampled(first.sequenceId() + 1000, 66, 0, SequenceEvent.EndReason.NONE),
+                new SequenceEvent.TokenSampled(first.sequenceId(), 40, 0, SequenceEvent.EndReason.NONE))));
+        awaitTokens(client, 1);
+        first.sink().tell(new SequenceEvent.SequenceInterrupted(first.sequenceId(), "stage drained"));
+        StageActor.Start second = startOn(stage);
+        assertThat(second.firstStep()).isEqualTo(1);
+        // A late token of the first attempt is dropped at the relay; the second attempt's tokens pass.
+        relay.ref().tell(new SampledTokens(List.of(
+                new SequenceEvent.TokenSampled(first.sequenceId(), 41, 1, SequenceEvent.EndReason.NONE),
+                new SequenceEvent.TokenSampled(second.sequenceId(), 42, 1, SequenceEvent.EndReason.NONE))));
+        relay.ref().tell(new SampledTokens(List.of(
+                new SequenceEvent.TokenSampled(second.sequenceId(), 43, 2, SequenceEvent.EndReason.NONE),
+                new SequenceEvent.TokenSampled(second.sequenceId(), 44, 3, SequenceEvent.EndReason.LENGTH))));
+        client.completed.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(client.tokens).containsExactly(40, 42, 43, 44);
+        assertThat(relay.openSequences()).isZero();
+    }
+
+    private static void awaitTokens(Client client, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (client.tokens.size() < n && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(client.tokens).hasSize(n);
     }
 
     @Test

@@ -114,12 +114,22 @@ public final class StageActor {
      * Start a sequence (sent to stage 0 under {@code epoch}): run {@code prompt} (the prompt plus
      * any tokens already streamed on another attempt, {@code firstStep} of them), then generate up
      * to maxTokens more; {@code logprobs}: alternatives to report with each token (-1 = none);
-     * {@code prefixCache}: whether stage 0 may take the prompt's leading blocks from its prefix cache.
+     * {@code prefixCache}: whether stage 0 may take the prompt's leading blocks from its prefix cache;
+     * {@code relay}: where the last stage sends the sampled tokens, one {@link SampledTokens} per
+     * pass for all the sequences of the same relay (null: each token to {@code sink} on its own).
+     * Every other event goes to {@code sink}.
      */
     public record Start(long sequenceId, long epoch, int[] prompt, int firstStep, SamplingParams sampling,
                         int maxTokens, int[] endIds, int logprobs, ActorRef<SequenceEvent> sink, boolean prefixCache,
-                        boolean resumed)
+                        boolean resumed, ActorRef<SampledTokens> relay)
             implements Command, ClusterMessage {
+        /** Tokens to {@code sink} one by one. */
+        public Start(long sequenceId, long epoch, int[] prompt, int firstStep, SamplingParams sampling, int maxTokens,
+                     int[] endIds, int logprobs, ActorRef<SequenceEvent> sink, boolean prefixCache, boolean resumed) {
+            this(sequenceId, epoch, prompt, firstStep, sampling, maxTokens, endIds, logprobs, sink, prefixCache, resumed,
+                    null);
+        }
+
         /** A first attempt that may use the prefix cache. */
         public Start(long sequenceId, long epoch, int[] prompt, int firstStep, SamplingParams sampling, int maxTokens,
                      int[] endIds, int logprobs, ActorRef<SequenceEvent> sink) {
@@ -888,11 +898,13 @@ public final class StageActor {
         published(job);
         if (engine.hasHead()) {
             List<Fed> fed = new ArrayList<>(job.size);
+            Map<ActorRef<SampledTokens>, List<TokenSampled>> relayed = new HashMap<>();
             for (int i = 0; i < job.size; i++) {
                 if (job.sample[i]) {
-                    emit(job.seqs[i], job.sampled[i], job.logprobs[i], fed);
+                    emit(job.seqs[i], job.sampled[i], job.logprobs[i], fed, relayed);
                 }
             }
+            relayed.forEach((relay, tokens) -> relay.tell(new SampledTokens(tokens)));
             if (!fed.isEmpty()) {
                 assignment.next().tell(new NextTokens(assignment.epoch(), fed, WallClock.micros()));
             }
@@ -950,8 +962,12 @@ public final class StageActor {
         assignment.next().tell(new Forward(assignment.epoch(), out, tokens, x, dim, WallClock.micros()));
     }
 
-    /** Last stage: tells the sink and adds the token to {@code fed} (the ring) unless the sequence ended or is held. */
-    private void emit(StageSequence<Start> s, int token, SequenceEvent.Logprob logprob, List<Fed> fed) {
+    /**
+     * Last stage: tells the sink (or adds the token to its relay's list in {@code relayed}) and adds
+     * it to {@code fed} (the ring) unless the sequence ended or is held.
+     */
+    private void emit(StageSequence<Start> s, int token, SequenceEvent.Logprob logprob, List<Fed> fed,
+                      Map<ActorRef<SampledTokens>, List<TokenSampled>> relayed) {
         if (table.get(s.id) != s || s.ended) {
             return;
         }
@@ -963,7 +979,12 @@ public final class StageActor {
         } else if (s.generated >= s.start.maxTokens() || s.cache().length() >= engine.contextLength()) {
             end = EndReason.LENGTH;
         }
-        s.start.sink().tell(new TokenSampled(s.id, token, step, end, logprob));
+        TokenSampled sampled = new TokenSampled(s.id, token, step, end, logprob);
+        if (s.start.relay() == null) {
+            s.start.sink().tell(sampled);
+        } else {
+            relayed.computeIfAbsent(s.start.relay(), r -> new ArrayList<>()).add(sampled);
+        }
         if (end != EndReason.NONE) {
             s.ended = true;
         } else if (s.paused) {

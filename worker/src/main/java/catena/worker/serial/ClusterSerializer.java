@@ -16,6 +16,7 @@ import catena.cluster.v1.StageStatsReport;
 import catena.cluster.v1.StartSequence;
 import catena.cluster.v1.Throttle;
 import catena.shard.sample.SamplingParams;
+import catena.worker.actor.SampledTokens;
 import catena.worker.actor.SequenceEvent;
 import catena.worker.actor.StageActor;
 import com.google.protobuf.ByteString;
@@ -52,6 +53,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
     private static final String GET_STATS = "get-stats";
     private static final String STATS = "stats";
     private static final String SAMPLED = "sampled";
+    private static final String SAMPLED_PASS = "sampled-pass";
     private static final String FAILED = "failed";
     private static final String INTERRUPTED = "interrupted";
     private static final String REJECTED = "rejected";
@@ -88,6 +90,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
             case StageActor.GetStats m -> GET_STATS;
             case StageActor.StageStats m -> STATS;
             case SequenceEvent.TokenSampled m -> SAMPLED;
+            case SampledTokens m -> SAMPLED_PASS;
             case SequenceEvent.SequenceFailed m -> FAILED;
             case SequenceEvent.SequenceInterrupted m -> INTERRUPTED;
             case SequenceEvent.SequenceRejected m -> REJECTED;
@@ -143,6 +146,13 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                     .setPrefixEvictions(m.prefix().evictions()).setPrefixMisses(m.prefix().misses()).build()
                     .toByteArray();
             case SequenceEvent.TokenSampled m -> sampled(m).toByteArray();
+            case SampledTokens m -> {
+                var b = catena.cluster.v1.SampledTokens.newBuilder();
+                for (SequenceEvent.TokenSampled t : m.tokens()) {
+                    b.addTokens(sampled(t));
+                }
+                yield b.build().toByteArray();
+            }
             case SequenceEvent.SequenceFailed m -> catena.cluster.v1.SequenceFailed.newBuilder()
                     .setSequenceId(m.sequenceId()).setReason(m.reason()).build().toByteArray();
             case SequenceEvent.SequenceInterrupted m -> catena.cluster.v1.SequenceInterrupted.newBuilder()
@@ -249,12 +259,14 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                                     p.getPrefixHitTokens(), p.getPrefixCachedBlocks(), p.getPrefixIdleBlocks(),
                                     p.getPrefixEvictions(), p.getPrefixMisses()));
                 }
-                case SAMPLED -> {
-                    var p = catena.cluster.v1.TokenSampled.parseFrom(bytes);
-                    SequenceEvent.Logprob lp = p.hasLogprob() ? new SequenceEvent.Logprob(p.getLogprob(),
-                            ints(p.getTopIdsList()), floats(p.getTopLogprobsList())) : null;
-                    yield new SequenceEvent.TokenSampled(p.getSequenceId(), p.getToken(), p.getStep(), end(p.getEnd()),
-                            lp);
+                case SAMPLED -> sampled(catena.cluster.v1.TokenSampled.parseFrom(bytes));
+                case SAMPLED_PASS -> {
+                    var p = catena.cluster.v1.SampledTokens.parseFrom(bytes);
+                    List<SequenceEvent.TokenSampled> tokens = new ArrayList<>(p.getTokensCount());
+                    for (catena.cluster.v1.TokenSampled t : p.getTokensList()) {
+                        tokens.add(sampled(t));
+                    }
+                    yield new SampledTokens(tokens);
                 }
                 case FAILED -> {
                     var p = catena.cluster.v1.SequenceFailed.parseFrom(bytes);
@@ -293,6 +305,9 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                         .setRepetitionWindow(s.repetitionWindow()).setSeed(s.seed()))
                 .setMaxTokens(m.maxTokens()).setLogprobs(m.logprobs()).setSink(ref(m.sink()))
                 .setNoPrefixCache(!m.prefixCache()).setResumed(m.resumed());
+        if (m.relay() != null) {
+            b.setRelay(ref(m.relay()));
+        }
         for (int t : m.prompt()) {
             b.addPrompt(t);
         }
@@ -308,7 +323,13 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                 s.getRepetitionPenalty(), s.getRepetitionWindow(), s.getSeed());
         return new StageActor.Start(p.getSequenceId(), p.getEpoch(), ints(p.getPromptList()), p.getFirstStep(), params,
                 p.getMaxTokens(), ints(p.getEndIdsList()), p.getLogprobs(), resolve(p.getSink()), !p.getNoPrefixCache(),
-                p.getResumed());
+                p.getResumed(), p.getRelay().isEmpty() ? null : resolve(p.getRelay()));
+    }
+
+    private static SequenceEvent.TokenSampled sampled(catena.cluster.v1.TokenSampled p) {
+        SequenceEvent.Logprob lp = p.hasLogprob() ? new SequenceEvent.Logprob(p.getLogprob(),
+                ints(p.getTopIdsList()), floats(p.getTopLogprobsList())) : null;
+        return new SequenceEvent.TokenSampled(p.getSequenceId(), p.getToken(), p.getStep(), end(p.getEnd()), lp);
     }
 
     private static catena.cluster.v1.TokenSampled sampled(SequenceEvent.TokenSampled m) {

@@ -162,6 +162,47 @@ class StageActorTest {
     }
 
     @Test
+    void shouldSendEachPassesTokensAsOneMessagePerRelayWhenSequencesNameARelay() {
+        var refs = ring(2, ToyEngine.factory(LAYERS, VOCAB, 256, 5));
+        TestProbe<SampledTokens> relayA = KIT.createTestProbe();
+        TestProbe<SampledTokens> relayB = KIT.createTestProbe();
+        TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+        int n = 6;
+        int tokens = 5;
+        long first = nextSequenceId;
+        List<StageActor.Start> starts = new ArrayList<>();
+        for (int s = 0; s < n; s++) {
+            starts.add(new StageActor.Start(nextSequenceId++, EPOCH, new int[] {s + 1, 7}, 0, SamplingParams.GREEDY,
+                    tokens, new int[0], -1, tokensOnly(sink), true, false, (s % 2 == 0 ? relayA : relayB).getRef()));
+        }
+        starts.forEach(refs.get(0)::tell);
+        for (TestProbe<SampledTokens> relay : List.of(relayA, relayB)) {
+            java.util.Map<Long, List<Integer>> got = new java.util.HashMap<>();
+            int messages = 0;
+            boolean shared = false;
+            while (got.values().stream().mapToInt(List::size).sum() < n / 2 * tokens) {
+                SampledTokens pass = relay.receiveMessage();
+                messages++;
+                shared |= pass.tokens().size() > 1;
+                for (TokenSampled t : pass.tokens()) {
+                    List<Integer> seq = got.computeIfAbsent(t.sequenceId(), k -> new ArrayList<>());
+                    assertThat(t.step()).isEqualTo(seq.size());
+                    seq.add(t.token());
+                }
+            }
+            assertThat(shared).as("some pass carried several sequences' tokens").isTrue();
+            assertThat(messages).isLessThan(n / 2 * tokens);
+            for (var e : got.entrySet()) {
+                int s = (int) (e.getKey() - first);
+                assertThat(s % 2).isEqualTo(relay == relayA ? 0 : 1);
+                assertThat(e.getValue()).containsExactly(java.util.Arrays.stream(expected(new int[] {s + 1, 7}, tokens))
+                        .boxed().toArray(Integer[]::new));
+            }
+        }
+        sink.expectNoMessage(Duration.ofMillis(50)); // no token went to a sink on its own
+    }
+
+    @Test
     void shouldRunEveryDecodingSequenceOfAOneStageRingInOnePassPerStep() {
         // A one-stage ring feeds its own tokens back: they must all join the next pass, not the
         // first of them alone (which would halve the batch on every other step).

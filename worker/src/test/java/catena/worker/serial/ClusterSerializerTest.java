@@ -3,6 +3,7 @@ package catena.worker.serial;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import catena.shard.sample.SamplingParams;
+import catena.worker.actor.SampledTokens;
 import catena.worker.actor.SequenceEvent;
 import catena.worker.actor.StageActor;
 import java.util.List;
@@ -121,5 +122,24 @@ class ClusterSerializerTest {
                 new int[0], -1, sink.getRef(), true, true));
         assertThat(back.resumed()).isTrue();
         assertThat(back.firstStep()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldCarryTheRelayAndAPassOfSampledTokensWhenTheGatewayRelaysTokens() {
+        TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+        TestProbe<SampledTokens> relay = KIT.createTestProbe();
+        StageActor.Start back = roundTrip(new StageActor.Start(9, 11, new int[] {2, 5}, 0, SamplingParams.GREEDY, 4,
+                new int[0], -1, sink.getRef(), true, false, relay.getRef()));
+        assertThat(back.relay()).isEqualTo(relay.getRef());
+        assertThat(back.sink()).isEqualTo(sink.getRef());
+        assertThat(roundTrip(new StageActor.Start(9, 11, new int[] {2}, 0, SamplingParams.GREEDY, 4, new int[0], -1,
+                sink.getRef())).relay()).isNull();
+
+        SampledTokens pass = new SampledTokens(List.of(
+                new SequenceEvent.TokenSampled(9, 42, 0, SequenceEvent.EndReason.NONE),
+                new SequenceEvent.TokenSampled(10, 7, 3, SequenceEvent.EndReason.EOS,
+                        new SequenceEvent.Logprob(-0.5f, new int[] {7, 8}, new float[] {-0.5f, -1.25f})),
+                new SequenceEvent.TokenSampled(12, 1, 31, SequenceEvent.EndReason.LENGTH)));
+        assertThat(roundTrip(pass)).isEqualTo(pass);
     }
 }
