@@ -99,8 +99,8 @@ public final class GenerationSession {
     }
 
     /**
-     * {@code onDone} runs once when the session stops; {@code relay}: the gateway's token relay
-     * (null: the last stage sends each token straight to the session).
+     * {@code onDone} runs once when the session stops; {@code relay}: the gateway's relay, through
+     * which the stages send this session's events (null: straight to the session).
      */
     public static Behavior<Command> create(GenerationRequest request, Placement placement, TokenRelay relay,
                                            Tokenizer tokenizer, int[] endIds, GenerationSink out, Duration failoverWait,

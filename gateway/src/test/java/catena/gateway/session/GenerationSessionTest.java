@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import catena.gateway.ToyTokenizer;
 import catena.shard.sample.SamplingParams;
-import catena.worker.actor.SampledTokens;
+import catena.worker.actor.RelayedEvents;
 import catena.worker.actor.SequenceEvent;
 import catena.worker.actor.StageActor;
 import catena.worker.plan.Topology;
@@ -106,29 +106,31 @@ class GenerationSessionTest {
     }
 
     @Test
-    void shouldTakeTokensFromTheRelayForItsCurrentAttemptOnlyWhenTheGatewayRelaysTokens() throws Exception {
-        TokenRelay relay = TokenRelay.spawn(KIT.system(), "relay-test");
+    void shouldTakeEventsFromTheRelayForItsCurrentAttemptOnlyWhenTheGatewayRelaysThem() throws Exception {
+        TokenRelay relay = TokenRelay.spawn(KIT.system(), "relay-" + java.util.UUID.randomUUID());
         TestProbe<StageActor.Command> stage = KIT.createTestProbe();
         Client client = session(stage, relay);
         StageActor.Start first = startOn(stage);
         assertThat(first.relay()).isEqualTo(relay.ref());
-        relay.ref().tell(new SampledTokens(List.of(
+        relay.ref().tell(new RelayedEvents(List.of(
                 new SequenceEvent.TokenSampled(first.sequenceId() + 1000, 66, 0, SequenceEvent.EndReason.NONE),
                 new SequenceEvent.TokenSampled(first.sequenceId(), 40, 0, SequenceEvent.EndReason.NONE))));
         awaitTokens(client, 1);
-        first.sink().tell(new SequenceEvent.SequenceInterrupted(first.sequenceId(), "stage drained"));
+        relay.ref().tell(new RelayedEvents(List.of(
+                new SequenceEvent.SequenceInterrupted(first.sequenceId(), "stage drained"))));
         StageActor.Start second = startOn(stage);
         assertThat(second.firstStep()).isEqualTo(1);
         // A late token of the first attempt is dropped at the relay; the second attempt's tokens pass.
-        relay.ref().tell(new SampledTokens(List.of(
+        relay.ref().tell(new RelayedEvents(List.of(
                 new SequenceEvent.TokenSampled(first.sequenceId(), 41, 1, SequenceEvent.EndReason.NONE),
                 new SequenceEvent.TokenSampled(second.sequenceId(), 42, 1, SequenceEvent.EndReason.NONE))));
-        relay.ref().tell(new SampledTokens(List.of(
+        relay.ref().tell(new RelayedEvents(List.of(
                 new SequenceEvent.TokenSampled(second.sequenceId(), 43, 2, SequenceEvent.EndReason.NONE),
                 new SequenceEvent.TokenSampled(second.sequenceId(), 44, 3, SequenceEvent.EndReason.LENGTH))));
         client.completed.get(5, java.util.concurrent.TimeUnit.SECONDS);
         assertThat(client.tokens).containsExactly(40, 42, 43, 44);
         assertThat(relay.openSequences()).isZero();
+        assertThat(relay.dropped()).as("the foreign id's token and the first attempt's late one").isEqualTo(2);
     }
 
     private static void awaitTokens(Client client, int n) throws InterruptedException {

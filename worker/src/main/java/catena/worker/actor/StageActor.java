@@ -115,13 +115,13 @@ public final class StageActor {
      * any tokens already streamed on another attempt, {@code firstStep} of them), then generate up
      * to maxTokens more; {@code logprobs}: alternatives to report with each token (-1 = none);
      * {@code prefixCache}: whether stage 0 may take the prompt's leading blocks from its prefix cache;
-     * {@code relay}: where the last stage sends the sampled tokens, one {@link SampledTokens} per
-     * pass for all the sequences of the same relay (null: each token to {@code sink} on its own).
-     * Every other event goes to {@code sink}.
+     * {@code relay}: where the last stage sends the sampled tokens, one {@link RelayedEvents} per
+     * pass for all the sequences of the same relay, and every other event of the sequence the same way
+     * (null: each event to {@code sink} on its own).
      */
     public record Start(long sequenceId, long epoch, int[] prompt, int firstStep, SamplingParams sampling,
                         int maxTokens, int[] endIds, int logprobs, ActorRef<SequenceEvent> sink, boolean prefixCache,
-                        boolean resumed, ActorRef<SampledTokens> relay)
+                        boolean resumed, ActorRef<RelayedEvents> relay)
             implements Command, ClusterMessage {
         /** Tokens to {@code sink} one by one. */
         public Start(long sequenceId, long epoch, int[] prompt, int firstStep, SamplingParams sampling, int maxTokens,
@@ -556,7 +556,7 @@ public final class StageActor {
             return;
         }
         if (!engine.hasEmbedding()) {
-            m.sink().tell(new SequenceFailed(m.sequenceId(), "stage " + assignment.stageIndex()
+            tellOwner(m, new SequenceFailed(m.sequenceId(), "stage " + assignment.stageIndex()
                     + " does not embed tokens"));
             return;
         }
@@ -572,12 +572,12 @@ public final class StageActor {
                 watch(m.sink(), m.sequenceId());
                 // It waits for KV memory or, admitted, for the prompts ahead of it to be prefilled
                 // (oldest first): neither is a loss, however long it takes under load.
-                m.sink().tell(new SequenceProgress(m.sequenceId(), 0, true));
+                tellOwner(m, new SequenceProgress(m.sequenceId(), 0, true));
                 requestPass();
             }
             case TOO_LARGE -> {
                 rejected++;
-                m.sink().tell(new SequenceRejected(m.sequenceId(), "the prompt (" + m.prompt().length + " tokens) plus "
+                tellOwner(m, new SequenceRejected(m.sequenceId(), "the prompt (" + m.prompt().length + " tokens) plus "
                         + settings.reserveTokens() + " tokens of reserve needs "
                         + table.kv().blocksFor(m.prompt().length + settings.reserveTokens()) + " KV blocks of "
                         + table.kv().blockTokens() + " tokens; this replica's stage holds "
@@ -585,14 +585,14 @@ public final class StageActor {
             }
             case QUEUE_FULL -> {
                 rejected++;
-                m.sink().tell(new SequenceRejected(m.sequenceId(), "replica " + assignment.replica()
+                tellOwner(m, new SequenceRejected(m.sequenceId(), "replica " + assignment.replica()
                         + " has " + scheduler.settings().maxWaiting() + " sequences waiting for KV memory", true));
             }
         }
     }
 
     private Behavior<Command> interrupt(Start m, String reason) {
-        m.sink().tell(new SequenceInterrupted(m.sequenceId(), reason));
+        tellOwner(m, new SequenceInterrupted(m.sequenceId(), reason));
         return Behaviors.same();
     }
 
@@ -726,7 +726,7 @@ public final class StageActor {
             job.add(e.sequence(), e.rows(), e.sample(), e.first() ? e.sequence().start : null, e.cachedPrefix());
             if (e.first()) {
                 // No longer waiting: the session's watchdog runs again until the first token.
-                e.sequence().start.sink().tell(new SequenceProgress(e.sequence().id, e.cachedPrefix(), false));
+                tellOwner(e.sequence().start, new SequenceProgress(e.sequence().id, e.cachedPrefix(), false));
             }
         }
         job.tokens = pass.tokens();
@@ -839,7 +839,7 @@ public final class StageActor {
     private void tellMissed(List<StageSequence<Start>> missed) {
         for (StageSequence<Start> s : missed) {
             unwatch(s.start.sink(), s.id);
-            s.start.sink().tell(new SequenceInterrupted(s.id, "stage " + assignment.stageIndex() + " of replica "
+            tellOwner(s.start, new SequenceInterrupted(s.id, "stage " + assignment.stageIndex() + " of replica "
                     + assignment.replica() + " no longer caches the prompt's first " + s.cachedPrefix
                     + " positions that stage 0 took from its prefix cache", true));
         }
@@ -849,7 +849,7 @@ public final class StageActor {
         for (StageSequence<Start> s : tooLarge) {
             rejected++;
             unwatch(s.start.sink(), s.id);
-            s.start.sink().tell(new SequenceRejected(s.id, "the sequence has grown past the "
+            tellOwner(s.start, new SequenceRejected(s.id, "the sequence has grown past the "
                     + (long) table.kv().totalBlocks() * table.kv().blockTokens() + " positions (" + table.kv().totalBlocks()
                     + " KV blocks of " + table.kv().blockTokens() + " tokens, --kv-memory) that stage "
                     + assignment.stageIndex() + " of replica " + assignment.replica() + " holds; ask for fewer max"
@@ -860,7 +860,7 @@ public final class StageActor {
     private void tellPreempted(List<StageSequence<Start>> preempted) {
         for (StageSequence<Start> s : preempted) {
             unwatch(s.start.sink(), s.id);
-            s.start.sink().tell(new SequenceInterrupted(s.id, "preempted: stage " + assignment.stageIndex()
+            tellOwner(s.start, new SequenceInterrupted(s.id, "preempted: stage " + assignment.stageIndex()
                     + " of replica " + assignment.replica() + " ran out of KV memory", false, true));
         }
     }
@@ -877,7 +877,7 @@ public final class StageActor {
                 StageSequence<Start> s = job.seqs[i];
                 if (table.get(s.id) == s) {
                     free(s.id);
-                    s.start.sink().tell(new SequenceFailed(s.id, "stage " + assignment.stageIndex() + " of replica "
+                    tellOwner(s.start, new SequenceFailed(s.id, "stage " + assignment.stageIndex() + " of replica "
                             + assignment.replica() + " failed computing the sequence (error id " + errorId + "): "
                             + cause));
                 }
@@ -891,20 +891,20 @@ public final class StageActor {
             for (int i = 0; i < job.size; i++) {
                 StageSequence<Start> s = job.seqs[i];
                 if (!job.sample[i] && table.get(s.id) == s) {
-                    s.start.sink().tell(new SequenceProgress(s.id, s.cache().length(), false));
+                    tellOwner(s.start, new SequenceProgress(s.id, s.cache().length(), false));
                 }
             }
         }
         published(job);
         if (engine.hasHead()) {
             List<Fed> fed = new ArrayList<>(job.size);
-            Map<ActorRef<SampledTokens>, List<TokenSampled>> relayed = new HashMap<>();
+            Map<ActorRef<RelayedEvents>, List<SequenceEvent>> relayed = new HashMap<>();
             for (int i = 0; i < job.size; i++) {
                 if (job.sample[i]) {
                     emit(job.seqs[i], job.sampled[i], job.logprobs[i], fed, relayed);
                 }
             }
-            relayed.forEach((relay, tokens) -> relay.tell(new SampledTokens(tokens)));
+            relayed.forEach((relay, tokens) -> relay.tell(new RelayedEvents(tokens)));
             if (!fed.isEmpty()) {
                 assignment.next().tell(new NextTokens(assignment.epoch(), fed, WallClock.micros()));
             }
@@ -967,7 +967,7 @@ public final class StageActor {
      * it to {@code fed} (the ring) unless the sequence ended or is held.
      */
     private void emit(StageSequence<Start> s, int token, SequenceEvent.Logprob logprob, List<Fed> fed,
-                      Map<ActorRef<SampledTokens>, List<TokenSampled>> relayed) {
+                      Map<ActorRef<RelayedEvents>, List<SequenceEvent>> relayed) {
         if (table.get(s.id) != s || s.ended) {
             return;
         }
@@ -981,7 +981,7 @@ public final class StageActor {
         }
         TokenSampled sampled = new TokenSampled(s.id, token, step, end, logprob);
         if (s.start.relay() == null) {
-            s.start.sink().tell(sampled);
+            tellOwner(s.start, sampled);
         } else {
             relayed.computeIfAbsent(s.start.relay(), r -> new ArrayList<>()).add(sampled);
         }
@@ -991,6 +991,15 @@ public final class StageActor {
             s.held = token;
         } else {
             fed.add(new Fed(s.id, token));
+        }
+    }
+
+    /** Tells the session that owns the sequence, through its gateway's relay when it names one. */
+    private static void tellOwner(Start start, SequenceEvent event) {
+        if (start.relay() == null) {
+            start.sink().tell(event);
+        } else {
+            start.relay().tell(new RelayedEvents(List.of(event)));
         }
     }
 
@@ -1074,7 +1083,7 @@ public final class StageActor {
             return;
         }
         for (StageSequence<Start> s : table.clear()) {
-            s.start.sink().tell(new SequenceInterrupted(s.id, reason));
+            tellOwner(s.start, new SequenceInterrupted(s.id, reason));
         }
         for (ActorRef<SequenceEvent> sink : sinks.keySet()) {
             ctx.unwatch(sink);

@@ -16,7 +16,7 @@ import catena.cluster.v1.StageStatsReport;
 import catena.cluster.v1.StartSequence;
 import catena.cluster.v1.Throttle;
 import catena.shard.sample.SamplingParams;
-import catena.worker.actor.SampledTokens;
+import catena.worker.actor.RelayedEvents;
 import catena.worker.actor.SequenceEvent;
 import catena.worker.actor.StageActor;
 import com.google.protobuf.ByteString;
@@ -53,7 +53,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
     private static final String GET_STATS = "get-stats";
     private static final String STATS = "stats";
     private static final String SAMPLED = "sampled";
-    private static final String SAMPLED_PASS = "sampled-pass";
+    private static final String RELAYED = "relayed";
     private static final String FAILED = "failed";
     private static final String INTERRUPTED = "interrupted";
     private static final String REJECTED = "rejected";
@@ -90,7 +90,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
             case StageActor.GetStats m -> GET_STATS;
             case StageActor.StageStats m -> STATS;
             case SequenceEvent.TokenSampled m -> SAMPLED;
-            case SampledTokens m -> SAMPLED_PASS;
+            case RelayedEvents m -> RELAYED;
             case SequenceEvent.SequenceFailed m -> FAILED;
             case SequenceEvent.SequenceInterrupted m -> INTERRUPTED;
             case SequenceEvent.SequenceRejected m -> REJECTED;
@@ -146,25 +146,17 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                     .setPrefixEvictions(m.prefix().evictions()).setPrefixMisses(m.prefix().misses()).build()
                     .toByteArray();
             case SequenceEvent.TokenSampled m -> sampled(m).toByteArray();
-            case SampledTokens m -> {
-                var b = catena.cluster.v1.SampledTokens.newBuilder();
-                for (SequenceEvent.TokenSampled t : m.tokens()) {
-                    b.addTokens(sampled(t));
+            case RelayedEvents m -> {
+                var b = catena.cluster.v1.RelayedEvents.newBuilder();
+                for (SequenceEvent e : m.events()) {
+                    b.addEvents(relayed(e));
                 }
                 yield b.build().toByteArray();
             }
-            case SequenceEvent.SequenceFailed m -> catena.cluster.v1.SequenceFailed.newBuilder()
-                    .setSequenceId(m.sequenceId()).setReason(m.reason()).build().toByteArray();
-            case SequenceEvent.SequenceInterrupted m -> catena.cluster.v1.SequenceInterrupted.newBuilder()
-                    .setSequenceId(m.sequenceId()).setReason(m.reason()).setPrefixMiss(m.prefixMiss())
-                    .setPreempted(m.preempted()).build()
-                    .toByteArray();
-            case SequenceEvent.SequenceRejected m -> catena.cluster.v1.SequenceRejected.newBuilder()
-                    .setSequenceId(m.sequenceId()).setReason(m.reason()).setRetryable(m.retryable()).build()
-                    .toByteArray();
-            case SequenceEvent.SequenceProgress m -> catena.cluster.v1.SequenceProgress.newBuilder()
-                    .setSequenceId(m.sequenceId()).setPositions(m.positions()).setWaiting(m.waiting()).build()
-                    .toByteArray();
+            case SequenceEvent.SequenceFailed m -> failed(m).toByteArray();
+            case SequenceEvent.SequenceInterrupted m -> interrupted(m).toByteArray();
+            case SequenceEvent.SequenceRejected m -> rejected(m).toByteArray();
+            case SequenceEvent.SequenceProgress m -> progress(m).toByteArray();
             case catena.worker.plan.Topology m -> topology(m).toByteArray();
             default -> throw new IllegalArgumentException("no cluster serialization for " + o.getClass().getName());
         };
@@ -260,31 +252,18 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                                     p.getPrefixEvictions(), p.getPrefixMisses()));
                 }
                 case SAMPLED -> sampled(catena.cluster.v1.TokenSampled.parseFrom(bytes));
-                case SAMPLED_PASS -> {
-                    var p = catena.cluster.v1.SampledTokens.parseFrom(bytes);
-                    List<SequenceEvent.TokenSampled> tokens = new ArrayList<>(p.getTokensCount());
-                    for (catena.cluster.v1.TokenSampled t : p.getTokensList()) {
-                        tokens.add(sampled(t));
+                case RELAYED -> {
+                    var p = catena.cluster.v1.RelayedEvents.parseFrom(bytes);
+                    List<SequenceEvent> events = new ArrayList<>(p.getEventsCount());
+                    for (catena.cluster.v1.RelayedEvent e : p.getEventsList()) {
+                        events.add(relayed(e));
                     }
-                    yield new SampledTokens(tokens);
+                    yield new RelayedEvents(events);
                 }
-                case FAILED -> {
-                    var p = catena.cluster.v1.SequenceFailed.parseFrom(bytes);
-                    yield new SequenceEvent.SequenceFailed(p.getSequenceId(), p.getReason());
-                }
-                case INTERRUPTED -> {
-                    var p = catena.cluster.v1.SequenceInterrupted.parseFrom(bytes);
-                    yield new SequenceEvent.SequenceInterrupted(p.getSequenceId(), p.getReason(), p.getPrefixMiss(),
-                            p.getPreempted());
-                }
-                case REJECTED -> {
-                    var p = catena.cluster.v1.SequenceRejected.parseFrom(bytes);
-                    yield new SequenceEvent.SequenceRejected(p.getSequenceId(), p.getReason(), p.getRetryable());
-                }
-                case PROGRESS -> {
-                    var p = catena.cluster.v1.SequenceProgress.parseFrom(bytes);
-                    yield new SequenceEvent.SequenceProgress(p.getSequenceId(), p.getPositions(), p.getWaiting());
-                }
+                case FAILED -> failed(catena.cluster.v1.SequenceFailed.parseFrom(bytes));
+                case INTERRUPTED -> interrupted(catena.cluster.v1.SequenceInterrupted.parseFrom(bytes));
+                case REJECTED -> rejected(catena.cluster.v1.SequenceRejected.parseFrom(bytes));
+                case PROGRESS -> progress(catena.cluster.v1.SequenceProgress.parseFrom(bytes));
                 case TOPOLOGY -> topology(catena.cluster.v1.TopologyMessage.parseFrom(bytes));
                 default -> throw new NotSerializableException("unknown cluster message manifest: " + manifest);
             };
@@ -323,7 +302,67 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                 s.getRepetitionPenalty(), s.getRepetitionWindow(), s.getSeed());
         return new StageActor.Start(p.getSequenceId(), p.getEpoch(), ints(p.getPromptList()), p.getFirstStep(), params,
                 p.getMaxTokens(), ints(p.getEndIdsList()), p.getLogprobs(), resolve(p.getSink()), !p.getNoPrefixCache(),
-                p.getResumed(), p.getRelay().isEmpty() ? null : resolve(p.getRelay()));
+                p.getResumed(), p.hasRelay() ? resolve(p.getRelay()) : null);
+    }
+
+    private static catena.cluster.v1.RelayedEvent relayed(SequenceEvent e) {
+        var b = catena.cluster.v1.RelayedEvent.newBuilder();
+        switch (e) {
+            case SequenceEvent.TokenSampled m -> b.setSampled(sampled(m));
+            case SequenceEvent.SequenceFailed m -> b.setFailed(failed(m));
+            case SequenceEvent.SequenceInterrupted m -> b.setInterrupted(interrupted(m));
+            case SequenceEvent.SequenceRejected m -> b.setRejected(rejected(m));
+            case SequenceEvent.SequenceProgress m -> b.setProgress(progress(m));
+        }
+        return b.build();
+    }
+
+    private static SequenceEvent relayed(catena.cluster.v1.RelayedEvent e) throws NotSerializableException {
+        return switch (e.getEventCase()) {
+            case SAMPLED -> sampled(e.getSampled());
+            case FAILED -> failed(e.getFailed());
+            case INTERRUPTED -> interrupted(e.getInterrupted());
+            case REJECTED -> rejected(e.getRejected());
+            case PROGRESS -> progress(e.getProgress());
+            case EVENT_NOT_SET -> throw new NotSerializableException("relayed event without an event");
+        };
+    }
+
+    private static catena.cluster.v1.SequenceFailed failed(SequenceEvent.SequenceFailed m) {
+        return catena.cluster.v1.SequenceFailed.newBuilder().setSequenceId(m.sequenceId()).setReason(m.reason())
+                .build();
+    }
+
+    private static SequenceEvent.SequenceFailed failed(catena.cluster.v1.SequenceFailed p) {
+        return new SequenceEvent.SequenceFailed(p.getSequenceId(), p.getReason());
+    }
+
+    private static catena.cluster.v1.SequenceInterrupted interrupted(SequenceEvent.SequenceInterrupted m) {
+        return catena.cluster.v1.SequenceInterrupted.newBuilder().setSequenceId(m.sequenceId()).setReason(m.reason())
+                .setPrefixMiss(m.prefixMiss()).setPreempted(m.preempted()).build();
+    }
+
+    private static SequenceEvent.SequenceInterrupted interrupted(catena.cluster.v1.SequenceInterrupted p) {
+        return new SequenceEvent.SequenceInterrupted(p.getSequenceId(), p.getReason(), p.getPrefixMiss(),
+                p.getPreempted());
+    }
+
+    private static catena.cluster.v1.SequenceRejected rejected(SequenceEvent.SequenceRejected m) {
+        return catena.cluster.v1.SequenceRejected.newBuilder().setSequenceId(m.sequenceId()).setReason(m.reason())
+                .setRetryable(m.retryable()).build();
+    }
+
+    private static SequenceEvent.SequenceRejected rejected(catena.cluster.v1.SequenceRejected p) {
+        return new SequenceEvent.SequenceRejected(p.getSequenceId(), p.getReason(), p.getRetryable());
+    }
+
+    private static catena.cluster.v1.SequenceProgress progress(SequenceEvent.SequenceProgress m) {
+        return catena.cluster.v1.SequenceProgress.newBuilder().setSequenceId(m.sequenceId())
+                .setPositions(m.positions()).setWaiting(m.waiting()).build();
+    }
+
+    private static SequenceEvent.SequenceProgress progress(catena.cluster.v1.SequenceProgress p) {
+        return new SequenceEvent.SequenceProgress(p.getSequenceId(), p.getPositions(), p.getWaiting());
     }
 
     private static SequenceEvent.TokenSampled sampled(catena.cluster.v1.TokenSampled p) {

@@ -161,11 +161,12 @@ class StageActorTest {
         }
     }
 
-    @Test
-    void shouldSendEachPassesTokensAsOneMessagePerRelayWhenSequencesNameARelay() {
-        var refs = ring(2, ToyEngine.factory(LAYERS, VOCAB, 256, 5));
-        TestProbe<SampledTokens> relayA = KIT.createTestProbe();
-        TestProbe<SampledTokens> relayB = KIT.createTestProbe();
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void shouldSendEachPassTokensAsOneMessagePerRelayWhenSequencesNameARelay(int stages) {
+        var refs = ring(stages, ToyEngine.factory(LAYERS, VOCAB, 256, 5));
+        TestProbe<RelayedEvents> relayA = KIT.createTestProbe();
+        TestProbe<RelayedEvents> relayB = KIT.createTestProbe();
         TestProbe<SequenceEvent> sink = KIT.createTestProbe();
         int n = 6;
         int tokens = 5;
@@ -173,18 +174,19 @@ class StageActorTest {
         List<StageActor.Start> starts = new ArrayList<>();
         for (int s = 0; s < n; s++) {
             starts.add(new StageActor.Start(nextSequenceId++, EPOCH, new int[] {s + 1, 7}, 0, SamplingParams.GREEDY,
-                    tokens, new int[0], -1, tokensOnly(sink), true, false, (s % 2 == 0 ? relayA : relayB).getRef()));
+                    tokens, new int[0], -1, sink.getRef(), true, false, (s % 2 == 0 ? relayA : relayB).getRef()));
         }
         starts.forEach(refs.get(0)::tell);
-        for (TestProbe<SampledTokens> relay : List.of(relayA, relayB)) {
+        for (TestProbe<RelayedEvents> relay : List.of(relayA, relayB)) {
             java.util.Map<Long, List<Integer>> got = new java.util.HashMap<>();
             int messages = 0;
             boolean shared = false;
             while (got.values().stream().mapToInt(List::size).sum() < n / 2 * tokens) {
-                SampledTokens pass = relay.receiveMessage();
-                messages++;
-                shared |= pass.tokens().size() > 1;
-                for (TokenSampled t : pass.tokens()) {
+                List<TokenSampled> pass = relay.receiveMessage().events().stream()
+                        .filter(TokenSampled.class::isInstance).map(TokenSampled.class::cast).toList();
+                messages += pass.isEmpty() ? 0 : 1;
+                shared |= pass.size() > 1;
+                for (TokenSampled t : pass) {
                     List<Integer> seq = got.computeIfAbsent(t.sequenceId(), k -> new ArrayList<>());
                     assertThat(t.step()).isEqualTo(seq.size());
                     seq.add(t.token());
@@ -199,7 +201,23 @@ class StageActorTest {
                         .boxed().toArray(Integer[]::new));
             }
         }
-        sink.expectNoMessage(Duration.ofMillis(50)); // no token went to a sink on its own
+        sink.expectNoMessage(Duration.ofMillis(50)); // nothing went to a session on its own
+    }
+
+    @Test
+    void shouldSendEveryEventOfARelayedSequenceThroughTheRelayWhenItNamesOne() {
+        // An interruption must not overtake the tokens sent before it, so it takes their path.
+        var refs = ring(1, ToyEngine.factory(LAYERS, VOCAB, 256, 0));
+        TestProbe<RelayedEvents> relay = KIT.createTestProbe();
+        TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+        long id = nextSequenceId++;
+        refs.get(0).tell(new StageActor.Start(id, EPOCH + 1, new int[] {1, 2}, 0, SamplingParams.GREEDY, 5,
+                new int[0], -1, sink.getRef(), true, false, relay.getRef()));
+        List<SequenceEvent> events = relay.receiveMessage().events();
+        assertThat(events).hasSize(1);
+        assertThat(events.getFirst()).isInstanceOf(SequenceEvent.SequenceInterrupted.class);
+        assertThat(events.getFirst().sequenceId()).isEqualTo(id);
+        sink.expectNoMessage(Duration.ofMillis(50));
     }
 
     @Test

@@ -3,7 +3,7 @@ package catena.worker.serial;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import catena.shard.sample.SamplingParams;
-import catena.worker.actor.SampledTokens;
+import catena.worker.actor.RelayedEvents;
 import catena.worker.actor.SequenceEvent;
 import catena.worker.actor.StageActor;
 import java.util.List;
@@ -125,21 +125,30 @@ class ClusterSerializerTest {
     }
 
     @Test
-    void shouldCarryTheRelayAndAPassOfSampledTokensWhenTheGatewayRelaysTokens() {
+    void shouldCarryTheRelayAndRelayedEventsWhenTheGatewayRelaysThem() {
         TestProbe<SequenceEvent> sink = KIT.createTestProbe();
-        TestProbe<SampledTokens> relay = KIT.createTestProbe();
-        StageActor.Start back = roundTrip(new StageActor.Start(9, 11, new int[] {2, 5}, 0, SamplingParams.GREEDY, 4,
-                new int[0], -1, sink.getRef(), true, false, relay.getRef()));
+        TestProbe<RelayedEvents> relay = KIT.createTestProbe();
+        StageActor.Start start = new StageActor.Start(9, 11, new int[] {2, 5}, 0, SamplingParams.GREEDY, 4,
+                new int[0], -1, sink.getRef(), true, false, relay.getRef());
+        StageActor.Start back = roundTrip(start);
         assertThat(back.relay()).isEqualTo(relay.getRef());
         assertThat(back.sink()).isEqualTo(sink.getRef());
         assertThat(roundTrip(new StageActor.Start(9, 11, new int[] {2}, 0, SamplingParams.GREEDY, 4, new int[0], -1,
                 sink.getRef())).relay()).isNull();
+        // Later stages learn the relay from the first rows' Start.
+        StageActor.Forward f = roundTrip(new StageActor.Forward(11, List.of(new StageActor.Rows(9, 2, true, start)),
+                new int[] {2, 5}, new float[8], 4, 0));
+        assertThat(f.sequences().getFirst().start().relay()).isEqualTo(relay.getRef());
 
-        SampledTokens pass = new SampledTokens(List.of(
+        RelayedEvents pass = new RelayedEvents(List.of(
+                new SequenceEvent.SequenceProgress(12, 16, false),
                 new SequenceEvent.TokenSampled(9, 42, 0, SequenceEvent.EndReason.NONE),
                 new SequenceEvent.TokenSampled(10, 7, 3, SequenceEvent.EndReason.EOS,
                         new SequenceEvent.Logprob(-0.5f, new int[] {7, 8}, new float[] {-0.5f, -1.25f})),
-                new SequenceEvent.TokenSampled(12, 1, 31, SequenceEvent.EndReason.LENGTH)));
+                new SequenceEvent.TokenSampled(12, 1, 31, SequenceEvent.EndReason.LENGTH),
+                new SequenceEvent.SequenceInterrupted(13, "preempted", false, true),
+                new SequenceEvent.SequenceFailed(14, "stage 1 failed"),
+                new SequenceEvent.SequenceRejected(15, "queue full", true)));
         assertThat(roundTrip(pass)).isEqualTo(pass);
     }
 }
