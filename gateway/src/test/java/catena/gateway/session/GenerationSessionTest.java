@@ -133,6 +133,36 @@ class GenerationSessionTest {
         assertThat(relay.dropped()).as("the foreign id's token and the first attempt's late one").isEqualTo(2);
     }
 
+    @Test
+    void shouldCloseItsIdInTheRelayWhenCancelledOrFailed() throws Exception {
+        TokenRelay relay = TokenRelay.spawn(KIT.system(), "relay-" + java.util.UUID.randomUUID());
+        TestProbe<StageActor.Command> stage = KIT.createTestProbe();
+        Client client = new Client();
+        GenerationRequest request = new GenerationRequest(PROMPT, SamplingParams.GREEDY, 4, List.of(),
+                GenerationRequest.NO_LOGPROBS);
+        var cancelled = KIT.spawn(GenerationSession.create(request, new OneReplica(stage, new AtomicLong()), relay,
+                new ToyTokenizer(97), new int[0], client, Duration.ofSeconds(5), () -> { }));
+        startOn(stage);
+        assertThat(relay.openSequences()).isEqualTo(1);
+        cancelled.tell(GenerationSession.Cancel.INSTANCE);
+        awaitOpen(relay, 0);
+
+        Client failing = session(stage, relay);
+        StageActor.Start s = startOn(stage);
+        relay.ref().tell(new RelayedEvents(List.of(new SequenceEvent.SequenceFailed(s.sequenceId(), "stage 0 failed"))));
+        assertThat(failing.failed.get(5, java.util.concurrent.TimeUnit.SECONDS).kind())
+                .isEqualTo(GenerationFailure.Kind.INTERNAL);
+        awaitOpen(relay, 0);
+    }
+
+    private static void awaitOpen(TokenRelay relay, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (relay.openSequences() != n && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(relay.openSequences()).isEqualTo(n);
+    }
+
     private static void awaitTokens(Client client, int n) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (client.tokens.size() < n && System.nanoTime() < deadline) {
