@@ -651,6 +651,14 @@ public final class StageActor {
         if (ids != null && table != null) {
             ctx.getLog().info("stage: the owner of {} sequence(s) is gone ({}); freeing them", ids.size(), sink.path());
             for (long id : ids) {
+                StageSequence<Start> s = table.get(id);
+                if (s != null) {
+                    // A gateway restarted on the same address sees sessions it started before the
+                    // old incarnation's removal reported gone with it; told, they re-submit at once
+                    // instead of waiting for their token timeout. A really dead owner never reads it.
+                    tellOwner(s.start, new SequenceInterrupted(id, "stage " + assignment.stageIndex()
+                            + " was told the sequence's owner had gone"));
+                }
                 free(id); // the sink's entry is gone already: its unwatch finds nothing to undo
             }
         }
