@@ -60,7 +60,7 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--repair-attn", defaultValue = "off", paramLabel = "WHEN", description = "with --repair from the student: also refit attn_output of every layer whose input the pruning changed (or whose heads are pruned) so the residual after attention matches the teacher's: on, or off (default: it did not measure better on held-out text at 12.5/25%% FFN; not for models with a post-attention norm)")
     String repairAttn;
 
-    @Option(names = "--sample", defaultValue = "0", paramLabel = "N", description = "also calibrate on N tokens sampled from the model itself (temperature 1, from BOS; default ${DEFAULT-VALUE})")
+    @Option(names = "--sample", defaultValue = "0", paramLabel = "N", description = "also calibrate on N tokens sampled from the model itself (temperature 1, from BOS; default ${DEFAULT-VALUE}); a few thousand text tokens overfit the --repair refit: 32768 is what the README measured best for its time")
     int sample;
 
     @Option(names = "--seed", defaultValue = "1", description = "seed of --sample (default ${DEFAULT-VALUE})")
