@@ -53,7 +53,7 @@ public final class ActorGenerationClient implements GenerationClient, Generation
     private final Duration failoverWait;
     private final SequenceIds ids;
     private final Router router;
-    /** Where last stages send this gateway's tokens, one message per pass. */
+    /** Where stages send every event of this gateway's sequences (tokens: one message per pass). */
     private final TokenRelay relay;
     private final PrefixMirror mirror = new PrefixMirror();
     private final AtomicInteger active = new AtomicInteger();

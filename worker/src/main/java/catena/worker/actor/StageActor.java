@@ -989,7 +989,7 @@ public final class StageActor {
         }
         TokenSampled sampled = new TokenSampled(s.id, token, step, end, logprob);
         if (s.start.relay() == null) {
-            tellOwner(s.start, sampled);
+            s.start.sink().tell(sampled);
         } else {
             relayed.computeIfAbsent(s.start.relay(), r -> new ArrayList<>()).add(sampled);
         }
