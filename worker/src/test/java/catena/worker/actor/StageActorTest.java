@@ -424,7 +424,25 @@ class StageActorTest {
     void shouldPreemptTheYoungestSequenceWhenKvMemoryRunsOut() {
         // 8 blocks of 4 tokens: two sequences of 12 prompt tokens fit (3 blocks each), then run out decoding.
         long perToken = 4L * 2 * ToyEngine.DIM * Float.BYTES;
-        var refs = ring(1, ToyEngine.factory(LAYERS, VOCAB, 4096, 0), perToken * 4 * 8);
+        // No pass runs before both Starts are in: had the test thread stalled between the two tells
+        // (CI saw it once), the older would have decoded past the room the younger's prompt needs,
+        // the younger would only have been admitted after the older outgrew the whole budget, and
+        // nothing would ever have been preempted.
+        java.util.concurrent.CountDownLatch bothSent = new java.util.concurrent.CountDownLatch(1);
+        StageEngineFactory gated = (path, f32, from, to) -> new ToyEngine(from, to, LAYERS, VOCAB, 4096, 0) {
+            @Override
+            public void forward(catena.worker.engine.SequenceCache[] caches, int[] counts, int size, int[] tokens,
+                                float[] x) {
+                try {
+                    bothSent.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+                super.forward(caches, counts, size, tokens, x);
+            }
+        };
+        var refs = ring(1, gated, perToken * 4 * 8);
         TestProbe<SequenceEvent> older = KIT.createTestProbe();
         TestProbe<SequenceEvent> younger = KIT.createTestProbe();
         // Distinct prompts: identical ones would share every block through the prefix cache (their
@@ -433,6 +451,11 @@ class StageActorTest {
         int[] q = {13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24};
         refs.get(0).tell(start(nextSequenceId++, p, 100, older));
         refs.get(0).tell(start(nextSequenceId++, q, 100, younger));
+        // Both Starts are processed before the latch opens: GetStats queues behind them.
+        TestProbe<StageActor.StageStats> queued = KIT.createTestProbe();
+        refs.get(0).tell(new StageActor.GetStats(queued.getRef()));
+        assertThat(queued.receiveMessage().sequences()).isEqualTo(2);
+        bothSent.countDown();
         younger.fishForMessage(Duration.ofSeconds(5), m -> m instanceof SequenceEvent.SequenceInterrupted i
                 && i.preempted() && i.reason().contains("KV memory") ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
                 : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
