@@ -65,29 +65,28 @@ public class Q4Int8ActBench {
         arena.close();
     }
 
-    private Q4Matrix nextQ4() {
-        Q4Matrix w = q4[next];
-        next = next + 1 == q4.length ? 0 : next + 1;
+    /** The next of the copies, round robin (each benchmark method runs in its own trial). */
+    private <M> M next(M[] copies) {
+        M w = copies[next];
+        next = next + 1 == copies.length ? 0 : next + 1;
         return w;
     }
 
     @Benchmark
     public float[] q8Engine() {
-        Q8Matrix w = q8[next];
-        next = next + 1 == q8.length ? 0 : next + 1;
-        MatMul.matmul(w, x, out, 1);
+        MatMul.matmul(next(q8), x, out, 1);
         return out;
     }
 
     @Benchmark
     public float[] q4Engine() {
-        MatMul.matmul(nextQ4(), x, out, 1);
+        MatMul.matmul(next(q4), x, out, 1);
         return out;
     }
 
     @Benchmark
     public float[] q4Int16Block() {
-        Q4Matrix w = nextQ4();
+        Q4Matrix w = next(q4);
         if (threads == 1) {
             probe.rowsBlock(w, 0, ROWS, out);
         } else {
@@ -99,13 +98,13 @@ public class Q4Int8ActBench {
 
     @Benchmark
     public float[] q4Int16Pair() {
-        probe.rowsPair(nextQ4(), 0, ROWS, out);
+        probe.rowsPair(next(q4), 0, ROWS, out);
         return out;
     }
 
     @Benchmark
     public float[] q4IntegerPartOnly() {
-        probe.rowsIntegerOnly(nextQ4(), 0, ROWS, out);
+        probe.rowsIntegerOnly(next(q4), 0, ROWS, out);
         return out;
     }
 }

@@ -18,6 +18,10 @@ import jdk.incubator.vector.VectorSpecies;
  * exactly the block's pair sums of {@code (n - 8) x}; then per block one conversion to f32 and one
  * FMA by {@code d_w * d_x}. Two weight rows per step (four exceed C2's node budget and box).
  * Assumes 512-bit vectors and an even block count per row.
+ *
+ * <p>The nibble step is written out in every loop on purpose: the figures in RESULTS.md were
+ * measured so, and a shared helper is exactly what C2 declined to inline in the four-row form
+ * (every vector boxed).
  */
 final class Q4Int8ActProbe {
     static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
