@@ -7,6 +7,7 @@ import java.io.DataOutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import catena.shard.sample.Sampler;
 import java.nio.file.Path;
 
 /**
@@ -41,9 +42,8 @@ public final class SplitRingProbe {
 
     private static void local(Path path, int cut) throws Exception {
         Model whole = Model.load(path, LoadOptions.defaults());
-        int layers = whole.config().layerCount();
         Model first = Model.load(path, LoadOptions.defaults().layers(0, cut));
-        Model second = Model.load(path, LoadOptions.defaults().layers(cut, layers));
+        Model second = Model.load(path, LoadOptions.defaults().layers(cut, LoadOptions.ALL));
         float[] x = new float[whole.config().dim()];
         float[] logits = new float[whole.config().vocabSize()];
         Batch batch = new Batch();
@@ -75,11 +75,7 @@ public final class SplitRingProbe {
     }
 
     private static void ring(Path path, int cut, boolean head, int port) throws Exception {
-        int layers;
-        try (Model probe = Model.load(path, LoadOptions.defaults().layers(0, 1))) {
-            layers = probe.config().layerCount();
-        }
-        Model m = Model.load(path, head ? LoadOptions.defaults().layers(0, cut) : LoadOptions.defaults().layers(cut, layers));
+        Model m = Model.load(path, LoadOptions.defaults().layers(head ? 0 : cut, head ? cut : LoadOptions.ALL));
         int dim = m.config().dim();
         float[] x = new float[dim];
         float[] logits = new float[m.config().vocabSize()];
@@ -145,12 +141,6 @@ public final class SplitRingProbe {
             return token;
         }
         m.logits(x, 0, logits);
-        int best = 0;
-        for (int k = 1; k < logits.length; k++) {
-            if (logits[k] > logits[best]) {
-                best = k;
-            }
-        }
-        return 300 + best % 1000;
+        return 300 + Sampler.argmax(logits, 0, logits.length) % 1000;
     }
 }
