@@ -235,11 +235,23 @@ public final class CatenaNode implements AutoCloseable {
      */
     public static CatenaNode worker(StageEngineFactory engines, StageSettings stage, String host, int pekkoPort,
                                     List<String> seeds, NodeConfig.Timings timings, Path clusterTls) {
+        return worker(engines, stage, host, pekkoPort, seeds, timings, clusterTls, 0);
+    }
+
+    /**
+     * As {@link #worker(StageEngineFactory, StageSettings, String, int, List, NodeConfig.Timings, Path)}, the
+     * stage taking ring messages on an activation link at {@code host:linkPort} (0 = any free port, -1 = none).
+     * Never with {@code clusterTls}: the link is plain TCP, and a cluster that asked for TLS gets it on
+     * every byte.
+     */
+    public static CatenaNode worker(StageEngineFactory engines, StageSettings stage, String host, int pekkoPort,
+                                    List<String> seeds, NodeConfig.Timings timings, Path clusterTls, int linkPort) {
         ExecutorService compute = computeExecutor("catena-stage");
         var stageRef = new CompletableFuture<ActorRef<StageActor.Command>>();
+        StageActor.Link link = clusterTls != null || linkPort < 0 ? null : new StageActor.Link(host, linkPort);
         Behavior<Void> root = Behaviors.setup(ctx -> {
             ActorRef<StageActor.Command> s = ctx.spawn(StageActor.create(engines,
-                    stage.toActorSettings(stage.advertisedMemory(), compute)), "stage");
+                    stage.toActorSettings(stage.advertisedMemory(), compute, link)), "stage");
             ctx.getSystem().receptionist().tell(Receptionist.register(StageActor.SERVICE_KEY, s));
             stageRef.complete(s);
             return Behaviors.empty();

@@ -133,6 +133,11 @@ final class ServeCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE})")
     int pekkoPort = 0;
 
+    @Option(names = "--link-port", description = "Workers: port of the activation link, a TCP connection that"
+            + " carries ring messages (activations, sampled tokens) from the previous stage, off Pekko remoting;"
+            + " 0 = any free port, -1 = none (ring over remoting). Off with --cluster-tls (default: ${DEFAULT-VALUE})")
+    int linkPort = 0;
+
     @Option(names = "--metrics-port", description = "Serve Prometheus /metrics on this port (a gateway's covers"
             + " every stage of the cluster, a worker's its own stage and JVM; default: off)")
     Integer metricsPort;
@@ -268,8 +273,12 @@ final class ServeCommand implements Callable<Integer> {
         // A worker may map its own copy of the model (another mount path); the layers come from the plan.
         StageEngineFactory model = engines(1);
         StageEngineFactory engines = own == null ? model : (path, f32, from, to) -> model.open(own, f32, from, to);
+        if (linkPort < -1 || linkPort > 65535) {
+            throw new IllegalArgumentException("--link-port=" + linkPort + ", expected 0-65535 (0 = any free port)"
+                    + " or -1 (no link)");
+        }
         CatenaNode node = CatenaNode.worker(engines, stageSettings(), host, pekkoPort, seedNodes, timings(),
-                clusterTls);
+                clusterTls, linkPort);
         System.out.println("catena: worker " + node.system().address() + " up, waiting for the plan to assign"
                 + " layers");
         return node;

@@ -88,7 +88,12 @@ public record StageSettings(long kvMemoryBytes, int kvBlockTokens, int maxBatchT
     }
 
     StageActor.Settings toActorSettings(long advertised, ExecutorService compute) {
+        return toActorSettings(advertised, compute, null);
+    }
+
+    StageActor.Settings toActorSettings(long advertised, ExecutorService compute, StageActor.Link link) {
         return new StageActor.Settings(kvBudget(kvMemoryBytes), kvBlockTokens, maxBatchTokens, prefillRatio, reserveTokens,
-                maxWaiting, advertised, Runtime.getRuntime().availableProcessors(), warmupRounds, compute, prefixCache);
+                maxWaiting, advertised, Runtime.getRuntime().availableProcessors(), warmupRounds, compute, prefixCache,
+                link);
     }
 }

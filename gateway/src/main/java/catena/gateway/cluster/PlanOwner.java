@@ -324,7 +324,8 @@ public final class PlanOwner {
                 Worker w = workers.get(s.workerId());
                 Worker next1 = workers.get(r.slots().get((i + 1) % n).workerId());
                 w.ref().tell(new StageActor.Assign(settings.model().toString(), settings.keepF32(), r.index(),
-                        r.epoch(), s.stage(), n, s.fromLayer(), s.toLayerExclusive(), next1.ref(), replies));
+                        r.epoch(), s.stage(), n, s.fromLayer(), s.toLayerExclusive(), next1.ref(), replies,
+                        next1.description().link()));
             }
         }
         if (previous != null) {

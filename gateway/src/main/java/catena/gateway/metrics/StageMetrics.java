@@ -83,6 +83,8 @@ public final class StageMetrics {
         counter(e, tags, "catena.stage.busy.seconds", "Time the stage's compute thread spent in passes; its rate is"
                 + " the busy fraction.", s -> s.busyNanos() / 1e9);
         counter(e, tags, "catena.stage.hops", "Ring messages received from the previous stage.", StageStats::hops);
+        counter(e, tags, "catena.stage.link.hops", "Of those, the ones that came over the activation link (the"
+                + " rest over Pekko remoting).", StageStats::linkHops);
         counter(e, tags, "catena.stage.hop.seconds", "Summed transit of those messages (wall clocks); divided by"
                 + " the hops, the hop latency into this stage.", s -> s.hopNanos() / 1e9);
         counter(e, tags, "catena.prefix.cache.queries", "Prompt tokens looked up in the stage's prefix cache (stage"

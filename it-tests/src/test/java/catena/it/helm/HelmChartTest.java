@@ -123,6 +123,20 @@ class HelmChartTest {
     }
 
     @Test
+    void workersOpenTheActivationLinkOnTheirDeclaredPortUnlessTurnedOff() {
+        Container worker = container(one(CHART.render(Map.of()), StatefulSet.class).getSpec().getTemplate());
+        assertThat(worker.getArgs()).containsSequence("--link-port", "2553");
+        assertThat(worker.getPorts()).anySatisfy(p -> {
+            assertThat(p.getName()).isEqualTo("link");
+            assertThat(p.getContainerPort()).isEqualTo(2553);
+        });
+        Container off = container(one(CHART.render(Map.of("worker.linkPort", -1)), StatefulSet.class).getSpec()
+                .getTemplate());
+        assertThat(off.getArgs()).containsSequence("--link-port", "-1");
+        assertThat(off.getPorts()).noneSatisfy(p -> assertThat(p.getName()).isEqualTo("link"));
+    }
+
+    @Test
     void seedListIsCappedAtTheWorkerCount() {
         ConfigMap config = one(CHART.render(Map.of("pipeline.stages", 1)), ConfigMap.class);
         assertThat(config.getData().get("seed-nodes"))

@@ -12,6 +12,8 @@ import catena.worker.engine.PrefixStats;
 import catena.worker.engine.StageEngine;
 import catena.worker.engine.StageEngineFactory;
 import catena.worker.engine.StageWarmup;
+import catena.worker.link.LinkSender;
+import catena.worker.link.LinkServer;
 import catena.worker.serial.ClusterMessage;
 import catena.worker.stage.SequenceTable;
 import catena.worker.stage.StageScheduler;
@@ -50,7 +52,9 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * batching); the {@link StageScheduler} decides the rows and KV reservations, the actor only moves
  * messages. Every message of the ring carries the replica's epoch; a message of another epoch is
  * dropped and counted (a sequence started under it is told to re-submit). The forward pass runs
- * on the stage's compute executor; its result comes back as a message.
+ * on the stage's compute executor; its result comes back as a message. Ring messages (activations,
+ * sampled tokens) go to the next stage over its activation link when it has one
+ * ({@code catena.worker.link}), everything else over Pekko remoting.
  */
 public final class StageActor {
     /** Workers register their stage under this key; the plan owner finds them with it. */
@@ -60,6 +64,8 @@ public final class StageActor {
     static final int MAX_BATCH_BYTES = 1536 * 1024;
     /** Longest a drain waits for sequences to move before the node leaves anyway. */
     static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(20);
+    /** A next stage that does not accept within this is reached over remoting instead. */
+    static final Duration LINK_CONNECT_TIMEOUT = Duration.ofSeconds(2);
 
     /**
      * What a stage is given at start: its KV memory budget and scheduler settings, the memory and
@@ -67,7 +73,15 @@ public final class StageActor {
      */
     public record Settings(long kvMemoryBytes, int kvBlockTokens, int maxBatchTokens, double prefillRatio,
                            int reserveTokens, int maxWaiting, long memoryBytes, int cores, int warmupRounds,
-                           ExecutorService compute, boolean prefixCache) {
+                           ExecutorService compute, boolean prefixCache, Link link) {
+        /** Settings without an activation link of its own (the ring reaches this stage over remoting). */
+        public Settings(long kvMemoryBytes, int kvBlockTokens, int maxBatchTokens, double prefillRatio,
+                        int reserveTokens, int maxWaiting, long memoryBytes, int cores, int warmupRounds,
+                        ExecutorService compute, boolean prefixCache) {
+            this(kvMemoryBytes, kvBlockTokens, maxBatchTokens, prefillRatio, reserveTokens, maxWaiting, memoryBytes,
+                    cores, warmupRounds, compute, prefixCache, null);
+        }
+
         /** Settings with the prefix cache on. */
         public Settings(long kvMemoryBytes, int kvBlockTokens, int maxBatchTokens, double prefillRatio,
                         int reserveTokens, int maxWaiting, long memoryBytes, int cores, int warmupRounds,
@@ -75,6 +89,13 @@ public final class StageActor {
             this(kvMemoryBytes, kvBlockTokens, maxBatchTokens, prefillRatio, reserveTokens, maxWaiting, memoryBytes,
                     cores, warmupRounds, compute, true);
         }
+    }
+
+    /**
+     * Where the stage accepts ring messages on an activation link ({@code catena.worker.link}): the
+     * address its node's remoting advertises, {@code port} 0 for any free one.
+     */
+    public record Link(String host, int port) {
     }
 
     /** Messages a stage understands. */
@@ -85,11 +106,19 @@ public final class StageActor {
      * Hold layers [fromLayer, toLayerExclusive) of the GGUF at modelPath as stage {@code stageIndex}
      * of replica {@code replica} under {@code epoch}, sending output to {@code next} (stage 0 for the
      * last stage). Idempotent: a stage that holds those layers already only rewires, dropping the
-     * sequences of its previous epoch.
+     * sequences of its previous epoch. {@code nextLink}: the next stage's activation link ("" = none:
+     * ring messages to it go over remoting).
      */
     public record Assign(String modelPath, boolean keepF32, int replica, long epoch, int stageIndex, int stageCount,
-                         int fromLayer, int toLayerExclusive, ActorRef<Command> next, ActorRef<AssignReply> replyTo)
+                         int fromLayer, int toLayerExclusive, ActorRef<Command> next, ActorRef<AssignReply> replyTo,
+                         String nextLink)
             implements Command, ClusterMessage {
+        /** Ring messages to {@code next} over remoting. */
+        public Assign(String modelPath, boolean keepF32, int replica, long epoch, int stageIndex, int stageCount,
+                      int fromLayer, int toLayerExclusive, ActorRef<Command> next, ActorRef<AssignReply> replyTo) {
+            this(modelPath, keepF32, replica, epoch, stageIndex, stageCount, fromLayer, toLayerExclusive, next,
+                    replyTo, "");
+        }
     }
 
     /** Leave the replica of {@code epoch} and stand by as a spare (layers kept). Ignored for another epoch. */
@@ -103,11 +132,18 @@ public final class StageActor {
     /**
      * A worker's offer: memory it may use for weights + KV, its cores, and what it holds (model ""
      * and epoch -1 when nothing; replica -1 when a spare holding layers); {@code draining} when it
-     * is leaving.
+     * is leaving; {@code link}: its activation link, "host:port" ("" = none).
      */
     public record WorkerDescription(ActorRef<Command> stage, long memoryBytes, int cores, String model, int fromLayer,
-                                    int toLayerExclusive, int replica, int stageIndex, long epoch, boolean draining)
+                                    int toLayerExclusive, int replica, int stageIndex, long epoch, boolean draining,
+                                    String link)
             implements ClusterMessage {
+        /** A worker without an activation link. */
+        public WorkerDescription(ActorRef<Command> stage, long memoryBytes, int cores, String model, int fromLayer,
+                                 int toLayerExclusive, int replica, int stageIndex, long epoch, boolean draining) {
+            this(stage, memoryBytes, cores, model, fromLayer, toLayerExclusive, replica, stageIndex, epoch, draining,
+                    "");
+        }
     }
 
     /**
@@ -241,7 +277,19 @@ public final class StageActor {
                              long batches, long rows, long multiSequenceBatches, int maxBatchSequences,
                              long preemptions, long staleDropped, long rejected, long busyNanos, long hops,
                              long hopNanos, String kvType, long kvBytesPerToken, long kvPoolUsedBytes,
-                             PrefixStats prefix) implements ClusterMessage {
+                             PrefixStats prefix, long linkHops) implements ClusterMessage {
+        /** Stats of a stage without an activation link. */
+        public StageStats(int replica, long epoch, int stageIndex, int fromLayer, int toLayerExclusive, int sequences,
+                          int waiting, long cacheBytes, int kvBlocksUsed, int kvBlocksTotal, int kvBlockTokens,
+                          long batches, long rows, long multiSequenceBatches, int maxBatchSequences, long preemptions,
+                          long staleDropped, long rejected, long busyNanos, long hops, long hopNanos, String kvType,
+                          long kvBytesPerToken, long kvPoolUsedBytes, PrefixStats prefix) {
+            this(replica, epoch, stageIndex, fromLayer, toLayerExclusive, sequences, waiting, cacheBytes, kvBlocksUsed,
+                    kvBlocksTotal, kvBlockTokens, batches, rows, multiSequenceBatches, maxBatchSequences, preemptions,
+                    staleDropped, rejected, busyNanos, hops, hopNanos, kvType, kvBytesPerToken, kvPoolUsedBytes, prefix,
+                    0);
+        }
+
         /** Stats of a stage without a prefix cache. */
         public StageStats(int replica, long epoch, int stageIndex, int fromLayer, int toLayerExclusive, int sequences,
                           int waiting, long cacheBytes, int kvBlocksUsed, int kvBlocksTotal, int kvBlockTokens,
@@ -262,6 +310,10 @@ public final class StageActor {
     }
 
     private record SinkGone(ActorRef<SequenceEvent> sink) implements Command {
+    }
+
+    /** A ring message that came over the activation link (counted, then handled as any other). */
+    private record ViaLink(Command message) implements Command {
     }
 
     private enum DrainTimeout implements Command {
@@ -301,6 +353,10 @@ public final class StageActor {
     private boolean passDue;
     private float[] logitsBuffer = new float[0];
     private ActorRef<Done> drainReply;
+    /** Accepts the previous stage's ring messages; null when the stage has no link of its own. */
+    private final LinkServer linkServer;
+    /** To {@code assignment.next()} when it has a link; null: ring messages go over remoting. */
+    private LinkSender link;
 
     private long batches;
     private long rowsTotal;
@@ -310,6 +366,8 @@ public final class StageActor {
     /** Ring messages received from the previous stage, and their summed wall-clock transit. */
     private long hops;
     private long hopNanos;
+    /** Of the hops, those that came over the activation link. */
+    private long linkHops;
     private int maxBatchSequences;
     private long staleDropped;
     private long rejected;
@@ -320,6 +378,28 @@ public final class StageActor {
         this.stash = stash;
         this.engines = engines;
         this.settings = settings;
+        this.linkServer = settings.link() == null ? null : openLink(settings.link());
+    }
+
+    private LinkServer openLink(Link l) {
+        ActorRef<Command> self = ctx.getSelf();
+        org.slf4j.Logger log = ctx.getLog();
+        try {
+            LinkServer server = LinkServer.start(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(ctx.getSystem()),
+                    l.host(), l.port(), message -> {
+                        if (message instanceof Forward || message instanceof NextTokens) {
+                            self.tell(new ViaLink((Command) message));
+                        } else {
+                            log.warn("activation link: ignoring {}, not a ring message", message.getClass().getName());
+                        }
+                    });
+            log.info("stage accepts ring messages on activation link {}", server.endpoint());
+            return server;
+        } catch (java.io.IOException e) {
+            // The ring still works over remoting, only slower: serve, and say so.
+            log.error("stage has no activation link; ring messages to it go over remoting: {}", e.getMessage());
+            return null;
+        }
     }
 
     // ---------------------------------------------------------------- states
@@ -483,10 +563,48 @@ public final class StageActor {
             dropSequences("replica " + m.replica() + " was re-planned (epoch " + m.epoch() + ")");
         }
         assignment = m;
-        ctx.getLog().info("stage serves replica [{}] stage [{}] of {} epoch [{}], layers [{}, {})", m.replica(),
-                m.stageIndex(), m.stageCount(), m.epoch(), m.fromLayer(), m.toLayerExclusive());
+        relink(m);
+        ctx.getLog().info("stage serves replica [{}] stage [{}] of {} epoch [{}], layers [{}, {}), ring messages to"
+                + " {}", m.replica(), m.stageIndex(), m.stageCount(), m.epoch(), m.fromLayer(), m.toLayerExclusive(),
+                m.next().equals(ctx.getSelf()) ? "itself" : link != null ? "the next stage over activation link "
+                        + link.endpoint() : "the next stage over remoting");
         m.replyTo().tell(new Assigned(m.replica(), m.epoch(), m.stageIndex(), ctx.getSelf()));
         return serving();
+    }
+
+    /**
+     * Opens (or keeps) the link to the next stage. Before this stage sends anything of the new
+     * assignment, so one epoch's ring messages all take one path and keep their order.
+     */
+    private void relink(Assign m) {
+        String want = m.next().equals(ctx.getSelf()) ? "" : m.nextLink();
+        if (link != null && (!link.isOpen() || !link.endpoint().equals(want))) {
+            link.close();
+            link = null;
+        }
+        if (link == null && !want.isEmpty()) {
+            try {
+                link = LinkSender.connect(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(ctx.getSystem()), want,
+                        LINK_CONNECT_TIMEOUT);
+            } catch (java.io.IOException e) {
+                ctx.getLog().warn("stage: {}; ring messages to the next stage go over remoting", e.getMessage());
+            }
+        }
+    }
+
+    /** Sends a ring message to the next stage: over the link when there is one, else over remoting. */
+    private void toNext(Command message) {
+        if (link != null) {
+            try {
+                if (link.send(message)) {
+                    return;
+                }
+            } catch (java.io.NotSerializableException e) {
+                ctx.getLog().error("stage: cannot encode {} for the activation link", message.getClass().getName(), e);
+            }
+            // Closed: the next stage went away. Its replica is re-planned; remoting delivers or drops.
+        }
+        assignment.next().tell(message);
     }
 
     private Behavior<Command> ready(IsReady m, boolean ready) {
@@ -499,7 +617,8 @@ public final class StageActor {
         m.replyTo().tell(new WorkerDescription(ctx.getSelf(), settings.memoryBytes(), settings.cores(),
                 engine == null ? "" : modelPath, engine == null ? 0 : engine.fromLayer(),
                 engine == null ? 0 : engine.toLayerExclusive(), a == null ? -1 : a.replica(),
-                a == null ? -1 : a.stageIndex(), a == null ? -1 : a.epoch(), draining));
+                a == null ? -1 : a.stageIndex(), a == null ? -1 : a.epoch(), draining,
+                linkServer == null ? "" : linkServer.endpoint()));
         return Behaviors.same();
     }
 
@@ -514,6 +633,10 @@ public final class StageActor {
                 if (assignment != null && m.epoch() == assignment.epoch()) {
                     dropSequences("replica " + assignment.replica() + " was dissolved");
                     assignment = null;
+                    if (link != null) {
+                        link.close();
+                        link = null;
+                    }
                     return drainReply != null ? drained() : standby();
                 }
             }
@@ -522,6 +645,10 @@ public final class StageActor {
             case Start m -> onStart(m);
             case Forward m -> onForward(m);
             case NextTokens m -> onNextTokens(m);
+            case ViaLink m -> {
+                linkHops++;
+                return onServing(m.message());
+            }
             case Free m -> free(m.sequenceId());
             case Throttle m -> onThrottle(m);
             case GetStats m -> onGetStats(m);
@@ -628,7 +755,7 @@ public final class StageActor {
         if (!s.paused && s.held >= 0) {
             int token = s.held;
             s.held = -1;
-            assignment.next().tell(new NextTokens(assignment.epoch(), List.of(new Fed(s.id, token)), WallClock.micros()));
+            toNext(new NextTokens(assignment.epoch(), List.of(new Fed(s.id, token)), WallClock.micros()));
         }
     }
 
@@ -914,7 +1041,7 @@ public final class StageActor {
             }
             relayed.forEach((relay, tokens) -> relay.tell(new RelayedEvents(tokens)));
             if (!fed.isEmpty()) {
-                assignment.next().tell(new NextTokens(assignment.epoch(), fed, WallClock.micros()));
+                toNext(new NextTokens(assignment.epoch(), fed, WallClock.micros()));
             }
         } else {
             List<Rows> out = new ArrayList<>(job.size);
@@ -924,7 +1051,7 @@ public final class StageActor {
                 }
             }
             if (out.size() == job.size) {
-                assignment.next().tell(new Forward(assignment.epoch(), out, job.tokens, job.x, engine.dim(),
+                toNext(new Forward(assignment.epoch(), out, job.tokens, job.x, engine.dim(),
                         WallClock.micros()));
             } else if (!out.isEmpty()) {
                 forwardSurvivors(job);
@@ -967,7 +1094,7 @@ public final class StageActor {
             }
             src += n;
         }
-        assignment.next().tell(new Forward(assignment.epoch(), out, tokens, x, dim, WallClock.micros()));
+        toNext(new Forward(assignment.epoch(), out, tokens, x, dim, WallClock.micros()));
     }
 
     /**
@@ -1051,7 +1178,8 @@ public final class StageActor {
                 batches, rowsTotal, multiSequenceBatches, maxBatchSequences,
                 scheduler == null ? 0 : scheduler.preemptions(), staleDropped, rejected, busyNanos, hops, hopNanos,
                 engine == null ? "" : engine.kvType(), engine == null ? 0 : engine.kvBytesPerToken(),
-                engine == null ? -1 : engine.kvPoolUsedBytes(), loaded ? table.kv().prefixStats() : PrefixStats.NONE));
+                engine == null ? -1 : engine.kvPoolUsedBytes(), loaded ? table.kv().prefixStats() : PrefixStats.NONE,
+                linkHops));
         return Behaviors.same();
     }
 
@@ -1114,6 +1242,12 @@ public final class StageActor {
     private Behavior<Command> stop() {
         if (table != null) {
             table.clear();
+        }
+        if (link != null) {
+            link.close();
+        }
+        if (linkServer != null) {
+            linkServer.close();
         }
         closeEngine();
         return Behaviors.same();

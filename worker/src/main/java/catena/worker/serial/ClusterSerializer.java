@@ -106,13 +106,14 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
             case StageActor.Assign m -> AssignStage.newBuilder().setModelPath(m.modelPath()).setKeepF32(m.keepF32())
                     .setReplica(m.replica()).setEpoch(m.epoch()).setStageIndex(m.stageIndex())
                     .setStageCount(m.stageCount()).setFromLayer(m.fromLayer()).setToLayerExclusive(m.toLayerExclusive())
-                    .setNext(ref(m.next())).setReplyTo(ref(m.replyTo())).build().toByteArray();
+                    .setNext(ref(m.next())).setReplyTo(ref(m.replyTo())).setNextLink(m.nextLink()).build().toByteArray();
             case StageActor.Unassign m -> UnassignStage.newBuilder().setEpoch(m.epoch()).build().toByteArray();
             case StageActor.Describe m -> DescribeWorker.newBuilder().setReplyTo(ref(m.replyTo())).build().toByteArray();
             case StageActor.WorkerDescription m -> catena.cluster.v1.WorkerDescription.newBuilder()
                     .setStage(ref(m.stage())).setMemoryBytes(m.memoryBytes()).setCores(m.cores()).setModel(m.model())
                     .setFromLayer(m.fromLayer()).setToLayerExclusive(m.toLayerExclusive()).setReplica(m.replica())
-                    .setStageIndex(m.stageIndex()).setEpoch(m.epoch()).setDraining(m.draining()).build().toByteArray();
+                    .setStageIndex(m.stageIndex()).setEpoch(m.epoch()).setDraining(m.draining()).setLink(m.link())
+                    .build().toByteArray();
             case StageActor.Assigned m -> StageAssigned.newBuilder().setReplica(m.replica()).setEpoch(m.epoch())
                     .setStageIndex(m.stageIndex()).setStage(ref(m.stage())).build().toByteArray();
             case StageActor.AssignFailed m -> catena.cluster.v1.AssignFailed.newBuilder().setReplica(m.replica())
@@ -143,7 +144,8 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                     .setKvPoolUsedBytes(m.kvPoolUsedBytes()).setPrefixQueries(m.prefix().queries())
                     .setPrefixQueryTokens(m.prefix().queryTokens()).setPrefixHitTokens(m.prefix().hitTokens())
                     .setPrefixCachedBlocks(m.prefix().cachedBlocks()).setPrefixIdleBlocks(m.prefix().idleBlocks())
-                    .setPrefixEvictions(m.prefix().evictions()).setPrefixMisses(m.prefix().misses()).build()
+                    .setPrefixEvictions(m.prefix().evictions()).setPrefixMisses(m.prefix().misses())
+                    .setLinkHops(m.linkHops()).build()
                     .toByteArray();
             case SequenceEvent.TokenSampled m -> sampled(m).toByteArray();
             case RelayedEvents m -> {
@@ -199,7 +201,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                     AssignStage p = AssignStage.parseFrom(bytes);
                     yield new StageActor.Assign(p.getModelPath(), p.getKeepF32(), p.getReplica(), p.getEpoch(),
                             p.getStageIndex(), p.getStageCount(), p.getFromLayer(), p.getToLayerExclusive(),
-                            resolve(p.getNext()), resolve(p.getReplyTo()));
+                            resolve(p.getNext()), resolve(p.getReplyTo()), p.getNextLink());
                 }
                 case UNASSIGN -> new StageActor.Unassign(UnassignStage.parseFrom(bytes).getEpoch());
                 case DESCRIBE -> new StageActor.Describe(resolve(DescribeWorker.parseFrom(bytes).getReplyTo()));
@@ -207,7 +209,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                     var p = catena.cluster.v1.WorkerDescription.parseFrom(bytes);
                     yield new StageActor.WorkerDescription(resolve(p.getStage()), p.getMemoryBytes(), p.getCores(),
                             p.getModel(), p.getFromLayer(), p.getToLayerExclusive(), p.getReplica(), p.getStageIndex(),
-                            p.getEpoch(), p.getDraining());
+                            p.getEpoch(), p.getDraining(), p.getLink());
                 }
                 case ASSIGNED -> {
                     StageAssigned p = StageAssigned.parseFrom(bytes);
@@ -249,7 +251,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
                             p.getKvType(), p.getKvBytesPerToken(), p.getKvPoolUsedBytes(),
                             new catena.worker.engine.PrefixStats(p.getPrefixQueries(), p.getPrefixQueryTokens(),
                                     p.getPrefixHitTokens(), p.getPrefixCachedBlocks(), p.getPrefixIdleBlocks(),
-                                    p.getPrefixEvictions(), p.getPrefixMisses()));
+                                    p.getPrefixEvictions(), p.getPrefixMisses()), p.getLinkHops());
                 }
                 case SAMPLED -> sampled(catena.cluster.v1.TokenSampled.parseFrom(bytes));
                 case RELAYED -> {

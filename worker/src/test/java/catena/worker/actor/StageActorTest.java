@@ -579,6 +579,54 @@ class StageActorTest {
         return refs;
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {2, 3})
+    void shouldCarryTheRingOverActivationLinksAndGiveTheSameTokens(int stages) {
+        StageEngineFactory engines = ToyEngine.factory(LAYERS, VOCAB, 256, 0);
+        List<ActorRef<StageActor.Command>> refs = new ArrayList<>();
+        List<String> links = new ArrayList<>();
+        TestProbe<StageActor.WorkerDescription> described = KIT.createTestProbe();
+        for (int i = 0; i < stages; i++) {
+            StageActor.Settings plain = settings(1L << 30);
+            StageActor.Settings linked = new StageActor.Settings(plain.kvMemoryBytes(), plain.kvBlockTokens(),
+                    plain.maxBatchTokens(), plain.prefillRatio(), plain.reserveTokens(), plain.maxWaiting(),
+                    plain.memoryBytes(), plain.cores(), plain.warmupRounds(), plain.compute(), true,
+                    new StageActor.Link("127.0.0.1", 0));
+            ActorRef<StageActor.Command> ref = KIT.spawn(StageActor.create(engines, linked));
+            ref.tell(new StageActor.Describe(described.getRef()));
+            String link = described.receiveMessage().link();
+            assertThat(link).matches("127\\.0\\.0\\.1:\\d+");
+            refs.add(ref);
+            links.add(link);
+        }
+        int[] bounds = StagePlan.split(new long[] {1, 1, 1, 1}, stages);
+        TestProbe<StageActor.AssignReply> assigned = KIT.createTestProbe();
+        for (int i = 0; i < stages; i++) {
+            refs.get(i).tell(new StageActor.Assign("toy.gguf", false, 0, EPOCH, i, stages, bounds[i], bounds[i + 1],
+                    refs.get((i + 1) % stages), assigned.getRef(), links.get((i + 1) % stages)));
+        }
+        for (int i = 0; i < stages; i++) {
+            assertThat(assigned.receiveMessage()).isInstanceOf(StageActor.Assigned.class);
+        }
+        TestProbe<SequenceEvent> sink = KIT.createTestProbe();
+        assertThat(generate(refs.get(0), start(nextSequenceId++, new int[] {3, 14, 15, 92, 65}, 10, sink), sink))
+                .containsExactly(expected(new int[] {3, 14, 15, 92, 65}, 10));
+        // 150 prompt tokens in chunks of at most 64 (settings): several Forwards of one sequence back to
+        // back, which must arrive in order for its KV positions to be right.
+        int[] longPrompt = new int[150];
+        for (int i = 0; i < longPrompt.length; i++) {
+            longPrompt[i] = (i * 37 + 11) % VOCAB;
+        }
+        assertThat(generate(refs.get(0), start(nextSequenceId++, longPrompt, 6, sink), sink))
+                .containsExactly(expected(longPrompt, 6));
+        for (ActorRef<StageActor.Command> ref : refs) {
+            StageActor.StageStats st = stats(ref);
+            assertThat(st.hops()).isPositive();
+            assertThat(st.linkHops()).as("ring messages into stage %d over the link", st.stageIndex())
+                    .isEqualTo(st.hops());
+        }
+    }
+
     private static int[] generate(ActorRef<StageActor.Command> first, StageActor.Start start,
                                   TestProbe<SequenceEvent> sink) {
         first.tell(start);
