@@ -114,22 +114,49 @@ class TwoStageClusterIT {
         assertThat(st.getStages(0).getMultiSequenceBatches()).isGreaterThan(multiBefore);
     }
 
+    private static java.util.Map<String, org.hawkular.agent.prometheus.types.MetricFamily> workerMetrics(int w)
+            throws Exception {
+        String body = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + cluster.workerMetricsPort(w) + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        var walker = new org.hawkular.agent.prometheus.walkers.CollectorPrometheusMetricsWalker();
+        new org.hawkular.agent.prometheus.text.TextPrometheusMetricsProcessor(new java.io.ByteArrayInputStream(
+                body.getBytes(java.nio.charset.StandardCharsets.UTF_8)), walker).walk();
+        var families = new java.util.HashMap<String, org.hawkular.agent.prometheus.types.MetricFamily>();
+        walker.getAllMetricFamilies().forEach(f -> families.put(f.getName(), f));
+        return families;
+    }
+
+    private static double counter(java.util.Map<String, org.hawkular.agent.prometheus.types.MetricFamily> families,
+                                  String name) {
+        assertThat(families).containsKey(name);
+        return ((org.hawkular.agent.prometheus.types.Counter) families.get(name).getMetrics().getFirst()).getValue();
+    }
+
+    /**
+     * The two worker JVMs pass activations and sampled tokens on their activation link, not
+     * through Artery: every ring message into either stage came over it.
+     */
+    @Test
+    void shouldCarryTheRingBetweenTheWorkerJvmsOnTheActivationLink() throws Exception {
+        Streams.tokens(cluster.stub().generate(Streams.greedy(new int[] {1, 403, 407}, 8)));
+        for (int w = 0; w < 2; w++) {
+            var families = workerMetrics(w);
+            double hops = counter(families, "catena_stage_hops_total");
+            assertThat(hops).as("ring messages into worker %d", w).isPositive();
+            assertThat(counter(families, "catena_stage_link_hops_total")).as("of them over the link, worker %d", w)
+                    .isEqualTo(hops);
+        }
+    }
+
     /** Each worker's own /metrics parses as Prometheus text and counts what the gateway's stats say. */
     @Test
     void shouldServeEachWorkersOwnMetrics() throws Exception {
         Streams.tokens(cluster.stub().generate(Streams.greedy(new int[] {1, 403, 407}, 8)));
         PipelineStats st = stats();
-        var http = java.net.http.HttpClient.newHttpClient();
         long rows = 0;
         for (int w = 0; w < 2; w++) {
-            String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
-                    + cluster.workerMetricsPort(w) + "/metrics")).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-            var walker = new org.hawkular.agent.prometheus.walkers.CollectorPrometheusMetricsWalker();
-            new org.hawkular.agent.prometheus.text.TextPrometheusMetricsProcessor(new java.io.ByteArrayInputStream(
-                    body.getBytes(java.nio.charset.StandardCharsets.UTF_8)), walker).walk();
-            var families = new java.util.HashMap<String, org.hawkular.agent.prometheus.types.MetricFamily>();
-            walker.getAllMetricFamilies().forEach(f -> families.put(f.getName(), f));
+            var families = workerMetrics(w);
             assertThat(families).containsKeys("catena_stage_rows_total", "catena_stage_busy_seconds_total",
                     "catena_kv_cache_usage_perc", "jvm_memory_used_bytes");
             var rowsMetric = (org.hawkular.agent.prometheus.types.Counter) families.get("catena_stage_rows_total")

@@ -134,6 +134,9 @@ class HelmChartTest {
                 .getTemplate());
         assertThat(off.getArgs()).containsSequence("--link-port", "-1");
         assertThat(off.getPorts()).noneSatisfy(p -> assertThat(p.getName()).isEqualTo("link"));
+        Container tls = container(one(CHART.render(Map.of("security.clusterTls.secretName", "cluster-tls")),
+                StatefulSet.class).getSpec().getTemplate());
+        assertThat(tls.getPorts()).noneSatisfy(p -> assertThat(p.getName()).isEqualTo("link"));
     }
 
     @Test
@@ -177,7 +180,7 @@ class HelmChartTest {
         assertThat(worker.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("metrics");
         assertThat(worker.getLivenessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("pekko");
         assertThat(worker.getPorts()).extracting(p -> p.getName() + ":" + p.getContainerPort())
-                .containsExactly("pekko:2552", "metrics:9090");
+                .containsExactly("pekko:2552", "link:2553", "metrics:9090");
 
         Container noHttp = container(one(CHART.render(Map.of("worker.metrics.enabled", false)), StatefulSet.class)
                 .getSpec().getTemplate());
