@@ -82,7 +82,10 @@ class GatewayWarmupTest {
                 List<StageActor.StageStats> stats = node.client().stats().toCompletableFuture().get(10, TimeUnit.SECONDS);
                 assertThat(stats).hasSize(1);
                 assertThat(stats.get(0).batches()).as("passes of the warm-up's generations").isPositive();
-                assertThat(stats.get(0).multiSequenceBatches()).as("its concurrent generations batched").isPositive();
+                // One round: one call alone, then two at once (so that real models batch them). Whether the two
+                // share a pass is not asserted: on this 260K-parameter model a call ends in about a millisecond,
+                // so on a busy machine the second may start after the first ended (it did, in CI).
+                assertThat(node.warmupResults().getFirst().calls()).as("gRPC warm-up calls").isEqualTo(3);
                 assertThat(node.client().activeSessions()).as("the warm-up had ended").isZero();
 
                 var ttft = node.meters().get("catena.time.to.first.token").timer();
