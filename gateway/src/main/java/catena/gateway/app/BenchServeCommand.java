@@ -119,7 +119,7 @@ final class BenchServeCommand implements Callable<Integer> {
         if (api.equals("openai")) {
             return openAi(limit, rate, slo);
         }
-        ManagedChannel channel = connection.open(target);
+        ManagedChannel channel = connection.openForNonBlockingCallbacks(target);
         try {
             ModelInfo info = InferenceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
                     .getModelInfo(GetModelInfoRequest.getDefaultInstance());

@@ -65,7 +65,7 @@ final class BenchStallCommand implements Callable<Integer> {
                     + ", --output-len=" + outputLen + ", --prompt-len=" + promptLen + ", --after=" + after
                     + ": expected >= 1, >= 1, >= 2, >= 1, > 0");
         }
-        ManagedChannel channel = connection.open(target);
+        ManagedChannel channel = connection.openForNonBlockingCallbacks(target);
         try {
             ModelInfo info = InferenceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
                     .getModelInfo(GetModelInfoRequest.getDefaultInstance());
