@@ -58,7 +58,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--probe-mib", paramLabel = "MIB", defaultValue = "1024", description = "size of the bandwidth probe's array (default: ${DEFAULT-VALUE})")
     int probeMib;
 
-    @Option(names = "--profile", description = "after the measurements, one more decode and batched-decode run timed step by step (norms, projections, attention, head...)")
+    @Option(names = "--profile", description = "after the measurements, one more prefill, decode and batched-decode run timed step by step (norms, projections, attention, head...)")
     boolean profile;
 
     @Option(names = "--json", description = "end with one JSON line: prefill_tok_s, decode_tok_s, batch, batch_decode_tok_s, bytes_per_token, bandwidth_gb_s, decode_efficiency")
@@ -156,31 +156,40 @@ final class BenchCommand implements Callable<Integer> {
 
     /**
      * Separate runs with the step timers on, so that the headline numbers above carry no timing
-     * overhead: milliseconds per decode step, one sequence and then the batch, by layer step.
+     * overhead: milliseconds of one prefill of {@code --prompt} tokens, then per decode step, one
+     * sequence and the batch, by layer step.
      */
     private void profileSteps(Model model, Runner run) {
         StepProfile p = new StepProfile();
         model.profile(p);
         run.profile = p;
         try {
+            p.reset();
+            run.prefill(prompt);
+            Map<StepProfile.Phase, Long> pre = p.nanos();
+            p.reset();
             run.decode(prompt, gen);
             Map<StepProfile.Phase, Long> single = p.nanos();
             p.reset();
             run.batchedDecode(batch, batchPrompt, gen);
             Map<StepProfile.Phase, Long> batched = p.nanos();
-            System.out.printf(Locale.ROOT, "profile          ms per decode step: 1 sequence | %d sequences%n", batch);
+            System.out.printf(Locale.ROOT, "profile          ms per prefill of %d tokens | per decode step: 1 sequence | %d sequences%n",
+                    prompt, batch);
+            long tp = 0;
             long t1 = 0;
             long tb = 0;
             for (StepProfile.Phase ph : StepProfile.Phase.values()) {
+                long f = pre.get(ph);
                 long a = single.get(ph);
                 long b = batched.get(ph);
+                tp += f;
                 t1 += a;
                 tb += b;
-                if (a + b > 0) {
-                    System.out.printf(Locale.ROOT, "  %-32s %8.2f | %8.2f%n", ph.label(), a / 1e6 / gen, b / 1e6 / gen);
+                if (f + a + b > 0) {
+                    System.out.printf(Locale.ROOT, "  %-32s %8.2f | %8.2f | %8.2f%n", ph.label(), f / 1e6, a / 1e6 / gen, b / 1e6 / gen);
                 }
             }
-            System.out.printf(Locale.ROOT, "  %-32s %8.2f | %8.2f%n", "total (forward + head)", t1 / 1e6 / gen, tb / 1e6 / gen);
+            System.out.printf(Locale.ROOT, "  %-32s %8.2f | %8.2f | %8.2f%n", "total (forward + head)", tp / 1e6, t1 / 1e6 / gen, tb / 1e6 / gen);
         } finally {
             model.profile(null);
             run.profile = null;

@@ -31,17 +31,19 @@ class BenchCommandTest {
     }
 
     @Test
-    void profileTimesTheLayerStepsOfBothDecodeRuns() {
+    void profileTimesTheLayerStepsOfThePrefillAndBothDecodeRuns() {
         String model = Fixtures.file("tiny/tiny-gemma3-q8_0.gguf").toString();
         CliRun r = CliRun.of("bench", "--model", model, "--threads", "2", "--prompt", "8", "--gen", "4",
                 "--batch", "3", "--batch-prompt", "4", "--repeats", "1", "--probe-mib", "16", "--profile");
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).contains("ms per decode step: 1 sequence | 3 sequences", "FFN gate and up projections",
+        assertThat(r.out()).contains("ms per prefill of 8 tokens | per decode step: 1 sequence | 3 sequences",
+                "FFN gate and up projections",
                 "attention over the cache", "final norm and output head", "total (forward + head)");
         String total = r.out().lines().filter(l -> l.contains("total (forward + head)")).findFirst().orElseThrow();
         String[] ms = total.replace("total (forward + head)", "").split("\\|");
         assertThat(Double.parseDouble(ms[0].strip())).isPositive();
         assertThat(Double.parseDouble(ms[1].strip())).isPositive();
+        assertThat(Double.parseDouble(ms[2].strip())).isPositive();
     }
 
     @Test
