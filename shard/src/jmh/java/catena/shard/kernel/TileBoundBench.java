@@ -25,9 +25,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * What bounds the 3x8 tile's loop (one core, everything in L1): each variant adds one ingredient
- * of {@code VectorMatMul.q8Tiles3x8}'s step to 24 FMAs on registers. Every op is one step of
- * {@code cols / L} steps over 8 interleaved activation rows and 3 weight rows; .ci/jmh's GFLOP/s
- * are not printed for it (no shape), so divide: 2 * 24 * L * steps * reps flops per op.
+ * of {@code VectorMatMul.q8Tiles3x8}'s step to 24 FMAs on registers ({@code -p variant=...}). An
+ * op is {@code REPS} passes of {@code cols / L} steps over 8 interleaved activation rows and 3
+ * weight rows; .ci/jmh prints no GFLOP/s for it (no shape), so divide: 2 * 24 * L * steps * REPS
+ * flops per op.
  * <ul>
  *   <li>{@code fma}: 24 FMAs, weights and activations in registers (the peak);
  *   <li>{@code act}: + the 8 activation loads (weights in registers);
@@ -91,59 +92,21 @@ public class TileBoundBench {
         arena.close();
     }
 
-    @Benchmark
-    public float fma() {
-        return run(0);
-    }
+    /** The variant, one of {@link #VARIANTS} (see the class comment). */
+    @Param({"fma", "act", "actF32w", "actI32w", "actI32Shift2w", "actWidenOnly", "actI8w", "full"})
+    public String variant;
+
+    private static final java.util.List<String> VARIANTS =
+            java.util.List.of("fma", "act", "actF32w", "actI32w", "actI32Shift2w", "actWidenOnly", "actI8w", "full");
+    private static final int FMA = 0, ACT = 1, ACT_F32W = 2, ACT_I32W = 3, ACT_I32_SHIFT2W = 4, ACT_WIDEN_ONLY = 5,
+            ACT_I8W = 6, FULL = 7;
 
     @Benchmark
-    public float act() {
-        return run(1);
-    }
-
-    @Benchmark
-    public float actF32w() {
-        return run(2);
-    }
-
-    @Benchmark
-    public float actI8w() {
-        return run(3);
-    }
-
-    @Benchmark
-    public float actI32w() {
-        return run(5);
-    }
-
-    @Benchmark
-    public float actWidenOnly() {
-        return run(6);
-    }
-
-    @Benchmark
-    public float actI32Shift2w() {
-        return run(9);
-    }
-
-    @Benchmark
-    public float full() {
-        return run(4);
-    }
-
-    private float run(int variant) {
+    public float step() {
+        int v = VARIANTS.indexOf(variant);
         float s = 0;
         for (int r = 0; r < REPS; r++) {
-            s += switch (variant) {
-                case 0 -> fmaOnly(cols);
-                case 1 -> tile(x8, null, null, null, cols, 1);
-                case 2 -> tile(x8, w32, null, null, cols, 2);
-                case 3 -> tile(x8, null, q, null, cols, 3);
-                case 5 -> tile(x8, w32, null, null, cols, 5);
-                case 6 -> tile(x8, null, q, null, cols, 6);
-                case 9 -> tile(x8, w32, null, null, cols, 9);
-                default -> tile(x8, null, q, sc, cols, 4);
-            };
+            s += v == FMA ? fmaOnly(cols) : tile(x8, w32, q, sc, cols, v);
         }
         return s;
     }
@@ -180,34 +143,34 @@ public class TileBoundBench {
         long third = cols;
         for (long k = 0; k < cols; k += L, xk += 8 * vecBytes) {
             FloatVector w0, w1, w2;
-            if (v == 1) {
+            if (v == ACT) {
                 w0 = c0;
                 w1 = c1;
                 w2 = c2;
-            } else if (v == 2) {
+            } else if (v == ACT_F32W) {
                 w0 = FloatVector.fromMemorySegment(F, w32, k * 4, LE);
                 w1 = FloatVector.fromMemorySegment(F, w32, (k + third) * 4, LE);
                 w2 = FloatVector.fromMemorySegment(F, w32, (k + 2 * third) * 4, LE);
-            } else if (v == 5) {
+            } else if (v == ACT_I32W) {
                 w0 = IntVector.fromMemorySegment(I, w32, k * 4, LE).convert(VectorOperators.I2F, 0).reinterpretAsFloats();
                 w1 = IntVector.fromMemorySegment(I, w32, (k + third) * 4, LE).convert(VectorOperators.I2F, 0).reinterpretAsFloats();
                 w2 = IntVector.fromMemorySegment(I, w32, (k + 2 * third) * 4, LE).convert(VectorOperators.I2F, 0).reinterpretAsFloats();
-            } else if (v == 6) {
+            } else if (v == ACT_WIDEN_ONLY) {
                 w0 = ((IntVector) ByteVector.fromMemorySegment(B, q, k, LE).convertShape(VectorOperators.B2I, I, 0)).reinterpretAsFloats();
                 w1 = ((IntVector) ByteVector.fromMemorySegment(B, q, k + third, LE).convertShape(VectorOperators.B2I, I, 0)).reinterpretAsFloats();
                 w2 = ((IntVector) ByteVector.fromMemorySegment(B, q, k + 2 * third, LE).convertShape(VectorOperators.B2I, I, 0)).reinterpretAsFloats();
-            } else if (v == 9) {
+            } else if (v == ACT_I32_SHIFT2W) {
                 w0 = IntVector.fromMemorySegment(I, w32, k * 4, LE).lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24)
                         .convert(VectorOperators.I2F, 0).reinterpretAsFloats();
                 w1 = IntVector.fromMemorySegment(I, w32, (k + third) * 4, LE).lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24)
                         .convert(VectorOperators.I2F, 0).reinterpretAsFloats();
                 w2 = IntVector.fromMemorySegment(I, w32, (k + 2 * third) * 4, LE).lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24)
                         .convert(VectorOperators.I2F, 0).reinterpretAsFloats();
-            } else if (v == 3) {
+            } else if (v == ACT_I8W) {
                 w0 = (FloatVector) ByteVector.fromMemorySegment(B, q, k, LE).convertShape(VectorOperators.B2F, F, 0);
                 w1 = (FloatVector) ByteVector.fromMemorySegment(B, q, k + third, LE).convertShape(VectorOperators.B2F, F, 0);
                 w2 = (FloatVector) ByteVector.fromMemorySegment(B, q, k + 2 * third, LE).convertShape(VectorOperators.B2F, F, 0);
-            } else {
+            } else { // FULL
                 long s = (k >> 5) * 4;
                 long sThird = third / 32 * 4;
                 w0 = ((FloatVector) ByteVector.fromMemorySegment(B, q, k, LE).convertShape(VectorOperators.B2F, F, 0))
