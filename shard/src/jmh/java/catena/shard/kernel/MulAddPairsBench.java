@@ -92,12 +92,11 @@ public class MulAddPairsBench {
         for (int r = 0; r < ROWS; r++) {
             for (int k = 0; k < COLS; k++) {
                 wbAll[r * COLS + k] = w.quant(r, k);
-                wsAll[r * COLS + k] = w.quant(r, k);
+                wsAll[r * COLS + k] = wbAll[r * COLS + k];
             }
         }
         ws = new short[COLS];
         t = new int[COLS / 2];
-        ComputePool.setThreads(1);
     }
 
     @TearDown(Level.Trial)
